@@ -1,0 +1,65 @@
+# Apertura: two commands set everything up on a fresh machine.
+#   make run   -> .venv, install, demo database (SQLite), serve on http://127.0.0.1:5000
+#   make test  -> .venv, test extras, Debian packages the tests use, the whole suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTANCE ?= instance
+DB ?= $(INSTANCE)/apertura.sqlite3
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Debian packages the test suite drives for real: PostgreSQL, Chromium, WeasyPrint's
+# Pango, fonts, and pdftoppm.
+APT_PACKAGES := postgresql chromium fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+
+.PHONY: run test bench lint install install-test system-packages translations demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed translations
+install-test: $(VENV)/.installed-test translations
+
+translations: | $(BIN)/python
+	@if ls diagnostic/translations/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
+	  $(BIN)/pybabel compile -q -d diagnostic/translations; fi
+
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+demo: install
+	mkdir -p $(INSTANCE)
+	@if [ ! -f $(DB) ]; then \
+	  APERTURA_DATABASE_URL=sqlite:///$(abspath $(DB)) $(BIN)/apertura demo --seed 2017; fi
+
+run: demo
+	APERTURA_DATABASE_URL=sqlite:///$(abspath $(DB)) $(BIN)/apertura run --host $(HOST) --port $(PORT)
+
+test: install-test system-packages
+	bash .ci/pytest.sh
+
+bench: install-test
+	$(BIN)/python -m benchmarks
+
+lint: install-test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) $(INSTANCE) .pytest_cache build *.egg-info

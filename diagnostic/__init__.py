@@ -1,0 +1,45 @@
+"""Apertura's web app: campaigns, respondents, evaluators, analysts and reports."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from diagnostic.config import DEFAULTS, finalize_config
+
+# The top-level `templates/` folder ships inside the package set (see pyproject), so it is
+# found the same way in an editable install and in a built wheel.
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then instance/apertura.cfg, then APERTURA_* env, then test config."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(TEMPLATES_DIR),
+        static_folder=str(TEMPLATES_DIR / "static"),
+    )
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("apertura.cfg", silent=True)
+        app.config.from_prefixed_env("APERTURA")
+    else:
+        app.config.from_mapping(test_config)
+    finalize_config(app)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from diagnostic import extensions
+
+    extensions.init_app(app)
+
+    from diagnostic.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+
+    from diagnostic import cli
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""Apertura's questionnaire engine: definitions, expressions, checks and answer validation."""
