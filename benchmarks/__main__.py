@@ -1,0 +1,31 @@
+"""`make bench`: run every benchmarks/bench_*.py and print each time beside its baseline."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+import benchmarks
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("only", nargs="*", help="module names, e.g. bench_surveys")
+    parser.add_argument("--quick", action="store_true", help="smaller workloads")
+    args = parser.parse_args(argv)
+    names = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
+    if args.only:
+        names = [n for n in names if n in args.only]
+    print(f"{'benchmark':<58} {'seconds':>9} {'baseline':>9} {'ratio':>8}  target")
+    for name in names:
+        module = importlib.import_module(f"benchmarks.{name}")
+        for m in module.run(quick=args.quick):
+            print(f"{m.name:<58} {m.seconds:>9.3f} {m.baseline_seconds:>9.4f} {m.ratio:>8.1f}  {m.target}")
+            print(f"{'  baseline: ' + m.baseline_name:<58}")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
