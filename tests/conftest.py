@@ -1,0 +1,37 @@
+"""Fixtures shared by the whole suite: the databases every web test runs against."""
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+
+from tests import pgserver
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL server for the session, on a unix socket (no TCP)."""
+    try:
+        server = pgserver.start_server()
+    except FileNotFoundError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {exc}")
+        pytest.skip(f"{exc}; `make test` installs it")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty database: an SQLite file, or a fresh database on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'apertura.sqlite3'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"apertura_test_{os.getpid()}_{next(_counter)}"
+    url = server.create_database(name)
+    yield url
+    server.drop_database(name)
