@@ -17,7 +17,7 @@ APT_PACKAGES := postgresql chromium fonts-dejavu-core libpango-1.0-0 libpangoft2
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip "setuptools>=77" wheel
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .

@@ -1,0 +1,1 @@
+"""Pages, report templates and static files (shipped as package data)."""

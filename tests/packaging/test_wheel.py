@@ -1,0 +1,23 @@
+"""A built wheel carries what the app needs at run time, not only the editable checkout."""
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_wheel_ships_templates_definitions_and_migrations(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )
+    (wheel,) = tmp_path.glob("apertura-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "templates/base.html" in names
+    assert "templates/main/index.html" in names
+    assert "diagnostic/__init__.py" in names
+    assert any(n.startswith("surveys/definitions/") and n.endswith(".yaml") for n in names)
+    assert any(n.startswith("migrations/") for n in names)
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "apertura = diagnostic.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
