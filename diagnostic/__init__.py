@@ -31,7 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     finalize_config(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from diagnostic import extensions
+    from diagnostic import extensions, models, security  # noqa: F401  (models and the user loader)
 
     extensions.init_app(app)
 

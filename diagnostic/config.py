@@ -1,19 +1,40 @@
-"""Configuration keys, their defaults, and how they are resolved (documented in README)."""
+"""Configuration keys, their defaults, and how they are resolved (documented in README).
+
+Every key can be set in `instance/apertura.cfg` or as an environment variable with the
+`APERTURA_` prefix (`APERTURA_DATABASE_URL=...`); tests pass a mapping to `create_app`.
+
+- ``SECRET_KEY``: signs sessions and CSRF tokens. Set it in production.
+- ``DATABASE_URL``: SQLAlchemy URL. Empty means ``instance/apertura.sqlite3``. SQLite runs
+  with WAL and foreign keys on; PostgreSQL is ``postgresql+psycopg://user@host/db``.
+- ``LANGUAGES``: interface languages, the first is the default (``es``).
+- ``BABEL_DEFAULT_LOCALE`` / ``BABEL_DEFAULT_TIMEZONE``: Flask-Babel defaults.
+- ``MAX_CONTENT_LENGTH``: largest accepted request body in bytes (uploads); larger → 413.
+- ``UPLOAD_EXTENSIONS``: file types accepted by the institution import.
+- ``PUBLIC_URL``: base of the invitation links in exported CSVs (default: the request's host,
+  or ``http://127.0.0.1:5000`` from the CLI).
+- ``INVITATION_DAYS``: days an invitation link stays valid when the campaign has no close date.
+- ``SQLITE_BUSY_TIMEOUT_MS``: how long an SQLite writer waits for the lock.
+- ``AUTO_MIGRATE``: run the Alembic migrations on start-up (off by default; `apertura db upgrade`).
+- ``WTF_CSRF_TIME_LIMIT``: CSRF token lifetime in seconds (None = the session's).
+"""
 from __future__ import annotations
 
 from flask import Flask
 
 DEFAULTS: dict = {
-    # Signing key for sessions and CSRF tokens. Set APERTURA_SECRET_KEY in production.
     "SECRET_KEY": "dev-not-secret",
-    # SQLAlchemy URL. Empty means an SQLite file in the instance folder.
     "DATABASE_URL": "",
-    # Interface languages, first is the default.
     "LANGUAGES": ["es", "en"],
     "BABEL_DEFAULT_LOCALE": "es",
     "BABEL_DEFAULT_TIMEZONE": "America/Mexico_City",
-    # Largest accepted upload (bytes).
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    "UPLOAD_EXTENSIONS": [".csv", ".xlsx"],
+    "PUBLIC_URL": "",
+    "INVITATION_DAYS": 120,
+    "SQLITE_BUSY_TIMEOUT_MS": 10000,
+    "AUTO_MIGRATE": False,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
 }
 
 
@@ -22,5 +43,9 @@ def finalize_config(app: Flask) -> None:
     url = app.config.get("DATABASE_URL") or ""
     if not url:
         url = "sqlite:///" + app.instance_path + "/apertura.sqlite3"
-    app.config.setdefault("SQLALCHEMY_DATABASE_URI", url)
-    app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("SQLALCHEMY_DATABASE_URI") or url
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    app.config["DATABASE_URL"] = url
+    app.config["SQLALCHEMY_DATABASE_URI"] = url

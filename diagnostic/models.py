@@ -1,0 +1,359 @@
+"""Typed SQLAlchemy 2 models: the whole database schema of the web app.
+
+Changes to this file need an Alembic revision under `migrations/versions/`.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from diagnostic.extensions import db
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC (stored naive-UTC by SQLite, timestamptz by PostgreSQL)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp always returned timezone-aware in UTC (SQLite stores it naive)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        if value is not None and dialect.name == "sqlite":
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+Timestamp = UTCDateTime()
+
+
+class Role(enum.StrEnum):
+    """User roles: admin (set-up), analyst (review, verify, score), evaluator (citizen side)."""
+
+    ADMIN = "admin"
+    ANALYST = "analyst"
+    EVALUATOR = "evaluator"
+
+
+class CampaignStatus(enum.StrEnum):
+    """Campaign life cycle: draft → open → closed → published."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    PUBLISHED = "published"
+
+
+class ResponseStatus(enum.StrEnum):
+    """Response life cycle: draft → submitted → verified (reopen goes back to draft)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    VERIFIED = "verified"
+
+
+class InstrumentPurpose(enum.StrEnum):
+    """Who answers an instrument in a campaign."""
+
+    INSTITUTION = "institution"  # the institution itself, through its invitation link
+    EVALUATOR = "evaluator"  # a citizen-perspective evaluator (usuario simulado)
+    STATE = "state"  # one per state (conditions questionnaire), through an invitation
+
+
+class Order(enum.StrEnum):
+    """Order of government (orden de gobierno)."""
+
+    FEDERAL = "federal"
+    ESTATAL = "estatal"
+    MUNICIPAL = "municipal"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
+    return sa.Enum(cls, name=name, native_enum=False, length=20,
+                   values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+class State(db.Model):
+    """An entidad federativa (INEGI code 01–32) or `00` for federal bodies."""
+
+    __tablename__ = "states"
+
+    code: so.Mapped[str] = so.mapped_column(sa.String(2), primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(80))
+    abbr: so.Mapped[str] = so.mapped_column(sa.String(8))
+
+
+class Institution(db.Model):
+    """An obligated institution (sujeto obligado)."""
+
+    __tablename__ = "institutions"
+    __table_args__ = (sa.UniqueConstraint("state_code", "name", name="uq_institutions_state_name"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    key: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(300))
+    state_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("states.code"), index=True)
+    order: so.Mapped[Order] = so.mapped_column(_enum(Order, "order_of_government"))
+    type: so.Mapped[str] = so.mapped_column(sa.String(80), index=True)
+    contact_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    contact_email: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+
+    state: so.Mapped[State] = so.relationship()
+
+
+class User(UserMixin, db.Model):
+    """A staff account: admin, analyst or evaluator. Respondents have no account."""
+
+    __tablename__ = "users"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    role: so.Mapped[Role] = so.mapped_column(_enum(Role, "role"))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of the password."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """True when the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+
+class InstrumentVersion(db.Model):
+    """A stored questionnaire version: its source, normalised definition and hash.
+
+    Immutable once a campaign uses it (`locked`); a change is a new version.
+    """
+
+    __tablename__ = "instrument_versions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    instrument_id: so.Mapped[str] = so.mapped_column(sa.String(80), index=True)
+    version: so.Mapped[str] = so.mapped_column(sa.String(40))
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    filename: so.Mapped[str] = so.mapped_column(sa.String(200))
+    source: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    definition_json: so.Mapped[str] = so.mapped_column(sa.Text)
+    locked: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+
+
+class IndexModelVersion(db.Model):
+    """A stored index model file (scoring weights and policies) and its hash."""
+
+    __tablename__ = "index_model_versions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    model_id: so.Mapped[str] = so.mapped_column(sa.String(80), index=True)
+    version: so.Mapped[str] = so.mapped_column(sa.String(40))
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    filename: so.Mapped[str] = so.mapped_column(sa.String(200))
+    source: so.Mapped[str] = so.mapped_column(sa.Text)
+    locked: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+
+
+class Campaign(db.Model):
+    """An edition of the diagnostic (e.g. *Métrica 2025*)."""
+
+    __tablename__ = "campaigns"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    year: so.Mapped[int]
+    status: so.Mapped[CampaignStatus] = so.mapped_column(
+        _enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT)
+    instructions: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    opens_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    closes_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    index_model_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("index_model_versions.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+
+    index_model: so.Mapped[IndexModelVersion | None] = so.relationship()
+    instruments: so.Mapped[list[CampaignInstrument]] = so.relationship(
+        back_populates="campaign", cascade="all, delete-orphan")
+
+
+class CampaignInstrument(db.Model):
+    """Which instrument version a campaign uses, and who answers it."""
+
+    __tablename__ = "campaign_instruments"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "purpose", name="uq_campaign_instruments_purpose"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    instrument_version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("instrument_versions.id"))
+    purpose: so.Mapped[InstrumentPurpose] = so.mapped_column(_enum(InstrumentPurpose, "instrument_purpose"))
+
+    campaign: so.Mapped[Campaign] = so.relationship(back_populates="instruments")
+    instrument_version: so.Mapped[InstrumentVersion] = so.relationship()
+
+
+class Participation(db.Model):
+    """An institution included in a campaign's sample (gets an invitation, counts in rates)."""
+
+    __tablename__ = "participations"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "institution_id", name="uq_participations_campaign_institution"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    institution_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("institutions.id"), index=True)
+
+    institution: so.Mapped[Institution] = so.relationship()
+
+
+class Assignment(db.Model):
+    """An evaluator assigned to evaluate an institution in a campaign."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "institution_id", name="uq_assignments_campaign_institution"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    institution_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("institutions.id"), index=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+
+    institution: so.Mapped[Institution] = so.relationship()
+    user: so.Mapped[User] = so.relationship()
+
+
+class Invitation(db.Model):
+    """One institution's link to a campaign; only the sha256 of the token is stored."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "institution_id", name="uq_invitations_campaign_institution"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    institution_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("institutions.id"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    expires_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    last_used_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+
+    campaign: so.Mapped[Campaign] = so.relationship()
+    institution: so.Mapped[Institution] = so.relationship()
+
+
+class Response(db.Model):
+    """One institution's answers to one instrument in one campaign."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "instrument_version_id", "institution_id",
+                            name="uq_responses_campaign_instrument_institution"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    instrument_version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("instrument_versions.id"))
+    institution_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("institutions.id"), index=True)
+    status: so.Mapped[ResponseStatus] = so.mapped_column(
+        _enum(ResponseStatus, "response_status"), default=ResponseStatus.DRAFT, index=True)
+    last_page: so.Mapped[int] = so.mapped_column(default=0)
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    updated_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    submitted_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    submitted_by: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    fingerprint: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    verified_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    verified_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    evaluator_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+
+    campaign: so.Mapped[Campaign] = so.relationship()
+    instrument_version: so.Mapped[InstrumentVersion] = so.relationship()
+    institution: so.Mapped[Institution] = so.relationship()
+    answers: so.Mapped[list[Answer]] = so.relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="Answer.id")
+
+
+class Answer(db.Model):
+    """One stored value: field, repeat index (None outside repeats), value and verified value."""
+
+    __tablename__ = "answers"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    response_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("responses.id", ondelete="CASCADE"), index=True)
+    field: so.Mapped[str] = so.mapped_column(sa.String(120))
+    repeat_index: so.Mapped[int | None]
+    value: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    verified_value: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    verification: so.Mapped[str | None] = so.mapped_column(sa.String(20))  # accepted | corrected
+    verification_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    verified_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    verified_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    updated_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+
+    response: so.Mapped[Response] = so.relationship(back_populates="answers")
+
+    @property
+    def effective_value(self) -> str | None:
+        """The verified value where an analyst set one, else the respondent's."""
+        return self.verified_value if self.verification == "corrected" else self.value
+
+
+# One row per (response, field, repeat index); NULL repeat indexes must collide too.
+sa.Index("uq_answers_response_field_repeat", Answer.response_id, Answer.field,
+         sa.func.coalesce(Answer.repeat_index, -1), unique=True)
+
+
+class AuditEvent(db.Model):
+    """Append-only log of every change to an answer or a status."""
+
+    __tablename__ = "audit_log"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow, index=True)
+    actor: so.Mapped[str] = so.mapped_column(sa.String(80))
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    action: so.Mapped[str] = so.mapped_column(sa.String(40))
+    entity: so.Mapped[str] = so.mapped_column(sa.String(40))
+    entity_id: so.Mapped[int | None]
+    response_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("responses.id", ondelete="SET NULL"), index=True)
+    field: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    repeat_index: so.Mapped[int | None]
+    old_value: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    new_value: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+
+@sa.event.listens_for(AuditEvent, "before_update")
+@sa.event.listens_for(AuditEvent, "before_delete")
+def _audit_is_append_only(_mapper, _connection, target: AuditEvent) -> None:
+    raise PermissionError(f"audit_log is append-only (event {target.id})")
+
+
+@sa.event.listens_for(InstrumentVersion, "before_update")
+def _locked_instrument_is_immutable(_mapper, connection, target: InstrumentVersion) -> None:
+    state = sa.inspect(target)
+    changed = {a.key for a in state.attrs if a.history.has_changes()} - {"locked"}
+    if changed and state.attrs.locked.history.unchanged in ([True], (True,)):
+        raise PermissionError(f"instrument version {target.id} is used by a campaign and cannot change")

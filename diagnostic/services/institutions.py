@@ -1,0 +1,292 @@
+"""Institutions (sujetos obligados): the registry and its CSV/XLSX import.
+
+An import is all or nothing: every bad row is reported by its row number in the file
+(the header is row 1) and nothing is written unless every row is good.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+import sqlalchemy as sa
+
+from diagnostic.extensions import db
+from diagnostic.models import Campaign, Institution, Order, Participation
+from diagnostic.services import ServiceError, states
+from diagnostic.services.audit import SYSTEM, Actor, record
+
+# Canonical institution types (methodology §2) and the spellings accepted on import.
+TYPES: dict[str, tuple[str, ...]] = {
+    "ejecutivo": ("ejecutivo", "ejecutivo estatal", "ejecutivo federal", "poder ejecutivo", "dependencia"),
+    "legislativo": ("legislativo", "poder legislativo", "congreso"),
+    "judicial": ("judicial", "poder judicial", "tribunal"),
+    "autonomo": ("autonomo", "organismo autonomo", "organo autonomo"),
+    "municipio": ("municipio", "ayuntamiento", "municipal"),
+    "partido": ("partido", "partido politico"),
+    "sindicato": ("sindicato",),
+    "fideicomiso": ("fideicomiso", "fondo publico", "fideicomiso/fondo publico", "fideicomiso o fondo publico"),
+    "universidad": ("universidad", "universidad publica"),
+    "descentralizado": ("descentralizado", "organismo descentralizado"),
+}
+TYPE_LABELS = {
+    "ejecutivo": "Ejecutivo", "legislativo": "Legislativo", "judicial": "Judicial",
+    "autonomo": "Organismo autónomo", "municipio": "Municipio", "partido": "Partido político",
+    "sindicato": "Sindicato", "fideicomiso": "Fideicomiso o fondo público",
+    "universidad": "Universidad pública", "descentralizado": "Organismo descentralizado",
+}
+ORDERS = {"federal": Order.FEDERAL, "estatal": Order.ESTATAL, "state": Order.ESTATAL,
+          "municipal": Order.MUNICIPAL}
+
+# Column names accepted in the header (Spanish or English) → our field.
+COLUMNS = {
+    "key": "key", "clave": "key", "id": "key",
+    "name": "name", "nombre": "name", "institucion": "name", "sujeto obligado": "name",
+    "state": "state", "estado": "state", "entidad": "state", "entidad federativa": "state",
+    "order": "order", "orden": "order", "orden de gobierno": "order",
+    "type": "type", "tipo": "type",
+    "contact_name": "contact_name", "contacto": "contact_name", "nombre de contacto": "contact_name",
+    "contact_email": "contact_email", "correo": "contact_email", "email": "contact_email",
+    "correo de contacto": "contact_email",
+}
+REQUIRED = ("name", "state", "order", "type")
+MAX_ROWS = 20000
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class RowError:
+    """One rejected row: its number in the file, the column and what is wrong."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"fila {self.row}: {self.column}: {self.message}"
+
+
+class ImportRejected(ServiceError):
+    """The file was rejected; `errors` lists every bad row and nothing was written."""
+
+    def __init__(self, message: str, errors: list[RowError]):
+        super().__init__(message, status=422, details=[str(e) for e in errors])
+        self.errors = errors
+
+
+@dataclass
+class ImportReport:
+    """What an accepted import did."""
+
+    created: int = 0
+    updated: int = 0
+    added_to_campaign: int = 0
+    institutions: list[Institution] = field(default_factory=list)
+
+
+def _norm(text: object) -> str:
+    from scoring.states import normalise
+
+    return normalise(text)
+
+
+def normalise_type(value: object) -> str | None:
+    """Canonical type code for a spelling (`Partido político` → `partido`), else None."""
+    key = _norm(value)
+    for code, spellings in TYPES.items():
+        if key in {_norm(s) for s in spellings}:
+            return code
+    return None
+
+
+def _read_rows(data: bytes, filename: str) -> list[list[str]]:
+    suffix = PurePath(filename or "").suffix.lower()
+    if suffix == ".xlsx":
+        import openpyxl
+
+        if not zipfile.is_zipfile(io.BytesIO(data)):
+            raise ImportRejected("El archivo no es un libro XLSX válido.", [])
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for broken files
+            raise ImportRejected(f"No se pudo leer el libro XLSX: {exc}", []) from None
+        sheet = book.worksheets[0]
+        rows = [["" if v is None else str(v).strip() for v in row]
+                for row in sheet.iter_rows(values_only=True)]
+        book.close()
+        return rows
+    if suffix == ".csv":
+        if b"\x00" in data[:4096]:
+            raise ImportRejected("El archivo CSV contiene datos binarios.", [])
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+        sample = text[:4096]
+        delimiter = ";" if sample.count(";") > sample.count(",") else ","
+        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    raise ImportRejected("Tipo de archivo no admitido: use CSV o XLSX.", [])
+
+
+def parse_file(data: bytes, filename: str) -> list[dict]:
+    """Read and check every row; raise ImportRejected listing all bad rows."""
+    rows = _read_rows(data, filename)
+    while rows and not any(rows[-1]):
+        rows.pop()
+    if not rows:
+        raise ImportRejected("El archivo está vacío.", [])
+    header = [COLUMNS.get(_norm_header(h)) for h in rows[0]]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ImportRejected("Faltan columnas: " + ", ".join(missing),
+                             [RowError(1, c, "columna obligatoria ausente") for c in missing])
+    if len(rows) - 1 > MAX_ROWS:
+        raise ImportRejected(f"Demasiadas filas (máximo {MAX_ROWS}).", [])
+    errors: list[RowError] = []
+    parsed: list[dict] = []
+    seen: dict[tuple[str, str], int] = {}
+    seen_keys: dict[str, int] = {}
+    for number, raw in enumerate(rows[1:], start=2):
+        if not any(raw):
+            continue
+        record_ = {col: (raw[i] if i < len(raw) else "") for i, col in enumerate(header) if col}
+        row_errors = []
+        name = record_.get("name", "").strip()
+        if not name:
+            row_errors.append(RowError(number, "name", "nombre vacío"))
+        elif len(name) > 300:
+            row_errors.append(RowError(number, "name", "nombre de más de 300 caracteres"))
+        state = states.resolve(record_.get("state"))
+        if state is None:
+            row_errors.append(RowError(number, "state", f"estado no reconocido: {record_.get('state', '')!r}"))
+        order = ORDERS.get(_norm(record_.get("order")))
+        if order is None:
+            row_errors.append(RowError(number, "order", f"orden de gobierno no reconocido: {record_.get('order', '')!r} (federal, estatal, municipal)"))
+        kind = normalise_type(record_.get("type"))
+        if kind is None:
+            row_errors.append(RowError(number, "type", f"tipo no reconocido: {record_.get('type', '')!r} ({', '.join(TYPES)})"))
+        email = (record_.get("contact_email") or "").strip()
+        if email and not EMAIL.match(email):
+            row_errors.append(RowError(number, "contact_email", f"correo no válido: {email!r}"))
+        key = (record_.get("key") or "").strip()
+        if key and key in seen_keys:
+            row_errors.append(RowError(number, "key", f"clave repetida (fila {seen_keys[key]})"))
+        if state and name:
+            ident = (state, _norm(name))
+            if ident in seen:
+                row_errors.append(RowError(number, "name", f"institución repetida (fila {seen[ident]})"))
+            seen[ident] = number
+        if key:
+            seen_keys[key] = number
+        errors.extend(row_errors)
+        if not row_errors:
+            parsed.append({"row": number, "key": key, "name": name, "state_code": state, "order": order,
+                           "type": kind, "contact_name": (record_.get("contact_name") or "").strip() or None,
+                           "contact_email": email or None})
+    if errors:
+        raise ImportRejected(f"{len({e.row for e in errors})} filas con errores; no se importó nada.", errors)
+    if not parsed:
+        raise ImportRejected("El archivo no tiene filas de datos.", [])
+    return parsed
+
+
+def _norm_header(text: str) -> str:
+    from scoring.states import normalise
+
+    cleaned = normalise(text)
+    for name in COLUMNS:
+        if normalise(name) == cleaned:
+            return name
+    return cleaned
+
+
+def make_key(state_code: str, name: str) -> str:
+    """A stable key for an institution without one: state code + a slug of the name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", _norm_spaced(name)).strip("-")[:50]
+    return f"{state_code}-{slug}"
+
+
+def _norm_spaced(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+
+
+def import_file(data: bytes, filename: str, *, campaign: Campaign | None = None,
+                actor: Actor = SYSTEM) -> ImportReport:
+    """Create or update institutions from a CSV/XLSX file in one transaction (all or nothing)."""
+    rows = parse_file(data, filename)
+    report = ImportReport()
+    try:
+        for row in rows:
+            existing = None
+            if row["key"]:
+                existing = db.session.scalar(sa.select(Institution).where(Institution.key == row["key"]))
+            if existing is None:
+                existing = db.session.scalar(sa.select(Institution).where(
+                    Institution.state_code == row["state_code"], Institution.name == row["name"]))
+            if existing is None:
+                key = row["key"] or make_key(row["state_code"], row["name"])
+                if db.session.scalar(sa.select(Institution.id).where(Institution.key == key)) is not None:
+                    key = f"{key}-{row['row']}"
+                existing = Institution(key=key, name=row["name"], state_code=row["state_code"],
+                                       order=row["order"], type=row["type"],
+                                       contact_name=row["contact_name"], contact_email=row["contact_email"])
+                db.session.add(existing)
+                report.created += 1
+            else:
+                existing.name, existing.state_code = row["name"], row["state_code"]
+                existing.order, existing.type = row["order"], row["type"]
+                existing.contact_name = row["contact_name"] or existing.contact_name
+                existing.contact_email = row["contact_email"] or existing.contact_email
+                report.updated += 1
+            report.institutions.append(existing)
+        db.session.flush()
+        if campaign is not None:
+            report.added_to_campaign = add_to_campaign(campaign, report.institutions, commit=False)
+        record(actor, "institutions.import", "campaign" if campaign else "institution",
+               campaign.id if campaign else None,
+               new=f"{report.created} nuevas, {report.updated} actualizadas", reason=filename)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return report
+
+
+def add_to_campaign(campaign: Campaign, institutions: list[Institution], *, commit: bool = True) -> int:
+    """Include institutions in a campaign's sample; returns how many were new to it."""
+    present = set(db.session.scalars(sa.select(Participation.institution_id)
+                                     .where(Participation.campaign_id == campaign.id)))
+    added = 0
+    for inst in institutions:
+        if inst.id not in present:
+            db.session.add(Participation(campaign_id=campaign.id, institution_id=inst.id))
+            present.add(inst.id)
+            added += 1
+    if commit:
+        db.session.commit()
+    return added
+
+
+def in_campaign(campaign: Campaign, state_code: str | None = None) -> list[Institution]:
+    """The institutions of a campaign's sample, by state then name."""
+    query = (sa.select(Institution).join(Participation, Participation.institution_id == Institution.id)
+             .where(Participation.campaign_id == campaign.id)
+             .order_by(Institution.state_code, Institution.name))
+    if state_code:
+        query = query.where(Institution.state_code == state_code)
+    return list(db.session.scalars(query))
+
+
+def get(institution_id: int) -> Institution | None:
+    """The institution with this id, if any."""
+    return db.session.get(Institution, institution_id)
+
+
+def count() -> int:
+    """How many institutions the registry holds."""
+    return db.session.scalar(sa.select(sa.func.count(Institution.id))) or 0

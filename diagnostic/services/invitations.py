@@ -1,0 +1,123 @@
+"""Invitation links for respondent institutions: `/r/<token>`.
+
+The token (`secrets.token_urlsafe(32)`) is shown once, when issued, and only its sha256
+is stored. Resolving a token checks it exists, is not revoked or expired, and that the
+campaign is open.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from diagnostic.extensions import db
+from diagnostic.models import Campaign, CampaignStatus, Institution, Invitation, utcnow
+from diagnostic.services import ServiceError
+from diagnostic.services.audit import SYSTEM, Actor, record
+
+
+class InvitationError(ServiceError):
+    """A link that cannot be used: unknown (404) or no longer valid (410)."""
+
+
+@dataclass
+class IssuedLink:
+    """A freshly issued invitation with its clear-text token (never stored)."""
+
+    invitation: Invitation
+    token: str
+
+    @property
+    def institution(self) -> Institution:
+        """The invited institution."""
+        return self.invitation.institution
+
+
+def hash_token(token: str) -> str:
+    """sha256 hex of a token, as stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue(campaign: Campaign, institutions: list[Institution], *, reissue: bool = False,
+          days: int = 120, actor: Actor = SYSTEM) -> list[IssuedLink]:
+    """Issue links for institutions without one (or replace all tokens when `reissue`)."""
+    existing = {i.institution_id: i for i in db.session.scalars(
+        sa.select(Invitation).where(Invitation.campaign_id == campaign.id))}
+    expires = campaign.closes_at or (utcnow() + timedelta(days=days))
+    issued: list[IssuedLink] = []
+    for inst in institutions:
+        token = secrets.token_urlsafe(32)
+        invitation = existing.get(inst.id)
+        if invitation is None:
+            invitation = Invitation(campaign_id=campaign.id, institution_id=inst.id, institution=inst,
+                                    token_hash=hash_token(token), expires_at=expires)
+            db.session.add(invitation)
+        elif reissue:
+            invitation.token_hash = hash_token(token)
+            invitation.revoked_at = None
+            invitation.expires_at = expires
+        else:
+            continue
+        issued.append(IssuedLink(invitation, token))
+    db.session.flush()
+    if issued:
+        record(actor, "invitations.issue", "campaign", campaign.id, new=str(len(issued)),
+               reason="reissue" if reissue else None)
+    db.session.commit()
+    return issued
+
+
+def create(campaign: Campaign, institution: Institution, actor: Actor = SYSTEM) -> str:
+    """Issue (or replace) one institution's link and return its token."""
+    (link,) = issue(campaign, [institution], reissue=True, actor=actor)
+    return link.token
+
+
+def resolve(token: str) -> Invitation:
+    """The usable invitation for a token; InvitationError 404 (unknown) or 410 (expired/closed)."""
+    if not token or len(token) > 100:
+        raise InvitationError("Enlace no válido", status=404)
+    invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    if invitation is None:
+        raise InvitationError("Enlace no válido", status=404)
+    if invitation.revoked_at is not None:
+        raise InvitationError("Este enlace fue reemplazado por otro", status=410)
+    if invitation.expires_at is not None and invitation.expires_at < utcnow():
+        raise InvitationError("Este enlace venció", status=410)
+    status = invitation.campaign.status
+    if status == CampaignStatus.DRAFT:
+        raise InvitationError("La campaña aún no está abierta", status=410)
+    if status != CampaignStatus.OPEN:
+        raise InvitationError("La campaña está cerrada", status=410)
+    return invitation
+
+
+def revoke(invitation: Invitation, actor: Actor = SYSTEM) -> None:
+    """Disable a link (a reissue gives the institution a new one)."""
+    invitation.revoked_at = utcnow()
+    record(actor, "invitation.revoke", "invitation", invitation.id)
+    db.session.commit()
+
+
+def links_csv(links: list[IssuedLink], base_url: str) -> str:
+    """A CSV (UTF-8) of issued links: institution, state, type, contact, link."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["key", "institution", "state", "order", "type", "contact_email", "link"])
+    base = base_url.rstrip("/")
+    for link in links:
+        inst = link.institution
+        writer.writerow([inst.key, inst.name, inst.state_code, inst.order.value, inst.type,
+                         inst.contact_email or "", f"{base}/r/{link.token}"])
+    return out.getvalue()
+
+
+def for_campaign(campaign: Campaign) -> list[Invitation]:
+    """Every invitation of a campaign."""
+    return list(db.session.scalars(sa.select(Invitation).where(Invitation.campaign_id == campaign.id)
+                                   .order_by(Invitation.id)))

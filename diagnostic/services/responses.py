@@ -1,0 +1,444 @@
+"""Responses and answers: page saves, autosave, submission, reopening and verification.
+
+Answers are stored long form, one row per (response, field, repeat index), exactly as
+`surveys.flatten` writes them. Every write is one transaction that first locks the
+response row, then upserts the changed rows and appends one audit row per change.
+Drafts keep what the respondent typed (even invalid values); submission stores the
+validated values (`surveys.validate(...).values`: coerced, relevant only, calculations
+included) and a fingerprint of them.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+import surveys
+from diagnostic.extensions import db
+from diagnostic.models import (
+    Answer,
+    Campaign,
+    CampaignStatus,
+    Institution,
+    InstrumentPurpose,
+    Response,
+    ResponseStatus,
+    User,
+    utcnow,
+)
+from diagnostic.services import Conflict, NotFound, ServiceError, campaigns, instruments
+from diagnostic.services.audit import Actor, record
+
+PATH = re.compile(r"^(?:(?P<repeat>[A-Za-z_][\w.-]*)\[(?P<index>\d{1,3})\]\.)?(?P<name>[A-Za-z_][\w.-]*)$")
+MAX_VALUE = 10000
+MAX_REPEAT = 200
+
+
+class Incomplete(ServiceError):
+    """Submission refused: `errors` are the remaining validation errors (required, constraints)."""
+
+    status = 422
+
+    def __init__(self, errors: list):
+        super().__init__("La respuesta tiene preguntas pendientes o con errores", details=errors)
+        self.errors = errors
+
+
+@dataclass
+class SaveResult:
+    """Outcome of a save: the validation of the whole draft, and how many rows changed."""
+
+    validation: object
+    changed: int = 0
+    rejected: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list:
+        """Field errors of the whole draft (required errors are skipped for drafts)."""
+        return list(self.validation.errors)
+
+    def errors_by_path(self) -> dict[str, list]:
+        """Errors grouped by path."""
+        grouped: dict[str, list] = {}
+        for error in self.validation.errors:
+            grouped.setdefault(error.path, []).append(error)
+        return grouped
+
+
+def is_empty(value: object) -> bool:
+    """True for None, empty or blank strings and empty lists."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, tuple)):
+        return all(is_empty(v) for v in value)
+    return False
+
+
+def parse_path(path: str) -> tuple[str | None, int | None, str]:
+    """`requests[1].sent` → ('requests', 1, 'sent'); `ai_unit` → (None, None, 'ai_unit')."""
+    match = PATH.match(path or "")
+    if match is None:
+        raise ServiceError(f"Campo no válido: {path!r}")
+    index = match.group("index")
+    return match.group("repeat"), (int(index) if index is not None else None), match.group("name")
+
+
+def get_path(answers: dict, path: str) -> object:
+    """The value at a path of a nested answers dict (None when absent)."""
+    repeat, index, name = parse_path(path)
+    if repeat is None:
+        return answers.get(name)
+    instances = answers.get(repeat) or []
+    if index >= len(instances) or not isinstance(instances[index], dict):
+        return None
+    return instances[index].get(name)
+
+
+def set_path(answers: dict, path: str, value: object) -> None:
+    """Set (or, for an empty value, remove) the value at a path of a nested answers dict."""
+    repeat, index, name = parse_path(path)
+    if repeat is None:
+        target = answers
+    else:
+        if index >= MAX_REPEAT:
+            raise ServiceError(f"Demasiadas repeticiones en {repeat}")
+        instances = answers.setdefault(repeat, [])
+        if not isinstance(instances, list):
+            instances = answers[repeat] = []
+        while len(instances) <= index:
+            instances.append({})
+        target = instances[index]
+    if is_empty(value):
+        target.pop(name, None)
+    else:
+        target[name] = value
+
+
+def _text(value: object) -> object:
+    if isinstance(value, (list, tuple)):
+        return [str(v)[:MAX_VALUE] for v in value if not is_empty(v)]
+    return None if value is None else str(value)[:MAX_VALUE]
+
+
+def rows_of(response: Response, *, effective: bool = False) -> dict[tuple[str, int | None], str]:
+    """Stored answers as {(field, repeat_index): text}; `effective` uses analysts' corrections."""
+    return {(a.field, a.repeat_index): (a.effective_value if effective else a.value)
+            for a in response.answers if (a.effective_value if effective else a.value) is not None}
+
+
+def _to_nested(rows: dict[tuple[str, int | None], str]) -> dict:
+    return surveys.unflatten([(f, i, v) for (f, i), v in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1] if kv[0][1] is not None else -1))])
+
+
+def _to_rows(answers: dict) -> dict[tuple[str, int | None], str]:
+    rows: dict[tuple[str, int | None], str] = {}
+    for row in surveys.flatten(answers):
+        field_name, index, value = row[0], row[1], row[2]
+        if value is None or value == "":
+            continue
+        rows[(field_name, None if index is None else int(index))] = str(value)
+    return rows
+
+
+def answers_of(response: Response, *, effective: bool = False) -> dict:
+    """The stored answers as a nested dict, what `surveys.validate` takes."""
+    return _to_nested(rows_of(response, effective=effective))
+
+
+def definition_of(response: Response):
+    """The `surveys` Definition the response answers."""
+    return instruments.definition(response.instrument_version)
+
+
+def validate(response: Response, *, partial: bool = True, answers: dict | None = None):
+    """Validate the stored (or the given) answers of a response with `surveys.validate`."""
+    if answers is None:
+        answers = answers_of(response)
+    return surveys.validate(definition_of(response), answers, partial=partial)
+
+
+def fingerprint(rows: dict[tuple[str, int | None], str]) -> str:
+    """sha256 of the canonical JSON of the answer rows (field, repeat index, text), sorted."""
+    canonical = sorted([f, -1 if i is None else i, v] for (f, i), v in rows.items())
+    payload = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def get(response_id: int) -> Response:
+    """The response with this id, or NotFound."""
+    response = db.session.get(Response, response_id)
+    if response is None:
+        raise NotFound("Respuesta no encontrada")
+    return response
+
+
+def find(campaign: Campaign, purpose: InstrumentPurpose | str, institution: Institution) -> Response | None:
+    """The response of an institution to a campaign's instrument for a purpose, if started."""
+    version = campaigns.instrument(campaign, purpose)
+    if version is None:
+        return None
+    return db.session.scalar(sa.select(Response).where(
+        Response.campaign_id == campaign.id, Response.instrument_version_id == version.id,
+        Response.institution_id == institution.id))
+
+
+def get_or_create(campaign: Campaign, purpose: InstrumentPurpose | str, institution: Institution,
+                  *, evaluator: User | None = None) -> Response:
+    """The response for (campaign, purpose, institution), created as an empty draft if new."""
+    response = find(campaign, purpose, institution)
+    if response is not None:
+        return response
+    version = campaigns.instrument(campaign, purpose)
+    if version is None:
+        raise Conflict("La campaña no tiene instrumento para este tipo de respuesta")
+    response = Response(campaign_id=campaign.id, instrument_version_id=version.id,
+                        institution_id=institution.id, evaluator_id=evaluator.id if evaluator else None)
+    db.session.add(response)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:  # created concurrently by another request
+        db.session.rollback()
+        response = find(campaign, purpose, institution)
+    return response
+
+
+def _lock(response: Response, actor: Actor) -> None:
+    """Take the response row's write lock first (PostgreSQL row lock; SQLite write lock)."""
+    db.session.execute(sa.update(Response).where(Response.id == response.id)
+                       .values(updated_at=utcnow(), updated_by=actor.label[:80]))
+    db.session.refresh(response)
+    db.session.expire(response, ["answers"])
+
+
+def _ensure_editable(response: Response) -> None:
+    if response.status != ResponseStatus.DRAFT:
+        raise Conflict("La respuesta ya fue enviada; solo un analista puede reabrirla")
+    if response.campaign.status != CampaignStatus.OPEN:
+        raise Conflict("La campaña no está abierta")
+
+
+def _apply(response: Response, new_rows: dict, actor: Actor, *, reason: str | None = None,
+           only: set[tuple[str, int | None]] | None = None, action: str = "answer.set") -> int:
+    """Upsert changed rows and delete removed ones (restricted to `only` keys), with audit rows."""
+    current = {(a.field, a.repeat_index): a for a in response.answers}
+    keys = set(current) | set(new_rows)
+    if only is not None:
+        keys &= only
+    now = utcnow()
+    changed = 0
+    for key in sorted(keys, key=lambda k: (k[0], -1 if k[1] is None else k[1])):
+        old = current[key].value if key in current else None
+        new = new_rows.get(key)
+        if old == new:
+            continue
+        if new is None:
+            db.session.delete(current[key])
+            response.answers.remove(current[key])
+        elif key in current:
+            current[key].value = new
+            current[key].updated_at = now
+        else:
+            response.answers.append(Answer(field=key[0], repeat_index=key[1], value=new, updated_at=now))
+        record(actor, action, "answer", None, response_id=response.id, field=key[0],
+               repeat_index=key[1], old=old, new=new, reason=reason)
+        changed += 1
+    return changed
+
+
+def _merge(response: Response, values: dict[str, object], actor: Actor, *, partial: bool = True,
+           page: int | None = None) -> SaveResult:
+    _lock(response, actor)
+    _ensure_editable(response)
+    answers = answers_of(response)
+    before = _to_rows(answers)
+    touched_paths = []
+    for path, value in values.items():
+        set_path(answers, path, _text(value))
+        touched_paths.append(path)
+    after = _to_rows(answers)
+    touched = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    changed = _apply(response, after, actor, only=touched)
+    if page is not None:
+        response.last_page = page
+    result = surveys.validate(definition_of(response), answers, partial=partial)
+    db.session.commit()
+    return SaveResult(result, changed)
+
+
+def save_page(response: Response, values: dict[str, object], actor: Actor, *, page: int | None = None) -> SaveResult:
+    """Save one page's fields (path → value; empty clears) in one transaction and validate the draft."""
+    for path in values:
+        parse_path(path)
+    try:
+        return _merge(response, values, actor, page=page)
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def autosave(response: Response, changes: dict[str, object], actor: Actor) -> SaveResult:
+    """Save fields typed so far (validated with partial=True; invalid drafts are kept, errors returned)."""
+    if not isinstance(changes, dict) or len(changes) > 500:
+        raise ServiceError("Cambios no válidos")
+    return save_page(response, changes, actor)
+
+
+def remove_instance(response: Response, repeat: str, index: int, actor: Actor) -> SaveResult:
+    """Delete one instance of a repeat group (later instances move up)."""
+    try:
+        _lock(response, actor)
+        _ensure_editable(response)
+        answers = answers_of(response)
+        instances = answers.get(repeat)
+        if not isinstance(instances, list) or not 0 <= index < len(instances):
+            raise NotFound("Repetición no encontrada")
+        instances.pop(index)
+        if not instances:
+            answers.pop(repeat)
+        changed = _apply(response, _to_rows(answers), actor, reason=f"eliminó {repeat}[{index}]")
+        result = surveys.validate(definition_of(response), answers, partial=True)
+        db.session.commit()
+        return SaveResult(result, changed)
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def set_last_page(response: Response, page: int) -> None:
+    """Remember the page a respondent is on, to resume there."""
+    if response.last_page != page and response.status == ResponseStatus.DRAFT:
+        response.last_page = page
+        db.session.commit()
+
+
+def submit(response: Response, actor: Actor) -> str:
+    """Validate fully, store the validated values, mark submitted and return the fingerprint."""
+    try:
+        _lock(response, actor)
+        _ensure_editable(response)
+        result = surveys.validate(definition_of(response), answers_of(response), partial=False)
+        if not result.ok:
+            raise Incomplete(list(result.errors))
+        final = _to_rows(result.values)
+        _apply(response, final, actor, reason="envío: valores validados", action="answer.finalise")
+        old = response.status
+        response.status = ResponseStatus.SUBMITTED
+        response.submitted_at = utcnow()
+        response.submitted_by = actor.label[:80]
+        response.fingerprint = fingerprint(final)
+        record(actor, "response.status", "response", response.id, response_id=response.id,
+               old=old.value, new=response.status.value, reason=response.fingerprint)
+        db.session.commit()
+        return response.fingerprint
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def reopen(response: Response, actor: Actor, reason: str) -> None:
+    """Send a submitted (or verified) response back to draft so the respondent can edit it."""
+    if not (reason or "").strip():
+        raise ServiceError("Indique el motivo para reabrir")
+    if response.status == ResponseStatus.DRAFT:
+        raise Conflict("La respuesta ya está en borrador")
+    old = response.status
+    response.status = ResponseStatus.DRAFT
+    response.verified_at = None
+    response.verified_by_id = None
+    record(actor, "response.status", "response", response.id, response_id=response.id,
+           old=old.value, new=ResponseStatus.DRAFT.value, reason=reason.strip())
+    db.session.commit()
+
+
+def verify_answer(response: Response, field_name: str, repeat_index: int | None, actor: Actor, *,
+                  corrected: object | None = None, reason: str | None = None) -> Answer:
+    """Accept an answer as is (`corrected=None`) or correct it with a reason; both are kept."""
+    if response.status == ResponseStatus.DRAFT:
+        raise Conflict("Solo se verifican respuestas enviadas")
+    answer = next((a for a in response.answers if a.field == field_name and a.repeat_index == repeat_index), None)
+    if corrected is None:
+        if answer is None:
+            raise NotFound("Respuesta sin valor en ese campo")
+        old_state = answer.verification
+        answer.verification, answer.verified_value = "accepted", answer.value
+        answer.verification_reason = reason
+        new_text = answer.value
+    else:
+        if not (reason or "").strip():
+            raise ServiceError("Una corrección necesita un motivo")
+        new_text = str(corrected)
+        effective = rows_of(response, effective=True)
+        effective[(field_name, repeat_index)] = new_text
+        result = surveys.validate(definition_of(response), _to_nested(effective), partial=False)
+        mine = [e for e in result.errors if _matches(e.path, field_name, repeat_index)]
+        if mine:
+            raise ServiceError("Valor corregido no válido: " + "; ".join(e.message_es for e in mine))
+        if answer is None:
+            answer = Answer(field=field_name, repeat_index=repeat_index, value=None)
+            response.answers.append(answer)
+        old_state = answer.verified_value
+        answer.verification, answer.verified_value = "corrected", new_text
+        answer.verification_reason = reason.strip()
+    answer.verified_by_id = actor.user_id
+    answer.verified_at = utcnow()
+    record(actor, "answer.verify", "answer", answer.id, response_id=response.id, field=field_name,
+           repeat_index=repeat_index, old=old_state, new=new_text, reason=reason)
+    db.session.commit()
+    return answer
+
+
+def _matches(path: str, field_name: str, repeat_index: int | None) -> bool:
+    repeat, index, name = parse_path(path)
+    if repeat_index is None:
+        return path == field_name
+    return index == repeat_index and (field_name in (name, f"{repeat}.{name}"))
+
+
+def mark_verified(response: Response, actor: Actor) -> None:
+    """Close verification of a submitted response (status verified)."""
+    if response.status != ResponseStatus.SUBMITTED:
+        raise Conflict("Solo una respuesta enviada pasa a verificada")
+    response.status = ResponseStatus.VERIFIED
+    response.verified_at = utcnow()
+    response.verified_by_id = actor.user_id
+    record(actor, "response.status", "response", response.id, response_id=response.id,
+           old=ResponseStatus.SUBMITTED.value, new=ResponseStatus.VERIFIED.value)
+    db.session.commit()
+
+
+def for_campaign(campaign: Campaign, purpose: InstrumentPurpose | str | None = None) -> list[Response]:
+    """Every response of a campaign (optionally of one purpose's instrument)."""
+    query = sa.select(Response).where(Response.campaign_id == campaign.id).order_by(Response.id)
+    if purpose is not None:
+        version = campaigns.instrument(campaign, purpose)
+        if version is None:
+            return []
+        query = query.where(Response.instrument_version_id == version.id)
+    return list(db.session.scalars(query))
+
+
+def long_form(campaign: Campaign, purpose: InstrumentPurpose | str = InstrumentPurpose.INSTITUTION,
+              *, statuses: tuple[ResponseStatus, ...] = (ResponseStatus.SUBMITTED, ResponseStatus.VERIFIED)) -> list[dict]:
+    """Answers in the long form `scoring.score` takes (institution key, field, repeat_index, value).
+
+    Uses the verified value where an analyst corrected one.
+    """
+    version = campaigns.instrument(campaign, purpose)
+    if version is None:
+        return []
+    rows = db.session.execute(
+        sa.select(Institution.key, Answer.field, Answer.repeat_index, Answer.value, Answer.verified_value,
+                  Answer.verification)
+        .join(Response, Response.id == Answer.response_id)
+        .join(Institution, Institution.id == Response.institution_id)
+        .where(Response.campaign_id == campaign.id, Response.instrument_version_id == version.id,
+               Response.status.in_(statuses)))
+    return [{"institution": key, "field": f, "repeat_index": i,
+             "value": verified if verification == "corrected" else value}
+            for key, f, i, value, verified, verification in rows
+            if (verified if verification == "corrected" else value) is not None]
