@@ -35,11 +35,37 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     extensions.init_app(app)
 
+    from diagnostic import errors
+    from diagnostic.admin import bp as admin_bp
+    from diagnostic.auth import bp as auth_bp
+    from diagnostic.evaluate import bp as evaluate_bp
     from diagnostic.main import bp as main_bp
+    from diagnostic.respond import bp as respond_bp
 
-    app.register_blueprint(main_bp)
+    for blueprint in (main_bp, auth_bp, respond_bp, evaluate_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    _register_optional(app)
+    errors.init_app(app)
+    if app.config.get("AUTO_MIGRATE"):
+        from diagnostic import database
+
+        database.upgrade(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from diagnostic import cli
 
     cli.init_app(app)
     return app
+
+
+def _register_optional(app: Flask) -> None:
+    """Blueprints built by other areas (analyst UI, JSON API), registered when present."""
+    import importlib
+
+    for module, attr in (("diagnostic.analyst", "bp"), ("diagnostic.api", "bp")):
+        try:
+            blueprint = getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        app.register_blueprint(blueprint)

@@ -67,6 +67,12 @@ def configure_engine(engine: sa.Engine, busy_ms: int = 10000) -> None:
 def init_app(app: Flask) -> None:
     """Bind every extension to the app."""
     babel.init_app(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def locale_context() -> dict:
+        from flask_babel import get_locale
+
+        return {"get_locale": get_locale}
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])

@@ -1,0 +1,61 @@
+"""Staff sign-in and sign-out (admins, analysts, evaluators)."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from diagnostic.models import Role
+from diagnostic.services import users
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+class LoginForm(FlaskForm):
+    """E-mail and password."""
+
+    email = EmailField(_l("Correo electrónico"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(_l("Contraseña"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Recordarme en este equipo"))
+
+
+def home_for(user) -> str:
+    """Where a user lands after signing in."""
+    if user.role == Role.EVALUATOR:
+        return url_for("evaluate.index")
+    if user.role == Role.ADMIN:
+        return url_for("admin.index")
+    return url_for("main.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign-in form."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = users.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            target = request.args.get("next", "")
+            if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+                target = home_for(user)
+            return redirect(target)
+        flash(_("Correo o contraseña incorrectos."), "error")
+    status = 422 if form.errors or request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out."""
+    logout_user()
+    return redirect(url_for("main.index"))

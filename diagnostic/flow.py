@@ -1,0 +1,219 @@
+"""The questionnaire flow shared by respondents (`/r/<token>`) and evaluators.
+
+A `Flow` knows the response, who acts, and how to build its own URLs; its methods are
+the bodies of the page, autosave, review, submit and receipt views. Every POST is
+checked for a CSRF token in the view itself so that an expired session re-shows what
+was typed (with a fresh token) instead of losing it.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from wtforms import ValidationError
+
+from diagnostic import questionnaire as q
+from diagnostic.models import Response, ResponseStatus
+from diagnostic.services import ServiceError, responses
+from diagnostic.services.audit import Actor
+
+log = logging.getLogger(__name__)
+
+
+def csrf_ok() -> bool:
+    """True when the request carries a valid CSRF token (form field or X-CSRFToken header)."""
+    token = request.form.get("csrf_token") or request.headers.get("X-CSRFToken") or ""
+    try:
+        validate_csrf(token)
+    except (ValidationError, CSRFError):
+        return False
+    return True
+
+
+def lang() -> str:
+    """The current interface language code."""
+    return str(get_locale() or "es")
+
+
+@dataclass
+class Flow:
+    """One response being filled: the response, the actor and the URL scheme."""
+
+    response: Response
+    actor: Actor
+    endpoint: str  # blueprint prefix, e.g. "respond" or "evaluate"
+    url_args: dict
+    header: dict = field(default_factory=dict)
+
+    def url(self, name: str, **extra) -> str:
+        """URL of one of this flow's endpoints."""
+        return url_for(f"{self.endpoint}.{name}", **self.url_args, **extra)
+
+    @property
+    def readonly(self) -> bool:
+        """Submitted or verified responses cannot be edited."""
+        return self.response.status != ResponseStatus.DRAFT
+
+    def builder(self, answers: dict | None = None, validation=None, extra: dict | None = None) -> q.PageBuilder:
+        """A PageBuilder over the stored (or given) answers."""
+        if answers is None:
+            answers = responses.answers_of(self.response)
+        if validation is None:
+            validation = responses.validate(self.response, answers=answers)
+        return q.PageBuilder(responses.definition_of(self.response), answers, validation, lang(),
+                             extra_instances=extra)
+
+    def progress(self, builder: q.PageBuilder | None = None) -> tuple[int, int]:
+        """(answered, total) relevant questions."""
+        b = builder or self.builder()
+        return q.progress(b.definition, b.answers, b.validation)
+
+    def _context(self, **extra) -> dict:
+        context = {"flow": self, "response": self.response, "readonly": self.readonly,
+                   "campaign": self.response.campaign, "institution": self.response.institution}
+        context.update(self.header)
+        context.update(extra)
+        return context
+
+    def landing(self):
+        """The landing page: institution, campaign, deadline, progress, instructions."""
+        answered, total = self.progress()
+        return render_template("questionnaire/landing.html", **self._context(answered=answered, total=total,
+                                                                             pages=self.builder().count))
+
+    def page(self, index: int, *, status: int = 200, answers: dict | None = None, notice: str | None = None,
+             extra: dict | None = None, show_errors: bool = True):
+        """Render page `index` (values from the store, or from `answers` when given)."""
+        builder = self.builder(answers=answers, extra=extra)
+        if not 0 <= index < builder.count:
+            abort(404)
+        page = builder.page(index)
+        if not show_errors:
+            for f in page.fields:
+                f.errors = []
+        if not self.readonly and answers is None:
+            responses.set_last_page(self.response, index)
+        answered, total = q.progress(builder.definition, builder.answers, builder.validation)
+        errors = [f for f in page.fields if f.errors and f.relevant]
+        return render_template("questionnaire/page.html", **self._context(
+            page=page, answered=answered, total=total, errors=errors, notice=notice,
+            answers_data=builder.answers)), status
+
+    def post_page(self, index: int):
+        """Save a posted page (one transaction) and go where the pressed button says."""
+        if self.readonly:
+            return render_template("questionnaire/readonly.html", **self._context()), 409
+        builder = self.builder()
+        if not 0 <= index < builder.count:
+            abort(404)
+        page = builder.page(index)
+        values = q.form_values(page, request.form)
+        action = request.form.get("action", "next")
+        if not csrf_ok():
+            log.warning("CSRF token missing or expired on %s; re-showing the typed values", request.path)
+            answers = responses.answers_of(self.response)
+            for path, value in values.items():
+                responses.set_path(answers, path, value)
+            return self.page(index, answers=answers, status=400, notice=_(
+                "Su sesión expiró. No se perdió nada de lo escrito: revise y vuelva a guardar."))
+        try:
+            result = responses.save_page(self.response, values, self.actor, page=index)
+        except ServiceError as exc:
+            log.warning("page save refused on %s: %s", request.path, exc.message)
+            return render_template("error.html", message=exc.message, code=exc.status), exc.status
+        extra = {}
+        if action.startswith("add:"):
+            extra[action[4:]] = 1
+            return self.page(index, extra=extra, show_errors=False)
+        if action.startswith("remove:"):
+            repeat, position = (action.split(":") + ["", ""])[1:3]
+            try:
+                responses.remove_instance(self.response, repeat, int(position), self.actor)
+            except (ServiceError, ValueError):
+                abort(400)
+            return redirect(self.url("page", n=index) + "#main")
+        after = self.builder(validation=result.validation).page(index)
+        shown = set(filter(None, request.form.get("_shown", "").split(" ")))
+        appeared = [f for f in after.fields if f.relevant and f.widget not in q.NON_INPUT
+                    and f.path not in shown and "_shown" in request.form]
+        page_errors = [f for f in after.fields if f.errors and f.relevant]
+        if action in ("next", "review") and (page_errors or appeared):
+            notice = _("Se mostraron preguntas nuevas en esta página.") if appeared and not page_errors else None
+            return self.page(index, status=200 if not page_errors else 422, notice=notice)
+        if action == "prev":
+            target = max(index - 1, 0)
+        elif action == "next":
+            target = index + 1
+        elif action.startswith("goto:") and action[5:].isdigit():
+            target = int(action[5:])
+        else:
+            target = index
+        if action == "review" or target >= builder.count:
+            return redirect(self.url("review"))
+        flash(_("Guardado."), "saved")
+        return redirect(self.url("page", n=target))
+
+    def autosave(self):
+        """JSON autosave of changed fields; invalid drafts are stored, errors returned."""
+        if not csrf_ok():
+            return jsonify(error="csrf", message=_("Sesión expirada; reintentando."), csrf_token=generate_csrf()), 400
+        if self.readonly:
+            return jsonify(error="readonly", message=_("La respuesta ya fue enviada.")), 409
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict) or not isinstance(payload.get("answers"), dict):
+            return jsonify(error="bad_request", message=_("Se esperaba JSON con «answers».")), 400
+        changes = {str(k): v for k, v in payload["answers"].items()
+                   if isinstance(v, (str, list, int, float, type(None)))}
+        try:
+            for path in changes:
+                responses.parse_path(path)
+            result = responses.autosave(self.response, changes, self.actor)
+        except ServiceError as exc:
+            log.warning("autosave refused on %s: %s", request.path, exc.message)
+            return jsonify(error="refused", message=exc.message), exc.status
+        errors: dict[str, list[str]] = {}
+        for error in result.validation.errors:
+            errors.setdefault(error.path, []).append(error.message_en if lang() == "en" else error.message_es)
+        return jsonify(ok=True, saved=result.changed, errors=errors,
+                       relevant={k: bool(v) for k, v in result.validation.relevant.items()})
+
+    def review(self):
+        """Pending required questions and errors, by page, with links; the submit button."""
+        answers = responses.answers_of(self.response)
+        validation = responses.validate(self.response, answers=answers, partial=False)
+        builder = q.PageBuilder(responses.definition_of(self.response), answers, validation, lang())
+        pending = []
+        for page in builder.pages():
+            items = [f for f in page.fields if f.errors and f.relevant]
+            if items:
+                pending.append((page, items))
+        answered, total = q.progress(builder.definition, answers, validation)
+        return render_template("questionnaire/review.html", **self._context(
+            pending=pending, answered=answered, total=total, pages=builder.pages()))
+
+    def submit(self):
+        """Explicit submission: validate everything, store, fingerprint, then the receipt."""
+        if self.readonly:
+            return redirect(self.url("receipt"))
+        if not csrf_ok():
+            flash(_("Su sesión expiró; vuelva a pulsar «Enviar»."), "error")
+            return redirect(self.url("review"))
+        try:
+            responses.submit(self.response, self.actor)
+        except responses.Incomplete:
+            flash(_("Faltan respuestas obligatorias o hay errores."), "error")
+            return redirect(self.url("review"))
+        except ServiceError as exc:
+            return render_template("error.html", message=exc.message, code=exc.status), exc.status
+        return redirect(self.url("receipt"))
+
+    def receipt(self):
+        """The receipt of a submitted response (HTML, printable) with its fingerprint."""
+        if self.response.status == ResponseStatus.DRAFT:
+            return redirect(self.url("review"))
+        builder = self.builder()
+        return render_template("questionnaire/receipt.html", **self._context(pages=builder.pages()))

@@ -1,0 +1,327 @@
+"""Questionnaire pages as view data: one page per top-level group, fields with values and errors.
+
+Shared by the respondent flow (`respond/`) and the evaluators (`evaluate/`). Relevance
+expressions are also exported as a small JSON syntax tree that `static/respond.js`
+evaluates in the browser for live skip logic; the server always re-checks.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from diagnostic.services.responses import get_path, is_empty
+from surveys.expressions import nodes
+from surveys.model import Definition, Group, Question, Repeat
+
+NON_INPUT = {"note", "calculate"}
+CHOICE_TYPES = {"select_one", "select_multiple", "yes_no", "yes_no_na", "likert"}
+BUILTIN_LABELS = {
+    "yes": {"es": "Sí", "en": "Yes"},
+    "no": {"es": "No", "en": "No"},
+    "na": {"es": "No aplica", "en": "Not applicable"},
+}
+
+
+def text(label, lang: str = "es") -> str:
+    """A label in `lang`, falling back to Spanish, then to any language."""
+    if not label:
+        return ""
+    if isinstance(label, str):
+        return label
+    return label.get(lang) or label.get("es") or next(iter(label.values()), "")
+
+
+def dom_id(path: str) -> str:
+    """A safe HTML id for a field path: `requests[0].sent` → `f-requests-0-sent`."""
+    return "f-" + re.sub(r"[^A-Za-z0-9_-]+", "-", path).strip("-")
+
+
+def ast(expression) -> object | None:
+    """A JSON-able syntax tree of an expression for the browser evaluator (None if absent)."""
+    if expression is None or isinstance(expression, bool):
+        return expression
+    return _node(expression.tree)
+
+
+def _node(node) -> object:
+    if isinstance(node, nodes.Literal):
+        return {"k": "lit", "v": node.value}
+    if isinstance(node, nodes.Ref):
+        return {"k": "ref", "n": node.name}
+    if isinstance(node, nodes.Current):
+        return {"k": "cur"}
+    if isinstance(node, nodes.Unary):
+        return {"k": "neg", "a": _node(node.operand)}
+    if isinstance(node, nodes.Binary):
+        return {"k": "bin", "op": node.op, "l": _node(node.left), "r": _node(node.right)}
+    if isinstance(node, nodes.Call):
+        return {"k": "call", "f": node.name, "a": [_node(a) for a in node.args]}
+    return {"k": "unknown"}
+
+
+@dataclass
+class Choice:
+    """One option of a choice question."""
+
+    name: str
+    label: str
+
+
+@dataclass
+class FieldView:
+    """A question as rendered at one path."""
+
+    question: Question
+    path: str
+    label: str
+    hint: str
+    value: object
+    relevant: bool
+    required: bool
+    errors: list[str]
+    choices: list[Choice]
+    relevant_ast: object | None
+    repeat: str | None = None
+    kind: str = "question"
+
+    @property
+    def id(self) -> str:
+        """The input's HTML id."""
+        return dom_id(self.path)
+
+    @property
+    def widget(self) -> str:
+        """How to render it: radio, checkbox, select, textarea, number, date, url, text, note, calculate."""
+        qtype = self.question.type
+        if qtype in NON_INPUT:
+            return qtype
+        if qtype == "select_multiple":
+            return "checkbox"
+        if qtype in CHOICE_TYPES:
+            if len(self.choices) > 12 or (self.question.appearance or "").startswith("minimal"):
+                return "select"
+            return "radio"
+        if qtype == "text" and "multiline" in (self.question.appearance or ""):
+            return "textarea"
+        return {"integer": "number", "decimal": "number", "range": "number", "date": "date",
+                "url": "url"}.get(qtype, "text")
+
+    @property
+    def selected(self) -> set[str]:
+        """Selected option names (for choice widgets)."""
+        if is_empty(self.value):
+            return set()
+        if isinstance(self.value, (list, tuple)):
+            return {str(v) for v in self.value}
+        return set(str(self.value).split()) if self.question.type == "select_multiple" else {str(self.value)}
+
+    @property
+    def display(self) -> str:
+        """The value as text for read-only pages and receipts."""
+        if is_empty(self.value):
+            return ""
+        if self.choices:
+            known = [c.label for c in self.choices if c.name in self.selected]
+            unknown = sorted(self.selected - {c.name for c in self.choices})
+            return ", ".join(known + unknown)
+        return str(self.value)
+
+
+@dataclass
+class GroupView:
+    """A nested group (rendered as a fieldset with a legend)."""
+
+    path: str
+    label: str
+    hint: str
+    relevant: bool
+    relevant_ast: object | None
+    items: list = field(default_factory=list)
+    kind: str = "group"
+
+
+@dataclass
+class RepeatView:
+    """A repeat group with its instances."""
+
+    name: str
+    label: str
+    hint: str
+    relevant: bool
+    relevant_ast: object | None
+    instances: list[list] = field(default_factory=list)
+    can_add: bool = False
+    removable: bool = False
+    min_count: int = 0
+    kind: str = "repeat"
+
+
+@dataclass
+class PageView:
+    """One page of the questionnaire."""
+
+    index: int
+    count: int
+    title: str
+    hint: str
+    relevant: bool
+    items: list
+    fields: list[FieldView]
+
+    @property
+    def paths(self) -> list[str]:
+        """Every input path on the page."""
+        return [f.path for f in self.fields if f.widget not in NON_INPUT]
+
+
+def _choices(definition: Definition, question: Question, lang: str) -> list[Choice]:
+    if question.type not in CHOICE_TYPES:
+        return []
+    choice_list = definition.choice_list(question)
+    if choice_list is not None:
+        return [Choice(c.name, text(c.label, lang) or text(BUILTIN_LABELS.get(c.name), lang) or c.name)
+                for c in choice_list.choices]
+    names = {"yes_no": ["yes", "no"], "yes_no_na": ["yes", "no", "na"]}.get(question.type, [])
+    return [Choice(n, text(BUILTIN_LABELS[n], lang)) for n in names]
+
+
+def instance_count(definition: Definition, repeat: Repeat, answers: dict, extra: int = 0) -> int:
+    """How many instances of a repeat to show: stored, the fixed count, or the minimum (at least 1)."""
+    stored = answers.get(repeat.name)
+    stored_n = len(stored) if isinstance(stored, list) else 0
+    fixed = repeat.repeat_count if isinstance(repeat.repeat_count, int) else 0
+    n = max(stored_n + extra, fixed, repeat.min_count or 0, 1)
+    if repeat.max_count:
+        n = min(n, repeat.max_count)
+    return n
+
+
+class PageBuilder:
+    """Builds PageViews for a definition, the raw answers and a ValidationResult."""
+
+    def __init__(self, definition: Definition, answers: dict, validation, lang: str = "es",
+                 errors_by_path: dict[str, list] | None = None, extra_instances: dict[str, int] | None = None):
+        self.definition = definition
+        self.answers = answers
+        self.validation = validation
+        self.lang = lang
+        self.errors = errors_by_path if errors_by_path is not None else _group(validation.errors)
+        self.extra = extra_instances or {}
+
+    @property
+    def count(self) -> int:
+        """Number of pages."""
+        return len(self.definition.pages)
+
+    def page(self, index: int) -> PageView:
+        """The view of page `index` (0-based)."""
+        element = self.definition.pages[index]
+        collected: list[FieldView] = []
+        if isinstance(element, Repeat):
+            items = [self._repeat(element, collected)]
+            relevant = True
+        else:
+            items = self._children(element.children, None, None, collected)
+            relevant = self._relevant(element.path, element.name)
+        return PageView(index, self.count, text(element.label, self.lang) or f"{index + 1}",
+                        text(element.hint, self.lang), relevant, items, collected)
+
+    def pages(self) -> list[PageView]:
+        """Every page."""
+        return [self.page(i) for i in range(self.count)]
+
+    def _relevant(self, *candidates: str) -> bool:
+        relevant = self.validation.relevant
+        for candidate in candidates:
+            if candidate in relevant:
+                return bool(relevant[candidate])
+        return True
+
+    def _children(self, children, repeat: Repeat | None, index: int | None, collected: list) -> list:
+        items = []
+        for child in children:
+            if isinstance(child, Question):
+                path = child.name if repeat is None else f"{repeat.name}[{index}].{child.name}"
+                value = get_path(self.answers, path)
+                if child.type == "calculate":
+                    value = get_path(self.validation.values, path)
+                view = FieldView(
+                    question=child, path=path, label=text(child.label, self.lang) or child.name,
+                    hint=text(child.hint, self.lang), value=value, relevant=self._relevant(path),
+                    required=child.required is True,
+                    errors=[e.message_en if self.lang == "en" else e.message_es for e in self.errors.get(path, [])],
+                    choices=_choices(self.definition, child, self.lang), relevant_ast=ast(child.relevant),
+                    repeat=repeat.name if repeat else None)
+                collected.append(view)
+                items.append(view)
+            elif isinstance(child, Repeat):
+                items.append(self._repeat(child, collected))
+            elif isinstance(child, Group):
+                path = child.name if repeat is None else f"{repeat.name}[{index}].{child.name}"
+                items.append(GroupView(path, text(child.label, self.lang), text(child.hint, self.lang),
+                                       self._relevant(path, child.path, child.name), ast(child.relevant),
+                                       self._children(child.children, repeat, index, collected)))
+        return items
+
+    def _repeat(self, repeat: Repeat, collected: list) -> RepeatView:
+        n = instance_count(self.definition, repeat, self.answers, self.extra.get(repeat.name, 0))
+        view = RepeatView(repeat.name, text(repeat.label, self.lang), text(repeat.hint, self.lang),
+                          self._relevant(repeat.name, repeat.path), ast(repeat.relevant),
+                          min_count=max(repeat.min_count or 0, repeat.repeat_count if isinstance(repeat.repeat_count, int) else 0))
+        for i in range(n):
+            view.instances.append(self._children(repeat.children, repeat, i, collected))
+        view.removable = repeat.repeat_count is None
+        view.can_add = view.removable and (repeat.max_count is None or n < repeat.max_count)
+        return view
+
+
+def _group(errors) -> dict[str, list]:
+    grouped: dict[str, list] = {}
+    for error in errors:
+        grouped.setdefault(error.path, []).append(error)
+    return grouped
+
+
+def page_of_path(definition: Definition, path: str) -> int:
+    """The page index holding a field path (0 when unknown)."""
+    name = path.split("[")[0].split(".")[-1] if "[" not in path else path.split("[")[0]
+    for index, element in enumerate(definition.pages):
+        if element.name == name:
+            return index
+        for child in _descendants(element):
+            if child.name == name or child.name == path.split(".")[-1]:
+                return index
+    return 0
+
+
+def _descendants(element):
+    for child in getattr(element, "children", ()):
+        yield child
+        yield from _descendants(child)
+
+
+def progress(definition: Definition, answers: dict, validation) -> tuple[int, int]:
+    """(answered, total) over relevant input questions, counting every repeat instance shown."""
+    answered = total = 0
+    builder = PageBuilder(definition, answers, validation)
+    for page in builder.pages():
+        for f in page.fields:
+            if f.widget in NON_INPUT or f.question.read_only or not f.relevant:
+                continue
+            total += 1
+            if not is_empty(f.value):
+                answered += 1
+    return answered, total
+
+
+def form_values(page: PageView, form) -> dict[str, object]:
+    """The page's posted values by path (unchecked checkboxes and cleared fields become empty)."""
+    values: dict[str, object] = {}
+    for f in page.fields:
+        if f.widget in NON_INPUT or f.question.read_only:
+            continue
+        if f.widget == "checkbox":
+            values[f.path] = [v for v in form.getlist(f.path) if v]
+        else:
+            values[f.path] = form.get(f.path, "")
+    return values

@@ -1,0 +1,95 @@
+"""Views of the respondent flow: thin wrappers around `diagnostic.flow.Flow`."""
+from __future__ import annotations
+
+import logging
+from functools import wraps
+
+from flask import jsonify, redirect, render_template, request
+
+from diagnostic.extensions import csrf
+from diagnostic.flow import Flow
+from diagnostic.models import InstrumentPurpose
+from diagnostic.respond import bp
+from diagnostic.services import invitations, responses
+from diagnostic.services.audit import Actor
+
+log = logging.getLogger(__name__)
+csrf.exempt(bp)  # checked inside each POST view so an expired session loses nothing
+
+
+def with_flow(view):
+    """Resolve the token to an invitation and its response; a clear 404/410 page otherwise."""
+
+    @wraps(view)
+    def wrapped(token: str, *args, **kwargs):
+        try:
+            invitation = invitations.resolve(token)
+        except invitations.InvitationError as exc:
+            log.warning("invitation refused (%s) for %s", exc.status, request.path.split("/")[1])
+            if request.is_json or request.path.endswith("/autosave"):
+                return jsonify(error="invitation", message=exc.message), exc.status
+            return render_template("questionnaire/invalid_link.html", message=exc.message, code=exc.status), exc.status
+        response = responses.get_or_create(invitation.campaign, InstrumentPurpose.INSTITUTION, invitation.institution)
+        flow = Flow(response, Actor.for_invitation(invitation.id), "respond", {"token": token},
+                    {"invitation": invitation})
+        return view(flow, *args, **kwargs)
+
+    return wrapped
+
+
+@bp.get("/<token>")
+@with_flow
+def landing(flow: Flow):
+    """Landing page of an invitation."""
+    return flow.landing()
+
+
+@bp.get("/<token>/resume")
+@with_flow
+def resume(flow: Flow):
+    """Continue where the respondent left off."""
+    if flow.readonly:
+        return redirect(flow.url("receipt"))
+    return redirect(flow.url("page", n=flow.response.last_page))
+
+
+@bp.get("/<token>/p/<int:n>")
+@with_flow
+def page(flow: Flow, n: int):
+    """One page of the questionnaire."""
+    return flow.page(n)
+
+
+@bp.post("/<token>/p/<int:n>")
+@with_flow
+def save_page(flow: Flow, n: int):
+    """Save one page and move on."""
+    return flow.post_page(n)
+
+
+@bp.post("/<token>/autosave")
+@with_flow
+def autosave(flow: Flow):
+    """Background save of fields typed so far (JSON)."""
+    return flow.autosave()
+
+
+@bp.get("/<token>/review")
+@with_flow
+def review(flow: Flow):
+    """Pending questions and the submit button."""
+    return flow.review()
+
+
+@bp.post("/<token>/submit")
+@with_flow
+def submit(flow: Flow):
+    """Submit the response."""
+    return flow.submit()
+
+
+@bp.get("/<token>/receipt")
+@with_flow
+def receipt(flow: Flow):
+    """Printable receipt with the answers' fingerprint."""
+    return flow.receipt()
