@@ -93,10 +93,11 @@ def coerce_text(value: object) -> str:
 
 def coerce_choice(value: object) -> str:
     """One option name."""
-    text = _text(value).strip()
-    if any(ch.isspace() for ch in text):
+    text = _text(value)
+    parts = text.split()
+    if len(parts) != 1:
         raise CoercionError("choice", "elija una sola opción", "choose a single option")
-    return text
+    return parts[0]
 
 
 def coerce_multiple(value: object) -> list[str]:
@@ -108,11 +109,7 @@ def coerce_multiple(value: object) -> list[str]:
         for item in value:
             if item is None or item == "":
                 continue
-            text = _text(item).strip()
-            if any(ch.isspace() for ch in text):
-                items.extend(text.split())
-            else:
-                items.append(text)
+            items.extend(_text(item).split())
     else:
         raise CoercionError("choice", "se esperaba una lista de opciones", "a list of options was expected")
     return list(dict.fromkeys(items))

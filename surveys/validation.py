@@ -198,6 +198,17 @@ class Plan:
             if isinstance(e, Question) and e.repeat is not None:
                 self.repeats[e.repeat].children.append(e.name)
         self.answerable = frozenset(self.top_fields) | frozenset(self.repeats)
+        self.group_names = frozenset(e.name for e in definition.elements() if isinstance(e, Group))
+        # Consecutive field/group steps run as one batch.
+        self.segments: list[tuple] = []
+        for step in self.steps:
+            if step[0] in ("field", "group"):
+                if self.segments and self.segments[-1][0] == "batch":
+                    self.segments[-1][1].append(step)
+                else:
+                    self.segments.append(("batch", [step]))
+            else:
+                self.segments.append(step)
         self.check_order = [self.top_fields[n] for n in self.output_order]
 
 
@@ -323,18 +334,18 @@ def validate(definition: Definition, answers: Mapping[str, Any] | None, *, parti
     _coerce_into(plan.top_fields, top, vals, bad, "", errors)
     rel: dict[str, bool] = {}
     repeat_out: dict[str, list] = {}
-    for step in plan.steps:
+    for step in plan.segments:
         kind = step[0]
-        if kind == "head":
+        if kind == "batch":
+            _run_steps(step[1], vals, rel, top, "")
+        elif kind == "head":
             rp = step[1]
             ok = rel[rp.parent] if rp.parent is not None else True
             if ok and rp.relevant is not None:
                 ok = to_bool(rp.relevant(vals, None))
             rel[rp.name + HEAD] = ok
-        elif kind == "repeat":
-            _run_repeat(step[1], vals, rel, repeat_answers.get(step[1].name), result, repeat_out, partial)
         else:
-            _run_steps((step,), vals, rel, top, "")
+            _run_repeat(step[1], vals, rel, repeat_answers.get(step[1].name), result, repeat_out, partial)
     for fp in plan.check_order:
         if rel.get(fp.name):
             _check_field(fp, vals, vals, fp.name, bad, errors, partial)
@@ -349,11 +360,12 @@ def validate(definition: Definition, answers: Mapping[str, Any] | None, *, parti
                 values[name] = v
     for name, rows in repeat_out.items():
         values[name] = rows
+    groups = plan.group_names
     for name, ok in rel.items():
-        if name.endswith(HEAD):
-            relevant[name.removesuffix(HEAD)] = ok
-        elif name not in relevant and name in definition.groups:
+        if name in groups:
             relevant[name] = ok
+        elif name.endswith(HEAD):
+            relevant[name[: -len(HEAD)]] = ok
     return result
 
 
