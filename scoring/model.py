@@ -1,0 +1,672 @@
+"""Index models: the declarative tree (levels, weights, aggregation, missing-data policy,
+item rules) that turns answers into 0-1 scores, loaded from `<id>.model.yaml`."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LEVELS = ("index", "dimension", "subindex", "component", "item")
+AGGREGATIONS = ("arithmetic", "geometric", "harmonic")
+MISSING_POLICIES = ("zero", "reweight", "impute")
+REPEAT_REDUCERS = ("mean", "min", "max", "sum")
+RULE_FAMILIES = ("options", "share", "ratio", "scale", "thresholds", "expression")
+DEFINITIONS_DIR = Path(__file__).resolve().parent.parent / "surveys" / "definitions"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A located, bilingual problem in an index model."""
+
+    code: str
+    file: str
+    line: int | None
+    node: str | None
+    message_es: str
+    message_en: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        node = f" {self.node}:" if self.node else ""
+        return f"{where}:{node} {self.message_en} / {self.message_es}"
+
+
+class ModelError(ValueError):
+    """An index model that cannot be used; `.issues` says where and why."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = list(issues)
+        super().__init__("\n".join(str(i) for i in self.issues) or "invalid index model")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRule:
+    """How one answer maps to [0, 1]: a rule family chosen by name plus its parameters."""
+
+    family: str
+    params: Mapping[str, Any]
+    not_applicable: tuple[str, ...] = ()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Field names the rule reads besides the item's own field."""
+        if self.family == "ratio":
+            return tuple(str(f) for f in self.params["ratio"])
+        if self.family == "expression":
+            return tuple(sorted(_expression_references(self.params["expression"])))
+        return ()
+
+
+@dataclass(slots=True)
+class Node:
+    """One node of the index tree (index, dimension, sub-index, component or item)."""
+
+    code: str
+    level: str
+    label: dict[str, str] = field(default_factory=dict)
+    weight: float | None = None
+    weight_range: tuple[float, float] | None = None
+    aggregation: str | None = None
+    missing: str | None = None
+    min_coverage: float | None = None
+    children: list[Node] = field(default_factory=list)
+    field: str | None = None
+    rule: ItemRule | None = None
+    repeat: str | None = None
+    line: int | None = None
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for nodes without children (items, or imported scores)."""
+        return not self.children
+
+    def walk(self) -> Iterator[Node]:
+        """This node and its descendants, parents before children."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def post_order(self) -> Iterator[Node]:
+        """Descendants before their parent (the order of aggregation)."""
+        for child in self.children:
+            yield from child.post_order()
+        yield self
+
+    @property
+    def source_field(self) -> str:
+        """The answer field this leaf reads (defaults to its code)."""
+        return self.field or self.code
+
+
+@dataclass(slots=True)
+class IndexModel:
+    """A loaded index model: metadata, defaults, uncertainty ranges and the tree."""
+
+    id: str
+    tree: Node
+    version: str = ""
+    label: dict[str, str] = field(default_factory=dict)
+    instruments: tuple[str, ...] = ()
+    defaults: dict[str, Any] = field(default_factory=dict)
+    uncertainty: dict[str, Any] = field(default_factory=dict)
+    path: str = "<model>"
+
+    @classmethod
+    def load(cls, source: str | Path, *, check_instruments: bool = True) -> IndexModel:
+        """Load a model from a path or a shipped id (`surveys/definitions/<id>.model.yaml`)."""
+        path = resolve_path(source)
+        text = path.read_text(encoding="utf-8-sig")
+        return cls.from_text(text, filename=str(path), check_instruments=check_instruments)
+
+    @classmethod
+    def from_text(cls, text: str, *, filename: str = "<string>", check_instruments: bool = True) -> IndexModel:
+        """Load a model from YAML text."""
+        try:
+            data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark else None
+            raise ModelError([Issue("yaml", filename, line, None,
+                                    f"YAML inválido: {exc}", f"Invalid YAML: {exc}")]) from exc
+        return cls.from_dict(data, filename=filename, check_instruments=check_instruments)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, filename: str = "<dict>", check_instruments: bool = True) -> IndexModel:
+        """Build and check a model from plain data (as parsed from YAML)."""
+        builder = _Builder(filename)
+        model = builder.build(data)
+        issues = builder.issues + check(model, definitions=None)
+        if check_instruments and model.instruments and not any(i.severity == "error" for i in issues):
+            issues += check_instruments_fields(model)
+        errors = [i for i in issues if i.severity == "error"]
+        if errors:
+            raise ModelError(errors)
+        return model
+
+    # -- tree helpers -------------------------------------------------------------------
+    def nodes(self) -> list[Node]:
+        """Every node, parents before children."""
+        return list(self.tree.walk())
+
+    def node(self, code: str) -> Node:
+        """The node with `code`."""
+        for node in self.tree.walk():
+            if node.code == code:
+                return node
+        raise KeyError(code)
+
+    def parents(self) -> dict[str, str | None]:
+        """Code → parent code (None for the root)."""
+        out: dict[str, str | None] = {self.tree.code: None}
+        for node in self.tree.walk():
+            for child in node.children:
+                out[child.code] = node.code
+        return out
+
+    def leaves(self) -> list[Node]:
+        """Leaf nodes in tree order."""
+        return [n for n in self.tree.walk() if n.is_leaf]
+
+    def levels(self) -> list[str]:
+        """Levels present in the tree, top down."""
+        present = {n.level for n in self.tree.walk()}
+        return [lvl for lvl in LEVELS if lvl in present]
+
+    def codes(self, level: str) -> list[str]:
+        """Codes of the nodes at `level`, in tree order."""
+        return [n.code for n in self.tree.walk() if n.level == level]
+
+    def setting(self, node: Node, name: str) -> Any:
+        """A node's own setting, else the model default."""
+        value = getattr(node, name)
+        if value is None:
+            value = self.defaults.get(name)
+        return value
+
+    def normalised_weights(self, node: Node) -> list[float]:
+        """The children's weights of `node`, renormalised to sum 1 (equal by default)."""
+        raw = [1.0 if c.weight is None else float(c.weight) for c in node.children]
+        if not raw:
+            return []
+        total = sum(raw)
+        return [w / total for w in raw] if total > 0 else [1.0 / len(raw)] * len(raw)
+
+    def effective_weights(self, level: str | None = None) -> dict[str, float]:
+        """Each node's weight in the index: the product of normalised weights up the tree."""
+        out = {self.tree.code: 1.0}
+        for node in self.tree.walk():
+            for child, w in zip(node.children, self.normalised_weights(node), strict=True):
+                out[child.code] = out[node.code] * w
+        if level is not None:
+            return {code: w for code, w in out.items() if self.node(code).level == level}
+        return out
+
+    def with_overrides(self, *, weights: Mapping[str, float] | None = None,
+                       aggregation: str | Mapping[str, str] | None = None,
+                       missing: str | Mapping[str, str] | None = None,
+                       min_coverage: float | Mapping[str, float] | None = None) -> IndexModel:
+        """A copy with weights, aggregation, missing policy or coverage threshold changed."""
+        issues: list[Issue] = []
+        known = {n.code for n in self.tree.walk()}
+
+        def copy(node: Node) -> Node:
+            new = replace(node, children=[copy(c) for c in node.children])
+            if weights and node.code in weights:
+                new.weight = float(weights[node.code])
+            for name, value in (("aggregation", aggregation), ("missing", missing),
+                                ("min_coverage", min_coverage)):
+                if value is None:
+                    continue
+                if isinstance(value, Mapping):
+                    if node.code in value:
+                        setattr(new, name, value[node.code])
+                else:
+                    setattr(new, name, value)
+            return new
+
+        for mapping in (weights, aggregation, missing, min_coverage):
+            if isinstance(mapping, Mapping):
+                for code in mapping:
+                    if code not in known:
+                        issues.append(Issue("unknown-node", self.path, None, code,
+                                            f"Nodo desconocido en los ajustes: {code}",
+                                            f"Unknown node in overrides: {code}"))
+        defaults = dict(self.defaults)
+        for name, value in (("aggregation", aggregation), ("missing", missing), ("min_coverage", min_coverage)):
+            if value is not None and not isinstance(value, Mapping):
+                defaults[name] = value
+        model = IndexModel(self.id, copy(self.tree), self.version, dict(self.label), self.instruments,
+                           defaults, dict(self.uncertainty), self.path)
+        issues += [i for i in check(model) if i.severity == "error"]
+        if issues:
+            raise ModelError(issues)
+        return model
+
+
+def resolve_path(source: str | Path) -> Path:
+    """Path of a model file given a path or a shipped id."""
+    path = Path(source)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.exists():
+            raise ModelError([Issue("not-found", str(path), None, None,
+                                    f"No existe el archivo del modelo: {path}",
+                                    f"Model file not found: {path}")])
+        return path
+    shipped = DEFINITIONS_DIR / f"{source}.model.yaml"
+    if not shipped.exists():
+        available = sorted(p.name.removesuffix(".model.yaml") for p in DEFINITIONS_DIR.glob("*.model.yaml"))
+        raise ModelError([Issue("not-found", str(shipped), None, None,
+                                f"Modelo desconocido: {source} (disponibles: {', '.join(available) or 'ninguno'})",
+                                f"Unknown model: {source} (available: {', '.join(available) or 'none'})")])
+    return shipped
+
+
+# -- YAML with line numbers --------------------------------------------------------------
+class _LineDict(dict):
+    """A mapping that remembers the line of itself and of each key."""
+
+    line: int | None = None
+    key_lines: dict[str, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records the line of every mapping and key."""
+
+    def construct_mapping(self, node, deep=False):  # noqa: D102
+        mapping = _LineDict(super().construct_mapping(node, deep=deep))
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+        return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping)
+
+
+def _line(data: Any, key: str | None = None) -> int | None:
+    if isinstance(data, _LineDict):
+        if key is not None and key in data.key_lines:
+            return data.key_lines[key]
+        return data.line
+    return None
+
+
+def _label(value: Any) -> dict[str, str]:
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    if value is None:
+        return {}
+    return {"es": str(value), "en": str(value)}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+class _Builder:
+    def __init__(self, filename: str):
+        self.file = filename
+        self.issues: list[Issue] = []
+
+    def issue(self, code: str, line: int | None, node: str | None, es: str, en: str) -> None:
+        self.issues.append(Issue(code, self.file, line, node, es, en))
+
+    def build(self, data: Any) -> IndexModel:
+        if not isinstance(data, Mapping) or "tree" not in data:
+            self.issue("shape", _line(data), None, "El modelo necesita las claves `model` y `tree`",
+                       "The model needs `model` and `tree` keys")
+            raise ModelError(self.issues)
+        meta = data.get("model") or {}
+        if not isinstance(meta, Mapping):
+            self.issue("shape", _line(data, "model"), None, "`model` debe ser un mapeo", "`model` must be a mapping")
+            meta = {}
+        defaults = {"aggregation": "arithmetic", "missing": "zero", "min_coverage": 0.0}
+        raw_defaults = meta.get("defaults") or {}
+        if isinstance(raw_defaults, Mapping):
+            defaults.update(raw_defaults)
+        for name, allowed in (("aggregation", AGGREGATIONS), ("missing", MISSING_POLICIES)):
+            if defaults[name] not in allowed:
+                self.issue(f"bad-{name}", _line(raw_defaults, name), None,
+                           f"`{name}` por defecto desconocido: {defaults[name]!r} (use {', '.join(allowed)})",
+                           f"Unknown default `{name}`: {defaults[name]!r} (use {', '.join(allowed)})")
+        cov = _number(defaults.get("min_coverage"))
+        if cov is None or not 0 <= cov <= 1:
+            self.issue("bad-min-coverage", _line(raw_defaults, "min_coverage"), None,
+                       "`min_coverage` debe estar entre 0 y 1", "`min_coverage` must be between 0 and 1")
+        else:
+            defaults["min_coverage"] = cov
+        uncertainty = dict(meta.get("uncertainty") or {})
+        instruments = meta.get("instruments") or ()
+        if isinstance(instruments, str):
+            instruments = (instruments,)
+        tree = self.node(data["tree"], parent_level=None)
+        if tree is None:
+            raise ModelError(self.issues)
+        return IndexModel(
+            id=str(meta.get("id") or Path(self.file).name.removesuffix(".model.yaml")),
+            version=str(meta.get("version") or ""),
+            label=_label(meta.get("label")),
+            instruments=tuple(str(i) for i in instruments),
+            defaults=defaults,
+            uncertainty=uncertainty,
+            tree=tree,
+            path=self.file,
+        )
+
+    def node(self, data: Any, parent_level: str | None) -> Node | None:
+        line = _line(data)
+        if not isinstance(data, Mapping):
+            self.issue("shape", line, None, "Cada nodo debe ser un mapeo", "Each node must be a mapping")
+            return None
+        code = data.get("code", data.get("field"))
+        if code is None or str(code).strip() == "":
+            self.issue("no-code", line, None, "Nodo sin `code`", "Node without `code`")
+            code = f"<line {line}>"
+        code = str(code)
+        level = data.get("level")
+        if level is None:
+            level = "item" if ("rule" in data or "field" in data) else None
+            if level is None and parent_level in LEVELS[:-1]:
+                level = LEVELS[LEVELS.index(parent_level) + 1]
+        if level not in LEVELS:
+            self.issue("unknown-level", _line(data, "level"), code,
+                       f"Nivel desconocido {level!r} (use {', '.join(LEVELS)})",
+                       f"Unknown level {level!r} (use {', '.join(LEVELS)})")
+            level = level or "item"
+        elif parent_level in LEVELS and LEVELS.index(level) <= LEVELS.index(parent_level):
+            self.issue("level-order", _line(data, "level"), code,
+                       f"El nivel {level} no puede estar bajo {parent_level}",
+                       f"Level {level} cannot sit under {parent_level}")
+        node = Node(code=code, level=str(level), label=_label(data.get("label")), line=line)
+        if "weight" in data:
+            weight = _number(data["weight"])
+            if weight is None or weight <= 0:
+                self.issue("bad-weight", _line(data, "weight"), code,
+                           f"El peso debe ser un número positivo (es {data['weight']!r})",
+                           f"Weight must be a positive number (got {data['weight']!r})")
+            else:
+                node.weight = weight
+        if "weight_range" in data:
+            rng = data["weight_range"]
+            nums = [_number(v) for v in rng] if isinstance(rng, list | tuple) else []
+            if len(nums) != 2 or None in nums or not 0 < nums[0] <= nums[1]:
+                self.issue("bad-weight-range", _line(data, "weight_range"), code,
+                           "`weight_range` debe ser [mín, máx] con 0 < mín ≤ máx",
+                           "`weight_range` must be [lo, hi] with 0 < lo ≤ hi")
+            else:
+                node.weight_range = (float(nums[0]), float(nums[1]))
+        for name, allowed in (("aggregation", AGGREGATIONS), ("missing", MISSING_POLICIES)):
+            if name in data:
+                if data[name] not in allowed:
+                    self.issue(f"bad-{name}", _line(data, name), code,
+                               f"`{name}` desconocido: {data[name]!r} (use {', '.join(allowed)})",
+                               f"Unknown `{name}`: {data[name]!r} (use {', '.join(allowed)})")
+                else:
+                    setattr(node, name, data[name])
+        if "min_coverage" in data:
+            cov = _number(data["min_coverage"])
+            if cov is None or not 0 <= cov <= 1:
+                self.issue("bad-min-coverage", _line(data, "min_coverage"), code,
+                           "`min_coverage` debe estar entre 0 y 1", "`min_coverage` must be between 0 and 1")
+            else:
+                node.min_coverage = cov
+        if "field" in data:
+            node.field = str(data["field"])
+        if "repeat" in data:
+            if data["repeat"] not in REPEAT_REDUCERS:
+                self.issue("bad-repeat", _line(data, "repeat"), code,
+                           f"`repeat` desconocido: {data['repeat']!r} (use {', '.join(REPEAT_REDUCERS)})",
+                           f"Unknown `repeat`: {data['repeat']!r} (use {', '.join(REPEAT_REDUCERS)})")
+            else:
+                node.repeat = data["repeat"]
+        if "rule" in data:
+            node.rule = self.rule(data["rule"], code, _line(data, "rule"))
+        children = data.get("children")
+        if children is not None:
+            if not isinstance(children, list) or not children:
+                self.issue("empty-parent", _line(data, "children"), code,
+                           "`children` debe ser una lista no vacía", "`children` must be a non-empty list")
+            else:
+                for child in children:
+                    built = self.node(child, node.level)
+                    if built is not None:
+                        node.children.append(built)
+        if node.children and node.rule is not None:
+            self.issue("rule-on-parent", _line(data, "rule"), code,
+                       "Un nodo con hijos no puede tener `rule`", "A node with children cannot have a `rule`")
+        if node.level == "item" and node.rule is None:
+            self.issue("no-rule", line, code, "Un ítem necesita `rule`", "An item needs a `rule`")
+        if node.level != "item" and not node.children and node.level in LEVELS and parent_level is None:
+            self.issue("empty-parent", line, code, "El índice no tiene hijos", "The index has no children")
+        return node
+
+    def rule(self, data: Any, code: str, line: int | None) -> ItemRule | None:
+        def bad(es: str, en: str) -> None:
+            self.issue("bad-rule", line, code, es, en)
+
+        if not isinstance(data, Mapping):
+            bad("`rule` debe ser un mapeo", "`rule` must be a mapping")
+            return None
+        families = [k for k in data if k in RULE_FAMILIES]
+        if len(families) != 1:
+            bad(f"`rule` necesita exactamente una familia de {', '.join(RULE_FAMILIES)}",
+                f"`rule` needs exactly one family of {', '.join(RULE_FAMILIES)}")
+            return None
+        family = families[0]
+        value = data[family]
+        na = data.get("not_applicable") or ()
+        if isinstance(na, str):
+            na = (na,)
+        params: dict[str, Any] = {family: value}
+        if family == "options":
+            if not isinstance(value, Mapping) or not value:
+                bad("`options` debe mapear opciones a puntajes", "`options` must map options to scores")
+                return None
+            scores = {}
+            for opt, score in value.items():
+                num = None if score is None else _number(score)
+                if score is not None and (num is None or not 0 <= num <= 1):
+                    bad(f"Puntaje de la opción {opt!r} fuera de [0, 1]: {score!r}",
+                        f"Score of option {opt!r} outside [0, 1]: {score!r}")
+                    return None
+                scores[_option_key(opt)] = num
+            params[family] = scores
+        elif family == "share":
+            if not isinstance(value, list) or not value:
+                bad("`share` debe ser una lista de opciones", "`share` must be a list of options")
+                return None
+            params[family] = [_option_key(v) for v in value]
+        elif family == "ratio":
+            if not isinstance(value, list) or len(value) != 2:
+                bad("`ratio` debe ser [numerador, denominador]", "`ratio` must be [numerator, denominator]")
+                return None
+        elif family == "scale":
+            nums = [_number(v) for v in value] if isinstance(value, list) else []
+            if len(nums) != 2 or None in nums or nums[0] == nums[1]:
+                bad("`scale` debe ser [mín, máx] con mín ≠ máx", "`scale` must be [lo, hi] with lo ≠ hi")
+                return None
+            params[family] = nums
+        elif family == "thresholds":
+            bounds = []
+            for entry in value if isinstance(value, list) else [None]:
+                if not isinstance(entry, Mapping) or len({"min", "max"} & set(entry)) != 1 or "score" not in entry:
+                    bad("Cada umbral es {min|max: x, score: s}", "Each threshold is {min|max: x, score: s}")
+                    return None
+                kind = "min" if "min" in entry else "max"
+                bound, score = _number(entry[kind]), _number(entry["score"])
+                if bound is None or score is None or not 0 <= score <= 1:
+                    bad("Umbral con número o puntaje inválido", "Threshold with an invalid number or score")
+                    return None
+                bounds.append((kind, bound, score))
+            otherwise = _number(data.get("else", 0))
+            if otherwise is None or not 0 <= otherwise <= 1:
+                bad("`else` debe estar en [0, 1]", "`else` must be in [0, 1]")
+                return None
+            params = {family: bounds, "else": otherwise}
+        elif family == "expression":
+            if not isinstance(value, str) or not value.strip():
+                bad("`expression` debe ser texto", "`expression` must be text")
+                return None
+            try:
+                _expression_references(value)
+            except ImportError:
+                pass
+            except Exception as exc:  # noqa: BLE001 - surveys raises its own ExpressionError
+                bad(f"Expresión inválida: {exc}", f"Invalid expression: {exc}")
+                return None
+        return ItemRule(family, params, tuple(_option_key(v) for v in na))
+
+
+def _option_key(value: Any) -> str:
+    # YAML 1.1 reads yes/no as booleans; answers arrive as the text `yes` / `no`.
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _expression_references(text: str) -> frozenset[str]:
+    from surveys import expressions  # lazy: scoring depends on surveys only here
+
+    return frozenset(expressions.parse(text).references)
+
+
+def check(model: IndexModel, definitions: Mapping[str, Any] | None = None) -> list[Issue]:
+    """Structural checks (duplicate codes, empty parents, weights); fields when `definitions` given."""
+    issues: list[Issue] = []
+    seen: dict[str, Node] = {}
+    for node in model.tree.walk():
+        if node.code in seen:
+            issues.append(Issue("duplicate-code", model.path, node.line, node.code,
+                                f"Código repetido {node.code} (ya en la línea {seen[node.code].line})",
+                                f"Duplicate code {node.code} (already at line {seen[node.code].line})"))
+        else:
+            seen[node.code] = node
+        if node.weight is not None and node.weight <= 0:
+            issues.append(Issue("bad-weight", model.path, node.line, node.code,
+                                "El peso debe ser positivo", "Weight must be positive"))
+        if node.level != "item" and node.is_leaf and node is model.tree:
+            issues.append(Issue("empty-parent", model.path, node.line, node.code,
+                                "El índice no tiene hijos", "The index has no children"))
+        if node.level == "item" and node.children:
+            issues.append(Issue("item-children", model.path, node.line, node.code,
+                                "Un ítem no puede tener hijos", "An item cannot have children"))
+    if definitions is not None:
+        issues += _check_fields(model, definitions)
+    return issues
+
+
+def check_instruments_fields(model: IndexModel) -> list[Issue]:
+    """Load the model's instruments with `surveys.load` and check every referenced field."""
+    try:
+        import surveys
+        load = surveys.load
+    except (ImportError, AttributeError):
+        return [Issue("no-surveys", model.path, None, None,
+                      "No se pudo cargar `surveys` para revisar los campos",
+                      "Could not import `surveys` to check fields", severity="warning")]
+    definitions: dict[str, Any] = {}
+    issues: list[Issue] = []
+    base = Path(model.path).parent
+    for ref in model.instruments:
+        candidates = [base / ref, base / f"{ref}.yaml", DEFINITIONS_DIR / f"{ref}.yaml", DEFINITIONS_DIR / ref]
+        shipped = getattr(surveys, "shipped", None)
+        if shipped is not None:
+            try:
+                candidates.insert(0, Path(shipped(ref)))
+            except Exception:  # noqa: BLE001 - an unknown shipped name just falls through
+                pass
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            issues.append(Issue("unknown-instrument", model.path, None, None,
+                                f"Instrumento no encontrado: {ref}", f"Instrument not found: {ref}"))
+            continue
+        try:
+            definitions[ref] = load(path)
+        except Exception as exc:  # noqa: BLE001 - report the instrument's own error as data
+            issues.append(Issue("bad-instrument", model.path, None, None,
+                                f"El instrumento {ref} no carga: {exc}", f"Instrument {ref} does not load: {exc}"))
+    return issues + _check_fields(model, definitions)
+
+
+def _field_table(definition: Any) -> Mapping[str, Any]:
+    fields = getattr(definition, "fields", None)
+    if isinstance(fields, Mapping):
+        return fields
+    if isinstance(definition, Mapping):
+        return definition.get("fields", definition)
+    return {}
+
+
+def _choices(definition: Any, question: Any) -> set[str] | None:
+    qtype = str(getattr(question, "type", "") or "")
+    if qtype.startswith("yes_no_na"):
+        return {"yes", "no", "na"}
+    if qtype.startswith("yes_no"):
+        return {"yes", "no"}
+    choice_list = getattr(definition, "choice_list", None)
+    options = choice_list(question) if callable(choice_list) else None
+    if options is None:
+        list_name = getattr(question, "list_name", None)
+        lists = getattr(definition, "choices", None) or {}
+        options = lists.get(list_name) if list_name and isinstance(lists, Mapping) else None
+    if options is None:
+        return None
+    names = getattr(options, "names", None)
+    if names is not None:
+        return {str(n) for n in names}
+    return {str(getattr(o, "name", o.get("name") if isinstance(o, Mapping) else o)) for o in options}
+
+
+def _check_fields(model: IndexModel, definitions: Mapping[str, Any]) -> list[Issue]:
+    issues: list[Issue] = []
+    owner: dict[str, tuple[str, Any, Any]] = {}
+    for ref, definition in definitions.items():
+        for name, question in _field_table(definition).items():
+            if name in owner:
+                issues.append(Issue("field-collision", model.path, None, None,
+                                    f"El campo {name} está en {owner[name][0]} y en {ref}",
+                                    f"Field {name} is in both {owner[name][0]} and {ref}"))
+            else:
+                owner[name] = (ref, definition, question)
+    for node in model.tree.walk():
+        if not node.is_leaf or node.rule is None:
+            continue
+        names = [node.source_field] if node.rule.family not in ("ratio", "expression") else []
+        try:
+            names += list(node.rule.fields)
+        except ImportError:
+            pass
+        for name in names:
+            bare = name.split(".")[-1]
+            if name not in owner and bare not in owner:
+                issues.append(Issue("unknown-field", model.path, node.line, node.code,
+                                    f"Campo desconocido en los instrumentos: {name}",
+                                    f"Unknown field in the instruments: {name}"))
+        if node.rule.family in ("options", "share"):
+            entry = owner.get(node.source_field) or owner.get(node.source_field.split(".")[-1])
+            if entry is None:
+                continue
+            allowed = _choices(entry[1], entry[2])
+            if allowed is None:
+                continue
+            listed = node.rule.params[node.rule.family]
+            for opt in list(listed) + list(node.rule.not_applicable):
+                if opt not in allowed:
+                    issues.append(Issue("unknown-option", model.path, node.line, node.code,
+                                        f"La opción {opt!r} no existe en {node.source_field}",
+                                        f"Option {opt!r} does not exist in {node.source_field}"))
+    return issues

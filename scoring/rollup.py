@@ -1,0 +1,229 @@
+"""Scores imported at any level (e.g. the MGA's four sub-indices per institution) rolled
+up through an index model; given higher levels are kept and disagreements reported."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import states as st
+from .aggregate import Aggregation, aggregate, prune
+from .groups import group_means
+from .io import Repair
+from .model import IndexModel
+from .pipeline import InputError, InputIssue
+
+ID_COLUMNS = ("institution", "so", "sujeto_obligado", "id", "institucion", "nombre", "name")
+STATE_COLUMNS = ("state", "edo", "estado", "entidad", "cve_ent", "entidad_federativa")
+TYPE_COLUMNS = ("type", "ts", "tipo", "tipo_sujeto")
+ORDER_COLUMNS = ("order", "niv", "nivel", "orden", "orden_gobierno")
+TOLERANCE = 0.005
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+
+
+@dataclass(slots=True)
+class RollupResult:
+    """Institutions, their scores at every node, given-vs-computed disagreements and issues."""
+
+    model: IndexModel
+    institutions: pd.DataFrame
+    aggregation: Aggregation
+    given: pd.DataFrame
+    disagreements: pd.DataFrame
+    issues: list[InputIssue] = field(default_factory=list)
+    repairs: list[Repair] = field(default_factory=list)
+
+    def wide(self, level: str | None = None, *, coverage: bool = False) -> pd.DataFrame:
+        """Institutions × node codes (one level or all), computed through the model."""
+        agg = self.aggregation
+        cols = [i for i, lvl in enumerate(agg.levels) if level is None or lvl == level]
+        data = (agg.coverage if coverage else agg.scores)[:, cols]
+        return pd.DataFrame(data, index=self.institutions.index.copy(), columns=[agg.codes[i] for i in cols])
+
+    def by(self, grouping: str = "state", codes: Sequence[str] | None = None) -> pd.DataFrame:
+        """Table by `institution | state | type | order | state_type | nation`."""
+        scores = self.wide()
+        if codes:
+            scores = scores[list(codes)]
+        return group_means(scores, self.institutions, grouping)
+
+
+def _find(frame: pd.DataFrame, explicit: str | None, candidates: Sequence[str]) -> str | None:
+    if explicit:
+        return explicit if explicit in frame.columns else None
+    lowered = {str(c).strip().lower(): c for c in frame.columns}
+    for cand in candidates:
+        if cand in lowered:
+            return lowered[cand]
+    return None
+
+
+def parse_score(text: object) -> tuple[float | None, str | None]:
+    """(value, problem) for one cell: empty → (None, None); `0,45` is accepted as 0.45."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return None, None
+    if isinstance(text, int | float | np.number):
+        value = float(text)
+    else:
+        raw = str(text).strip()
+        if raw == "" or raw.upper() in ("NA", "N/A", "NAN", "ND", "-"):
+            return None, None
+        if not _NUMBER.match(raw):
+            return None, "non-numeric"
+        value = float(raw.replace(",", "."))
+    if not np.isfinite(value):
+        return None, "non-numeric"
+    if not 0.0 <= value <= 1.0:
+        return value, "out-of-range"
+    return value, None
+
+
+def _decimals(values: Sequence[object]) -> int:
+    best = 0
+    for v in values:
+        text = str(v).strip()
+        if "." in text or "," in text:
+            best = max(best, len(re.split(r"[.,]", text, maxsplit=1)[1]))
+    return min(best, 8)
+
+
+def rollup(frame: pd.DataFrame, model: IndexModel | str, *, id_column: str | None = None,
+           state_column: str | None = None, type_column: str | None = None,
+           order_column: str | None = None, column_map: Mapping[str, str] | None = None,
+           lines: Sequence[int] | None = None, repairs: Sequence[Repair] = ()) -> RollupResult:
+    """Roll per-institution scores at any level up through `model`; row problems are reported
+    in `.issues` (with file line numbers when `lines` is given), never turned into numbers."""
+    if not isinstance(model, IndexModel):
+        model = IndexModel.load(model)
+    frame = frame.reset_index(drop=True)
+    line_of = list(lines) if lines is not None else [i + 2 for i in range(len(frame))]
+    ident = _find(frame, id_column, ID_COLUMNS)
+    state_col = _find(frame, state_column, STATE_COLUMNS)
+    type_col = _find(frame, type_column, TYPE_COLUMNS)
+    order_col = _find(frame, order_column, ORDER_COLUMNS)
+    codes = {n.code for n in model.tree.walk()}
+    mapping: dict[str, str] = {}
+    reserved = {ident, state_col, type_col, order_col}
+    for column in frame.columns:
+        if column in reserved:
+            continue
+        match = next((c for c in codes if c.lower() == str(column).strip().lower()), None)
+        if match:
+            mapping[column] = match
+    bad_targets = []
+    for src, code in (column_map or {}).items():
+        if code not in codes:
+            bad_targets.append(code)
+        mapping[src] = code
+    missing = []
+    for label, explicit, found in (("id", id_column, ident), ("state", state_column, state_col),
+                                   ("type", type_column, type_col), ("order", order_column, order_col)):
+        if explicit and found is None:
+            missing.append(explicit)
+        elif label == "id" and found is None:
+            missing.append("institution|SO")
+    missing += [src for src in mapping if src not in frame.columns]
+    if missing or bad_targets or not mapping:
+        problems = []
+        if missing:
+            names = ", ".join(missing)
+            problems.append(InputIssue("missing-columns", 1, names, None,
+                                       f"Faltan columnas: {names} (columnas del archivo: {', '.join(map(str, frame.columns))})",
+                                       f"Missing columns: {names} (file columns: {', '.join(map(str, frame.columns))})"))
+        if bad_targets:
+            names = ", ".join(bad_targets)
+            problems.append(InputIssue("unknown-code", None, names, None,
+                                       f"Códigos que no están en el modelo {model.id}: {names}",
+                                       f"Codes not in model {model.id}: {names}"))
+        if not mapping and not missing:
+            problems.append(InputIssue("no-scores", 1, None, None,
+                                       f"Ninguna columna coincide con un nodo del modelo {model.id} ({', '.join(sorted(codes))}); use --map",
+                                       f"No column matches a node of model {model.id} ({', '.join(sorted(codes))}); use --map"))
+        raise InputError(problems)
+
+    issues: list[InputIssue] = []
+    keep: list[int] = []
+    seen: dict[str, int] = {}
+    records = []
+    for i in range(len(frame)):
+        line = line_of[i]
+        raw_id = str(frame.at[i, ident]).strip()
+        if not raw_id or raw_id.lower() == "nan":
+            issues.append(InputIssue("missing-id", line, ident, None, "Fila sin institución (omitida)",
+                                     "Row without an institution (skipped)"))
+            continue
+        raw_state = frame.at[i, state_col] if state_col else None
+        if state_col:
+            state = st.resolve(raw_state)
+            _, name = st.split_prefixed_name(raw_id, state) if state else (None, raw_id)
+        else:
+            state, name = st.split_prefixed_name(raw_id)
+        if state is None:
+            shown = raw_state if state_col else raw_id
+            issues.append(InputIssue("unknown-state", line, state_col or ident, shown,
+                                     f"Estado desconocido {shown!r} (fila omitida)",
+                                     f"Unknown state {shown!r} (row skipped)"))
+            continue
+        if raw_id in seen:
+            issues.append(InputIssue("duplicate-institution", line, ident, raw_id,
+                                     f"Institución repetida {raw_id!r} (ya en la línea {seen[raw_id]}; fila omitida)",
+                                     f"Duplicate institution {raw_id!r} (already at line {seen[raw_id]}; row skipped)"))
+            continue
+        seen[raw_id] = line
+        keep.append(i)
+        records.append({"institution": raw_id, "name": name, "state": state,
+                        "type": frame.at[i, type_col] if type_col else None,
+                        "order": frame.at[i, order_col] if order_col else None, "line": line})
+    institutions = pd.DataFrame(records, columns=["institution", "name", "state", "type", "order", "line"])
+    institutions.index = pd.Index(institutions["institution"].astype("object"))
+    institutions.index.name = None
+
+    given = pd.DataFrame(index=institutions.index)
+    decimals: dict[str, int] = {}
+    for src, code in mapping.items():
+        values = np.full(len(keep), np.nan)
+        cells = frame.loc[keep, src].tolist()
+        decimals[code] = _decimals(cells)
+        for k, cell in enumerate(cells):
+            value, problem = parse_score(cell)
+            if problem == "non-numeric":
+                issues.append(InputIssue("non-numeric", line_of[keep[k]], src, cell,
+                                         f"{src}: valor no numérico {cell!r} (se trata como faltante)",
+                                         f"{src}: non-numeric value {cell!r} (treated as missing)"))
+            elif problem == "out-of-range":
+                issues.append(InputIssue("out-of-range", line_of[keep[k]], src, cell,
+                                         f"{src}: {cell!r} fuera de [0, 1] (se trata como faltante)",
+                                         f"{src}: {cell!r} outside [0, 1] (treated as missing)"))
+            elif value is not None:
+                values[k] = value
+        given[code] = values
+    tree = prune(model.tree, set(given.columns))
+    leaves = [n for n in tree.walk() if n.is_leaf]
+    leaf_scores = np.column_stack([given[n.code].to_numpy() if n.code in given else np.full(len(given), np.nan)
+                                   for n in leaves]) if leaves else np.empty((len(given), 0))
+    groups = pd.factorize(institutions["type"].astype("object").fillna(""))[0] if len(institutions) else None
+    agg = aggregate(model, leaf_scores, np.zeros(leaf_scores.shape, dtype=bool), groups, tree=tree)
+    rows = []
+    leaf_codes = {n.code for n in leaves}
+    for code in given.columns:
+        if code in leaf_codes:
+            continue
+        computed = agg.scores[:, agg.codes.index(code)]
+        g = given[code].to_numpy()
+        tolerance = TOLERANCE + 0.5 * 10.0 ** -decimals.get(code, 8) + 1e-12
+        off = ~np.isnan(g) & ~np.isnan(computed) & (np.abs(g - computed) > tolerance)
+        for k in np.flatnonzero(off):
+            rows.append({"line": int(institutions["line"].iloc[k]), "institution": institutions.index[k],
+                         "code": code, "given": g[k], "computed": computed[k],
+                         "difference": computed[k] - g[k]})
+    disagreements = pd.DataFrame(rows, columns=["line", "institution", "code", "given", "computed", "difference"])
+    for row in rows:
+        issues.append(InputIssue("disagreement", row["line"], row["code"], row["given"],
+                                 f"{row['code']}: dato {row['given']:.4f} ≠ calculado {row['computed']:.4f} (se conservan ambos)",
+                                 f"{row['code']}: given {row['given']:.4f} ≠ computed {row['computed']:.4f} (both kept)",
+                                 "warning"))
+    issues.sort(key=lambda i: (i.row or 0))
+    return RollupResult(model, institutions, agg, given, disagreements, issues, list(repairs))
