@@ -1,0 +1,184 @@
+"""Score tables: the web tables equal a direct `scoring` call on the campaign's answers, the
+`apertura score` command prints the same numbers, and sorting/filtering work without JS."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from scoring import groups
+from scoring.model import IndexModel
+from scoring.pipeline import score
+from tests.web.test_analyst import seed_scored, sign_in
+
+
+@pytest.fixture
+def scored(app):
+    """The small scored campaign of test_analyst."""
+    return seed_scored(app)
+
+
+def _direct(app, slug: str):
+    """Score the campaign straight from the database tables with `scoring`, bypassing the service."""
+    from diagnostic.extensions import db
+    from diagnostic.models import (
+        Answer,
+        Campaign,
+        Institution,
+        Participation,
+        Response,
+        ResponseStatus,
+    )
+
+    with app.app_context():
+        campaign = db.session.scalar(sa.select(Campaign).where(Campaign.slug == slug))
+        rows = db.session.execute(
+            sa.select(Institution.key, Answer.field, Answer.repeat_index, Answer.value, Answer.verified_value,
+                      Answer.verification)
+            .join(Response, Response.id == Answer.response_id)
+            .join(Institution, Institution.id == Response.institution_id)
+            .where(Response.campaign_id == campaign.id,
+                   Response.status.in_([ResponseStatus.SUBMITTED, ResponseStatus.VERIFIED]))).all()
+        answers = pd.DataFrame(
+            [(k, f, i, vv if how == "corrected" else v) for k, f, i, v, vv, how in rows],
+            columns=["institution", "field", "repeat_index", "value"])
+        insts = pd.DataFrame(
+            [(i.key, i.name, i.state_code, i.order.value, i.type) for i in db.session.scalars(
+                sa.select(Institution).join(Participation).where(Participation.campaign_id == campaign.id))],
+            columns=["institution", "name", "state", "order", "type"])
+        model = IndexModel.from_text(campaign.index_model.source)
+    return score(answers, insts, model)
+
+
+def _web_values(html: str) -> list[dict[str, str]]:
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+        cells = dict(re.findall(r'data-col="(\w+)" data-value="([^"]+)"', row))
+        cells.update({k: v.strip() for k, v in re.findall(r'data-col="(\w+)">([^<]*)<', row)})
+        rows.append(cells)
+    return rows
+
+
+def test_state_and_institution_tables_match_a_direct_scoring_call(app, client, scored):
+    result = _direct(app, scored.slug)
+    codes = ["GA", "T", "P", "TG", "TC", "PG", "PC"]
+    expected = groups.state_table(result.wide(None)[codes], result.institutions, codes).set_index("state")
+    sign_in(client, scored.users["analyst"])
+    rows = _web_values(client.get(f"/analyst/{scored.slug}/scores?by=state").get_data(as_text=True))
+    assert [r["state"] for r in rows] == ["22", "14", "09"]  # sorted by GA, highest first
+    for row in rows:
+        for code in codes:
+            assert float(row[code]) == pytest.approx(expected.loc[row["state"], code], abs=5e-7)
+            assert float(row[f"{code}_rest"]) == pytest.approx(expected.loc[row["state"], f"{code}_rest"], abs=5e-7)
+            gap = expected.loc[row["state"], code] - expected.loc[row["state"], f"{code}_rest"]
+            assert float(row[f"{code}_gap"]) == pytest.approx(gap, abs=5e-7)
+
+    wide = result.wide(None)
+    coverage = result.wide(None, coverage=True)
+    rows = _web_values(client.get(f"/analyst/{scored.slug}/scores?by=institution&sort=name&dir=asc")
+                       .get_data(as_text=True))
+    assert len(rows) == 5
+    for row in rows:
+        assert float(row["GA"]) == pytest.approx(wide.loc[row["institution"], "GA"], abs=5e-7)
+        assert float(row["GA_coverage"]) == pytest.approx(coverage.loc[row["institution"], "GA"], abs=5e-7)
+
+
+def test_type_order_and_nation_tables(app, client, scored):
+    result = _direct(app, scored.slug)
+    sign_in(client, scored.users["admin"])
+    by_type = groups.group_means(result.wide("index"), result.institutions, "type").set_index("type")
+    rows = _web_values(client.get(f"/analyst/{scored.slug}/scores?by=type&level=index").get_data(as_text=True))
+    assert {r["type"] for r in rows} == {"ejecutivo", "legislativo", "municipio"}
+    for row in rows:
+        assert float(row["GA"]) == pytest.approx(by_type.loc[row["type"], "GA"], abs=5e-7)
+        assert row["n"] == str(by_type.loc[row["type"], "n"])
+    rows = _web_values(client.get(f"/analyst/{scored.slug}/scores?by=nation").get_data(as_text=True))
+    assert float(rows[0]["GA"]) == pytest.approx(result.wide("index")["GA"].mean(), abs=5e-7)
+    html = client.get(f"/analyst/{scored.slug}/scores?by=order&level=component").get_data(as_text=True)
+    assert 'data-col="AI"' in html and {r["order"] for r in _web_values(html)} == {"estatal", "municipal"}
+
+
+def test_sort_and_filter_by_query_arguments(client, scored):
+    sign_in(client, scored.users["analyst"])
+    url = f"/analyst/{scored.slug}/scores?by=institution"
+    ascending = [r["institution"] for r in _web_values(client.get(url + "&sort=GA&dir=asc").get_data(as_text=True))]
+    descending = [r["institution"] for r in _web_values(client.get(url + "&sort=GA&dir=desc").get_data(as_text=True))]
+    assert ascending[-1] in ("Q1", "J1") and descending[0] in ("Q1", "J1")
+    assert set(ascending) == set(descending) == {"Q1", "Q2", "J1", "J2", "C1"}
+    filtered = _web_values(client.get(url + "&state=22").get_data(as_text=True))
+    assert {r["institution"] for r in filtered} == {"Q1", "Q2"}
+    found = _web_values(client.get(url + "&q=zapopan").get_data(as_text=True))
+    assert [r["institution"] for r in found] == ["J2"]
+    assert _web_values(client.get(url + "&type=municipio&order=municipal").get_data(as_text=True))[0]["name"]
+    # unknown sort columns and groupings fall back instead of failing; unknown levels are a 400
+    assert client.get(url + "&sort=nope&by=nope").status_code == 200
+    assert client.get(url + "&level=nope").status_code == 400
+    html = client.get(url + "&sort=GA&dir=desc").get_data(as_text=True)
+    assert 'aria-sort="descending"' in html and "dir=asc" in html
+
+
+def test_verified_values_change_the_tables_and_the_cache_follows(app, client, scored):
+    from diagnostic.services import campaigns, responses, scores
+    from diagnostic.services.audit import Actor
+    from diagnostic.services.users import get
+
+    with app.app_context():
+        campaign = campaigns.get_by_slug(scored.slug)
+        first = scores.compute(campaign)
+        assert scores.compute(campaign) is first  # cached while the data is unchanged
+        analyst = get(scored.users["analyst"])
+        responses.verify_answer(responses.get(scored.responses["J1"]), "ta_share", None, Actor.for_user(analyst),
+                                corrected="0", reason="El SIPOT no muestra la información")
+        second = scores.compute(campaign)
+        assert second.fingerprint != first.fingerprint
+        before = first.table("institution").set_index("institution").loc["J1", "GA"]
+        after = second.table("institution").set_index("institution").loc["J1", "GA"]
+        assert after < before
+    assert _direct(app, scored.slug).wide("index").loc["J1", "GA"] == pytest.approx(after)
+
+
+@pytest.mark.parametrize("by", ["state", "institution", "type", "order", "nation"])
+def test_cli_prints_the_web_numbers(app, client, runner, scored, by, tmp_path):
+    sign_in(client, scored.users["analyst"])
+    web = _web_values(client.get(f"/analyst/{scored.slug}/scores?by={by}").get_data(as_text=True))
+    result = runner.invoke(args=["score", "--campaign", scored.slug, "--by", by, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["metadata"]["campaign"] == scored.slug and payload["metadata"]["by"] == by
+    key = {"state": "state", "institution": "institution", "type": "type", "order": "order", "nation": "group"}[by]
+    cli = {str(r[key]): r for r in payload["rows"]}
+    assert len(cli) == len(web)
+    for row in web:
+        for column, value in row.items():
+            if re.fullmatch(r"-?\d+\.\d{6}", value):
+                assert f"{cli[row[key]][column]:.6f}" == value, (by, column)
+    out = tmp_path / "scores.csv"
+    result = runner.invoke(args=["score", "--campaign", scored.slug, "--by", by, "--out", str(out), "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    table = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert {r[key] for r in table} == set(cli)
+    for row in table:
+        assert float(row["GA"]) == pytest.approx(cli[row[key]]["GA"])
+
+
+def test_cli_errors_are_clear(runner, scored):
+    result = runner.invoke(args=["score", "--campaign", "no-existe"])
+    assert result.exit_code == 1 and "Campaña no encontrada" in result.output
+    result = runner.invoke(args=["score", "--campaign", scored.slug, "--by", "planet"])
+    assert result.exit_code == 2
+
+
+def test_campaign_without_index_model_is_a_clear_409(app, client, scored):
+    from diagnostic.services import campaigns
+
+    with app.app_context():
+        campaigns.create("Sin modelo", 2025, slug="sin-modelo")
+    sign_in(client, scored.users["analyst"])
+    response = client.get("/analyst/sin-modelo/scores")
+    assert response.status_code == 409 and "modelo de índice" in response.get_data(as_text=True)
