@@ -15,6 +15,7 @@ Every key can be set in `instance/apertura.cfg` or as an environment variable wi
 - ``INVITATION_DAYS``: days an invitation link stays valid when the campaign has no close date.
 - ``SQLITE_BUSY_TIMEOUT_MS``: how long an SQLite writer waits for the lock.
 - ``AUTO_MIGRATE``: run the Alembic migrations on start-up (off by default; `apertura db upgrade`).
+- ``PASSWORD_HASH_METHOD``: werkzeug password hashing method (``scrypt``; tests use a cheap one).
 - ``WTF_CSRF_TIME_LIMIT``: CSRF token lifetime in seconds (None = the session's).
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ DEFAULTS: dict = {
     "SQLITE_BUSY_TIMEOUT_MS": 10000,
     "AUTO_MIGRATE": False,
     "WTF_CSRF_TIME_LIMIT": None,
+    "PASSWORD_HASH_METHOD": "scrypt",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
 }
 

@@ -58,14 +58,15 @@ class Flow:
         """Submitted or verified responses cannot be edited."""
         return self.response.status != ResponseStatus.DRAFT
 
-    def builder(self, answers: dict | None = None, validation=None, extra: dict | None = None) -> q.PageBuilder:
+    def builder(self, answers: dict | None = None, validation=None, extra: dict | None = None,
+                posted: dict | None = None) -> q.PageBuilder:
         """A PageBuilder over the stored (or given) answers."""
         if answers is None:
             answers = responses.answers_of(self.response)
         if validation is None:
             validation = responses.validate(self.response, answers=answers)
         return q.PageBuilder(responses.definition_of(self.response), answers, validation, lang(),
-                             extra_instances=extra)
+                             extra_instances=extra, posted_instances=posted)
 
     def progress(self, builder: q.PageBuilder | None = None) -> tuple[int, int]:
         """(answered, total) relevant questions."""
@@ -86,9 +87,9 @@ class Flow:
                                                                              pages=self.builder().count))
 
     def page(self, index: int, *, status: int = 200, answers: dict | None = None, notice: str | None = None,
-             extra: dict | None = None, show_errors: bool = True):
+             extra: dict | None = None, show_errors: bool = True, posted: dict | None = None):
         """Render page `index` (values from the store, or from `answers` when given)."""
-        builder = self.builder(answers=answers, extra=extra)
+        builder = self.builder(answers=answers, extra=extra, posted=posted)
         if not 0 <= index < builder.count:
             abort(404)
         page = builder.page(index)
@@ -107,7 +108,8 @@ class Flow:
         """Save a posted page (one transaction) and go where the pressed button says."""
         if self.readonly:
             return render_template("questionnaire/readonly.html", **self._context()), 409
-        builder = self.builder()
+        posted = q.posted_instances(request.form)
+        builder = self.builder(posted=posted)
         if not 0 <= index < builder.count:
             abort(404)
         page = builder.page(index)
@@ -118,7 +120,7 @@ class Flow:
             answers = responses.answers_of(self.response)
             for path, value in values.items():
                 responses.set_path(answers, path, value)
-            return self.page(index, answers=answers, status=400, notice=_(
+            return self.page(index, answers=answers, status=400, posted=posted, notice=_(
                 "Su sesión expiró. No se perdió nada de lo escrito: revise y vuelva a guardar."))
         try:
             result = responses.save_page(self.response, values, self.actor, page=index)

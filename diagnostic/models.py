@@ -131,8 +131,10 @@ class User(UserMixin, db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
 
     def set_password(self, password: str) -> None:
-        """Store a salted hash of the password."""
-        self.password_hash = generate_password_hash(password)
+        """Store a salted hash of the password (method from PASSWORD_HASH_METHOD)."""
+        from flask import current_app
+
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
         """True when the password matches the stored hash."""

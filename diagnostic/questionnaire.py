@@ -185,12 +185,13 @@ def _choices(definition: Definition, question: Question, lang: str) -> list[Choi
     return [Choice(n, text(BUILTIN_LABELS[n], lang)) for n in names]
 
 
-def instance_count(definition: Definition, repeat: Repeat, answers: dict, extra: int = 0) -> int:
-    """How many instances of a repeat to show: stored, the fixed count, or the minimum (at least 1)."""
+def instance_count(definition: Definition, repeat: Repeat, answers: dict, extra: int = 0,
+                   minimum: int = 0) -> int:
+    """How many instances of a repeat to show: stored (+ extra), posted, fixed or minimum count (≥ 1)."""
     stored = answers.get(repeat.name)
     stored_n = len(stored) if isinstance(stored, list) else 0
     fixed = repeat.repeat_count if isinstance(repeat.repeat_count, int) else 0
-    n = max(stored_n + extra, fixed, repeat.min_count or 0, 1)
+    n = max(stored_n + extra, minimum, fixed, repeat.min_count or 0, 1)
     if repeat.max_count:
         n = min(n, repeat.max_count)
     return n
@@ -200,13 +201,15 @@ class PageBuilder:
     """Builds PageViews for a definition, the raw answers and a ValidationResult."""
 
     def __init__(self, definition: Definition, answers: dict, validation, lang: str = "es",
-                 errors_by_path: dict[str, list] | None = None, extra_instances: dict[str, int] | None = None):
+                 errors_by_path: dict[str, list] | None = None, extra_instances: dict[str, int] | None = None,
+                 posted_instances: dict[str, int] | None = None):
         self.definition = definition
         self.answers = answers
         self.validation = validation
         self.lang = lang
         self.errors = errors_by_path if errors_by_path is not None else _group(validation.errors)
         self.extra = extra_instances or {}
+        self.posted = posted_instances or {}
 
     @property
     def count(self) -> int:
@@ -264,7 +267,8 @@ class PageBuilder:
         return items
 
     def _repeat(self, repeat: Repeat, collected: list) -> RepeatView:
-        n = instance_count(self.definition, repeat, self.answers, self.extra.get(repeat.name, 0))
+        n = instance_count(self.definition, repeat, self.answers, self.extra.get(repeat.name, 0),
+                           self.posted.get(repeat.name, 0))
         view = RepeatView(repeat.name, text(repeat.label, self.lang), text(repeat.hint, self.lang),
                           self._relevant(repeat.name, repeat.path), ast(repeat.relevant),
                           min_count=max(repeat.min_count or 0, repeat.repeat_count if isinstance(repeat.repeat_count, int) else 0))
@@ -312,6 +316,19 @@ def progress(definition: Definition, answers: dict, validation) -> tuple[int, in
             if not is_empty(f.value):
                 answered += 1
     return answered, total
+
+
+POSTED_INSTANCE = re.compile(r"^([A-Za-z_][\w.-]*)\[(\d{1,3})\]\.")
+
+
+def posted_instances(form) -> dict[str, int]:
+    """Instances per repeat that a posted form carries (`rep[2].x` → rep: 3)."""
+    counts: dict[str, int] = {}
+    for key in form.keys():
+        match = POSTED_INSTANCE.match(key)
+        if match:
+            counts[match.group(1)] = max(counts.get(match.group(1), 0), int(match.group(2)) + 1)
+    return counts
 
 
 def form_values(page: PageView, form) -> dict[str, object]:

@@ -90,6 +90,7 @@ def app(database_url, tmp_path):
         "DATABASE_URL": database_url,
         "PUBLIC_URL": "http://apertura.test",
         "MAX_CONTENT_LENGTH": 256 * 1024,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     })
     app.instance_path = str(tmp_path / "instance")
     yield app
