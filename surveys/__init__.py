@@ -48,7 +48,11 @@ def _finish(report: CheckReport, data: object) -> CheckReport:
     definition = builder.build(data)
     report.issues.extend(builder.issues)
     if definition is not None:
-        report.issues.extend(check_definition(definition))
+        semantic = check_definition(definition)
+        if any(i.is_error for i in builder.issues):
+            # Elements dropped for errors already reported would make the survey look empty.
+            semantic = [i for i in semantic if i.code is not IssueCode.EMPTY_SURVEY]
+        report.issues.extend(semantic)
         if report.ok:
             report.definition = definition
     return report

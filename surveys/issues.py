@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, unique
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -12,6 +12,7 @@ ERROR = "error"
 WARNING = "warning"
 
 
+@unique
 class IssueCode(Enum):
     """Every message a definition author can get: (severity, Spanish, English) templates."""
 
@@ -51,7 +52,7 @@ class IssueCode(Enum):
     UNKNOWN_LANGUAGE = (WARNING, "'{key}' tiene el idioma '{lang}', que no está en settings.languages", "'{key}' has language '{lang}', which is not in settings.languages")
     MISSING_LABEL = (WARNING, "falta la etiqueta", "missing label")
     MISSING_TRANSLATION = (WARNING, "'{key}' no tiene texto en '{lang}'", "'{key}' has no text in '{lang}'")
-    INVALID_SETTING = (ERROR, "'{key}' inválido: {reason}", "invalid '{key}': {reason_en}")
+    INVALID_SETTING = (ERROR, "el ajuste '{key}' es inválido: {reason}", "setting '{key}' is invalid: {reason_en}")
     UNSUPPORTED_COLUMN = (ERROR, "columna no admitida '{column}'", "unsupported column '{column}'")
     UNSUPPORTED_SHEET = (ERROR, "hoja no admitida '{sheet}'", "unsupported sheet '{sheet}'")
     UNSUPPORTED_FEATURE = (ERROR, "'{column}': Apertura no admite {feature}", "'{column}': Apertura does not support {feature_en}")

@@ -93,7 +93,11 @@ def parse_yaml(text: str, file: str) -> tuple[object, list[Issue]]:
     issues: list[Issue] = []
     if "\x00" in text:
         return None, [make_issue(IssueCode.BINARY_FILE, file, line=1)]
-    loader = LineLoader(text)
+    try:
+        loader = LineLoader(text)
+    except yaml.reader.ReaderError as err:
+        line = text[: err.position].count("\n") + 1
+        return None, [make_issue(IssueCode.YAML_SYNTAX, file, line=line, problem=f"carácter no permitido #x{err.character:04x}")]
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as err:
