@@ -54,7 +54,7 @@ class IssueCode(Enum):
     MISSING_TRANSLATION = (WARNING, "'{key}' no tiene texto en '{lang}'", "'{key}' has no text in '{lang}'")
     INVALID_SETTING = (ERROR, "el ajuste '{key}' es inválido: {reason}", "setting '{key}' is invalid: {reason_en}")
     UNSUPPORTED_COLUMN = (ERROR, "columna no admitida '{column}'", "unsupported column '{column}'")
-    UNSUPPORTED_SHEET = (ERROR, "hoja no admitida '{sheet}'", "unsupported sheet '{sheet}'")
+    UNSUPPORTED_SHEET = (ERROR, "hoja no admitida '{sheet_name}'", "unsupported sheet '{sheet_name}'")
     UNSUPPORTED_FEATURE = (ERROR, "'{column}': Apertura no admite {feature}", "'{column}': Apertura does not support {feature_en}")
     UNMATCHED_END = (ERROR, "'{type}' sin su 'begin' correspondiente", "'{type}' without a matching 'begin'")
     UNCLOSED_GROUP = (ERROR, "'{name}' se abre y nunca se cierra", "'{name}' is opened and never closed")
@@ -99,7 +99,7 @@ class Issue:
         """`FILE:LINE`, or `FILE:SHEET:ROW` for XLSForm."""
         if self.sheet is not None:
             return f"{self.file}:{self.sheet}:{self.row or 0}"
-        return f"{self.file}:{self.line or 0}"
+        return f"{self.file}:{self.line}" if self.line else self.file
 
     def format(self, lang: str = "es") -> str:
         """`FILE:LINE: field: message` in `lang` ('es' or 'en')."""

@@ -54,7 +54,9 @@ def _draw(fp: FieldPlan, rng: random.Random, attempt: int, ctx: dict, definition
     if fp.choices is not None:
         allowed = sorted(fp.choices)
         if fp.choice_filter is not None:
-            allowed = [c for c in allowed if to_bool(fp.choice_filter(ctx, fp.choice_props[c]))] or allowed
+            allowed = [c for c in allowed if to_bool(fp.choice_filter(ctx, fp.choice_props[c]))]
+            if not allowed:
+                return None
         if t == K.SELECT_MULTIPLE:
             return rng.sample(allowed, rng.randint(1, len(allowed)) if attempt < 5 else 1)
         return rng.choice(allowed)
@@ -81,6 +83,8 @@ def _answer(fp: FieldPlan, rng: random.Random, ctx: dict, definition: Definition
     last = None
     for attempt in range(_TRIES):
         raw = _draw(fp, rng, attempt, ctx, definition)
+        if raw is None:
+            return None
         try:
             typed = fp.coerce(raw)
         except CoercionError:

@@ -2,7 +2,9 @@
 
 Everything a definition needs (closures, choice sets, evaluation order) is compiled once
 and cached on the `Definition`. Defaults apply to questions absent from the answers (a
-question sent empty stays empty). Answers to irrelevant questions are dropped.
+question sent empty stays empty). Answers to irrelevant questions are dropped. In drafts
+(`partial=True`) required errors are skipped, and so are constraints and choice filters
+that read another question still unanswered (they are checked on the final submission).
 """
 from __future__ import annotations
 
@@ -83,7 +85,7 @@ class FieldPlan:
         "name", "type", "coerce", "relevant", "parent", "calculation", "default", "has_default",
         "required", "required_fn", "constraint", "constraint_text", "message_es", "message_en",
         "choices", "choice_props", "choice_filter", "list_name", "params", "is_calc", "is_note",
-        "is_multiple", "checks",
+        "is_multiple", "checks", "constraint_refs", "filter_refs",
     )
 
     def __init__(self, q: Question, definition: Definition, parent: str | None) -> None:
@@ -104,6 +106,8 @@ class FieldPlan:
         self.required_fn = None if isinstance(q.required, bool) else q.required._fn
         self.constraint = q.constraint._fn if q.constraint is not None else None
         self.constraint_text = q.constraint.text if q.constraint is not None else ""
+        self.constraint_refs = tuple(sorted(q.constraint.references)) if q.constraint is not None else ()
+        self.filter_refs = tuple(sorted(q.choice_filter.references)) if q.choice_filter is not None else ()
         languages = definition.settings.languages
         cm = q.constraint_message
         self.message_es = cm.get("es") or (cm.get(languages[0]) if cm else None)
@@ -274,6 +278,15 @@ def _run_steps(steps, vals: dict, rel: dict, answers: Mapping, prefix: str) -> N
             rel[name] = ok
 
 
+def _waits_for(refs: tuple[str, ...], values: dict) -> bool:
+    """In a draft, a check that reads an unanswered question waits until it is answered."""
+    for ref in refs:
+        v = values.get(ref)
+        if v is None or v == "":
+            return True
+    return False
+
+
 def _check_field(fp: FieldPlan, vals: dict, current_ctx: dict, path: str, bad: dict, errors: list, partial: bool) -> None:
     name = fp.name
     if name in bad:
@@ -293,7 +306,11 @@ def _check_field(fp: FieldPlan, vals: dict, current_ctx: dict, path: str, bad: d
             if item not in fp.choices:
                 errors.append(_error(path, name, "not_in_list", value=item, list=fp.list_name))
                 return
-            if fp.choice_filter is not None and not to_bool(fp.choice_filter(current_ctx, fp.choice_props[item])):
+            if (
+                fp.choice_filter is not None
+                and not (partial and _waits_for(fp.filter_refs, current_ctx))
+                and not to_bool(fp.choice_filter(current_ctx, fp.choice_props[item]))
+            ):
                 errors.append(_error(path, name, "choice_filter", value=item))
                 return
     if fp.params is not None:
@@ -305,7 +322,11 @@ def _check_field(fp: FieldPlan, vals: dict, current_ctx: dict, path: str, bad: d
         if abs(steps - round(steps)) > 1e-9:
             errors.append(_error(path, name, "step", step=format_number(p["step"]), start=format_number(p["start"])))
             return
-    if fp.constraint is not None and not to_bool(fp.constraint(current_ctx, value)):
+    if (
+        fp.constraint is not None
+        and not (partial and _waits_for(fp.constraint_refs, current_ctx))
+        and not to_bool(fp.constraint(current_ctx, value))
+    ):
         if fp.message_es:
             errors.append(FieldError(path, name, "constraint", fp.message_es, fp.message_en or fp.message_es))
         else:

@@ -178,7 +178,7 @@ def read_xlsform(data: bytes, file: str, suffix: str) -> tuple[LocatedDict | Non
     reader = _Reader(file)
     for name in book.get("sheet_names", []):
         if name.lower() in _UNSUPPORTED_SHEETS:
-            reader.add(IssueCode.UNSUPPORTED_SHEET, name, 1, sheet=name)
+            reader.add(IssueCode.UNSUPPORTED_SHEET, name, 1, None, sheet_name=name)
     settings_rows = [r for r in book.get("settings") or [] if r]
     settings_raw = settings_rows[0] if settings_rows else {}
     settings = LocatedDict(sheet="settings", row=2)
