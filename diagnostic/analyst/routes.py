@@ -7,8 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from diagnostic.analyst import bp
+from diagnostic.api import tokens
 from diagnostic.security import analyst_required
 from diagnostic.services import campaigns, exports, review, scores
+from diagnostic.services.audit import Actor
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -124,3 +126,16 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.route("/token", methods=["GET", "POST"])
+@analyst_required
+def api_token():
+    """See, create (shown once) or revoke one's own API token."""
+    token = None
+    if request.method == "POST" and request.form.get("action") == "revoke":
+        tokens.revoke(current_user, Actor.for_user(current_user))
+        flash(_("El token se revocó."), "saved")
+    elif request.method == "POST":
+        token = tokens.issue(current_user, Actor.for_user(current_user))
+    return render_template("analyst/token.html", token=token, current=tokens.of_user(current_user))

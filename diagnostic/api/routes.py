@@ -1,0 +1,75 @@
+"""API v1 views: a token check, one service call, JSON out (errors are JSON too)."""
+from __future__ import annotations
+
+from flask import g, jsonify, request
+
+from diagnostic.api import bp, service
+from diagnostic.api.auth import token_required
+from diagnostic.api.openapi import document
+from diagnostic.services import scores
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API (public)."""
+    return jsonify(document())
+
+
+@bp.get("/me")
+@token_required()
+def me():
+    """The account the token belongs to."""
+    user = g.api_user
+    return jsonify(email=user.email, name=user.name, role=user.role.value)
+
+
+@bp.get("/campaigns")
+@token_required()
+def campaigns():
+    """Campaigns, newest first (paginated)."""
+    return jsonify(service.list_campaigns(service.PageArgs.from_args(request.args)))
+
+
+@bp.get("/campaigns/<slug>")
+@token_required()
+def campaign(slug: str):
+    """One campaign with its progress counts."""
+    return jsonify(service.get_campaign(slug))
+
+
+@bp.get("/campaigns/<slug>/institutions")
+@token_required()
+def institutions(slug: str):
+    """The campaign's institutions (paginated; `state` filters)."""
+    return jsonify(service.list_institutions(slug, service.PageArgs.from_args(request.args),
+                                             request.args.get("state") or None))
+
+
+@bp.get("/campaigns/<slug>/responses")
+@token_required()
+def responses(slug: str):
+    """The campaign's responses without answers (paginated; `status` filters)."""
+    return jsonify(service.list_responses(slug, service.PageArgs.from_args(request.args),
+                                          request.args.get("status") or None))
+
+
+@bp.post("/campaigns/<slug>/responses")
+@token_required()
+def submit_responses(slug: str):
+    """Submit responses in bulk, all or nothing (422 with located errors)."""
+    return jsonify(service.submit_bulk(slug, request.get_json(silent=True), g.api_user)), 201
+
+
+@bp.get("/campaigns/<slug>/responses/<int:response_id>")
+@token_required()
+def response(slug: str, response_id: int):
+    """One response with its answers and verifications."""
+    return jsonify(service.get_response(slug, response_id))
+
+
+@bp.get("/campaigns/<slug>/scores")
+@token_required()
+def score_table(slug: str):
+    """A score table by institution, state, type, order or nation (paginated)."""
+    return jsonify(service.get_scores(slug, service.PageArgs.from_args(request.args),
+                                      request.args.get("by", "state"), request.args.get("level", scores.HEADLINE)))
