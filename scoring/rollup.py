@@ -13,7 +13,7 @@ from . import states as st
 from .aggregate import Aggregation, aggregate, prune
 from .groups import group_means
 from .io import Repair
-from .model import IndexModel
+from .model import IndexModel, Node
 from .pipeline import InputError, InputIssue
 
 ID_COLUMNS = ("institution", "so", "sujeto_obligado", "id", "institucion", "nombre", "name")
@@ -35,6 +35,7 @@ class RollupResult:
     disagreements: pd.DataFrame
     issues: list[InputIssue] = field(default_factory=list)
     repairs: list[Repair] = field(default_factory=list)
+    tree: Node | None = None
 
     def wide(self, level: str | None = None, *, coverage: bool = False) -> pd.DataFrame:
         """Institutions × node codes (one level or all), computed through the model."""
@@ -226,4 +227,4 @@ def rollup(frame: pd.DataFrame, model: IndexModel | str, *, id_column: str | Non
                                  f"{row['code']}: given {row['given']:.4f} ≠ computed {row['computed']:.4f} (both kept)",
                                  "warning"))
     issues.sort(key=lambda i: (i.row or 0))
-    return RollupResult(model, institutions, agg, given, disagreements, issues, list(repairs))
+    return RollupResult(model, institutions, agg, given, disagreements, issues, list(repairs), tree)

@@ -1,0 +1,212 @@
+"""Statistics for group comparisons (methodology §7): cluster bootstrap intervals for group
+means (institutions are resampled), the state vs rest-of-nation gap with Welch's t-test, a
+permutation test and Hedges' g, Benjamini–Hochberg across states × scores, and Cronbach's α
+with Feldt's interval. Every random step takes `seed`; the same seed gives the same output."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from . import states as st
+
+
+def _values(scores: pd.DataFrame, institutions: pd.DataFrame, codes: Sequence[str] | None):
+    codes = list(codes or scores.columns)
+    state = institutions.reindex(scores.index)["state"].astype("object").to_numpy()
+    return codes, scores[codes].to_numpy(dtype=float), state
+
+
+def bootstrap_mean_ci(values: np.ndarray, *, n_resamples: int = 2000, confidence: float = 0.95,
+                      seed: int = 0, method: str = "BCa") -> tuple[float, float]:
+    """Confidence interval of a mean with scipy.stats.bootstrap (vectorised); NaNs dropped."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if len(x) < 2 or np.ptp(x) == 0:
+        m = float(x.mean()) if len(x) else np.nan
+        return m, m
+    res = sps.bootstrap((x,), np.mean, n_resamples=n_resamples, confidence_level=confidence,
+                        vectorized=True, method=method, rng=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def _resampled_means(x: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap means (resamples × columns) of the rows of `x` (rows × columns), NaN-aware."""
+    idx = rng.integers(0, len(x), size=(n_resamples, len(x)))
+    if not np.isnan(x).any():
+        return np.stack([x[:, j][idx].mean(axis=1) for j in range(x.shape[1])], axis=1)
+    sample = x[idx]
+    present = ~np.isnan(sample)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(present, sample, 0.0).sum(axis=1) / present.sum(axis=1)
+
+
+def group_intervals(scores: pd.DataFrame, institutions: pd.DataFrame, by: str = "state",
+                    codes: Sequence[str] | None = None, *, n_resamples: int = 2000,
+                    confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Per group and score: n, mean and a percentile cluster-bootstrap interval (institutions
+    resampled within the group, all scores at once so their intervals share resamples)."""
+    codes = list(codes or scores.columns)
+    meta = institutions.reindex(scores.index)
+    keys = meta[by].astype("object").fillna("") if by != "nation" else pd.Series("nacional", index=scores.index)
+    x_all = scores[codes].to_numpy(dtype=float)
+    rng = np.random.default_rng(seed)
+    alpha = (1 - confidence) / 2
+    rows = []
+    for group, idx in sorted(pd.Series(range(len(keys)), index=keys.to_numpy()).groupby(level=0).indices.items()):
+        x = x_all[idx]
+        means = _resampled_means(x, n_resamples, rng)
+        with np.errstate(invalid="ignore"):
+            low, high = np.nanquantile(means, [alpha, 1 - alpha], axis=0) if len(x) else (np.nan, np.nan)
+        with np.errstate(invalid="ignore"):
+            point = np.nanmean(x, axis=0) if (~np.isnan(x)).any() else np.full(len(codes), np.nan)
+        for j, code in enumerate(codes):
+            rows.append({by: group, "code": code, "n": int((~np.isnan(x[:, j])).sum()),
+                         "mean": point[j], "low": low[j], "high": high[j]})
+    return pd.DataFrame(rows)
+
+
+def hedges_g(x: np.ndarray, y: np.ndarray) -> float:
+    """Hedges' g: standardised mean difference (pooled SD) with the small-sample correction."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    nx, ny = len(x), len(y)
+    if nx < 2 or ny < 2:
+        return np.nan
+    pooled = np.sqrt(((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / (nx + ny - 2))
+    if pooled == 0:
+        return np.nan
+    correction = 1 - 3 / (4 * (nx + ny) - 9)
+    return float((x.mean() - y.mean()) / pooled * correction)
+
+
+def welch(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Welch's t statistic and two-sided p-value (scipy.stats.ttest_ind, equal_var=False)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    if len(x) < 2 or len(y) < 2 or (np.ptp(x) == 0 and np.ptp(y) == 0):
+        return np.nan, np.nan
+    res = sps.ttest_ind(x, y, equal_var=False)
+    return float(res.statistic), float(res.pvalue)
+
+
+def permutation_pvalues(values: np.ndarray, labels: np.ndarray, groups: Sequence[object], *,
+                        n_resamples: int = 9999, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided permutation p-values of mean(group) − mean(rest) for every group at once.
+    One shuffle of all labels per resample serves all groups (each p-value is exact for its
+    own test); p = (1 + #{|null| ≥ |observed|}) / (1 + resamples). Returns (observed, p)."""
+    v = np.asarray(values, dtype=float)
+    keep = ~np.isnan(v)
+    v, labels = v[keep], np.asarray(labels, dtype=object)[keep]
+    n = len(v)
+    member = np.stack([labels == g for g in groups], axis=1).astype(float)  # n × groups
+    size = member.sum(axis=0)
+    total = v.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        observed = (v @ member) / size - (total - v @ member) / (n - size)
+    rng = np.random.default_rng(seed)
+    exceed = np.zeros(len(groups))
+    chunk = max(1, min(n_resamples, 4_000_000 // max(n, 1)))
+    done = 0
+    while done < n_resamples:
+        b = min(chunk, n_resamples - done)
+        shuffled = rng.permuted(np.broadcast_to(v, (b, n)), axis=1)
+        sums = shuffled @ member
+        with np.errstate(invalid="ignore", divide="ignore"):
+            null = sums / size - (total - sums) / (n - size)
+        exceed += (np.abs(null) >= np.abs(observed) - 1e-12).sum(axis=0)
+        done += b
+    p = (exceed + 1) / (n_resamples + 1)
+    p = np.where((size < 1) | (size >= n), np.nan, p)
+    return observed, p
+
+
+def rest_of_nation_gaps(scores: pd.DataFrame, institutions: pd.DataFrame, codes: Sequence[str] | None = None,
+                        *, n_resamples: int = 2000, permutations: int = 9999, confidence: float = 0.95,
+                        seed: int = 0) -> pd.DataFrame:
+    """Per state × score: mean, rest-of-nation mean, gap, bootstrap CI of the gap (both groups
+    resampled by institution), Welch t and p, permutation p, Hedges' g, and BH q-value."""
+    codes, x_all, state = _values(scores, institutions, codes)
+    groups = sorted(set(state))
+    rng = np.random.default_rng(seed)
+    alpha = (1 - confidence) / 2
+    perm = {}
+    for j, code in enumerate(codes):
+        perm[code] = permutation_pvalues(x_all[:, j], state, groups, n_resamples=permutations,
+                                         seed=int(rng.integers(2**31)))[1]
+    rows = []
+    for g_i, group in enumerate(groups):
+        inside = state == group
+        x, y = x_all[inside], x_all[~inside]
+        if len(x) and len(y):
+            diff = _resampled_means(x, n_resamples, rng) - _resampled_means(y, n_resamples, rng)
+            with np.errstate(invalid="ignore"):
+                lows, highs = np.nanquantile(diff, [alpha, 1 - alpha], axis=0)
+        else:
+            lows = highs = np.full(len(codes), np.nan)
+        for j, code in enumerate(codes):
+            t, p = welch(x[:, j], y[:, j])
+            mx, my = np.nanmean(x[:, j]) if len(x) else np.nan, np.nanmean(y[:, j]) if len(y) else np.nan
+            rows.append({"state": group, "code": code, "n": int((~np.isnan(x[:, j])).sum()),
+                         "mean": mx, "n_rest": int((~np.isnan(y[:, j])).sum()), "rest_mean": my,
+                         "gap": mx - my, "gap_low": lows[j], "gap_high": highs[j], "welch_t": t,
+                         "welch_p": p, "permutation_p": perm[code][g_i], "hedges_g": hedges_g(x[:, j], y[:, j])})
+    table = pd.DataFrame(rows)
+    table["q_value"] = benjamini_hochberg(table["permutation_p"].fillna(table["welch_p"]).to_numpy())
+    table.insert(1, "abbr", table["state"].map(lambda c: st.by_code(c).abbr if st.resolve(c) == c else None))
+    return table
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """BH-adjusted q-values (scipy.stats.false_discovery_control); NaN stays NaN."""
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        out[ok] = sps.false_discovery_control(p[ok], method="bh")
+    return out
+
+
+def cronbach_alpha(items: pd.DataFrame | np.ndarray, confidence: float = 0.95) -> dict[str, float]:
+    """Cronbach's α of the columns (listwise complete rows) with Feldt's F-based interval."""
+    x = np.asarray(items, dtype=float)
+    x = x[~np.isnan(x).any(axis=1)]
+    n, k = x.shape
+    out = {"alpha": np.nan, "low": np.nan, "high": np.nan, "n": n, "k": k}
+    if n < 3 or k < 2:
+        return out
+    total_var = x.sum(axis=1).var(ddof=1)
+    if total_var == 0:
+        return out
+    alpha = k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / total_var)
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    g = (1 - confidence) / 2
+    out.update(alpha=float(alpha),
+               low=float(1 - (1 - alpha) * sps.f.ppf(1 - g, df1, df2)),
+               high=float(1 - (1 - alpha) * sps.f.ppf(g, df1, df2)))
+    return out
+
+
+def reliability(result, level: str = "dimension", of: str | None = None, confidence: float = 0.95) -> pd.DataFrame:
+    """Cronbach's α per node at `level` over its descendants at `of` (default: the level below
+    its children, i.e. components for a dimension when present, else its leaves)."""
+    model = result.model
+    wide_all = result.wide()
+    rows = []
+    for node in model.tree.walk():
+        if node.level != level:
+            continue
+        below = [d for d in node.walk() if d is not node]
+        if of is not None:
+            members = [d.code for d in below if d.level == of]
+        else:
+            levels = [d.level for d in below]
+            target = "component" if "component" in levels else (levels[-1] if levels else None)
+            members = [d.code for d in below if d.level == target]
+        members = [c for c in members if c in wide_all.columns]
+        stats = cronbach_alpha(wide_all[members], confidence) if len(members) >= 2 else \
+            {"alpha": np.nan, "low": np.nan, "high": np.nan, "n": len(wide_all), "k": len(members)}
+        rows.append({"code": node.code, "level": level, "items": ", ".join(members), **stats})
+    return pd.DataFrame(rows)
