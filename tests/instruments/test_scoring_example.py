@@ -1,5 +1,5 @@
 """Hand-worked scoring examples: answers validated by the shipped questionnaires, flattened to
-long form, and scored through the shipped index models with `scoring.score`.
+long form, and scored through the shipped index models with `scoring.pipeline.score`.
 
 Every expected figure below is worked out by hand from methodology.md §3 and §5–6 and the
 weights of `apertura.model.yaml` / `conditions.model.yaml`, so a change to an instrument, a
@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import scoring
 import surveys
+from scoring.pipeline import score
 from tests.instruments import answers
 
 # ---------------------------------------------------------------------------------------
@@ -107,7 +107,7 @@ def result():
         "fin": [("gobierno", answers.gobierno_full()), ("ciudadana", answers.ciudadana_full())],
         "mun": [("gobierno", answers.gobierno_sparse()), ("ciudadana", answers.ciudadana_sparse())],
     })
-    return scoring.score(data, INSTITUTIONS, "apertura")
+    return score(data, INSTITUTIONS, "apertura")
 
 
 def scores_of(result, unit: str) -> dict[str, float]:
@@ -156,6 +156,6 @@ CONDITIONS = {"FRAMEWORK": 0.75, "COCREATION": 0.92, "ARTICULATION": 2 / 3, "INC
 def test_hand_worked_state_conditions():
     data = long_form({"15": [("condiciones", answers.condiciones_full())]})
     states = pd.DataFrame([{"institution": "15", "name": "México", "state": "15"}])
-    got = scores_of(scoring.score(data, states, "conditions"), "15")
+    got = scores_of(score(data, states, "conditions"), "15")
     for code, expected in CONDITIONS.items():
         assert got[code] == pytest.approx(expected, abs=1e-9), code
