@@ -4,8 +4,18 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+import importlib
+
 import diagnostic.models  # noqa: F401  (registers every table on the metadata)
 from diagnostic.extensions import configure_engine, db
+
+# Areas that keep their own tables beside their code register them when imported.
+for _module in ("diagnostic.api", "diagnostic.analyst"):
+    try:
+        importlib.import_module(_module)
+    except ModuleNotFoundError as exc:
+        if exc.name != _module:
+            raise
 
 config = context.config
 target_metadata = db.metadata

@@ -82,7 +82,10 @@ def instrument(campaign: Campaign, purpose: InstrumentPurpose | str) -> Instrume
 def set_instrument(campaign: Campaign, purpose: InstrumentPurpose | str, version: InstrumentVersion,
                    actor: Actor = SYSTEM) -> None:
     """Choose the instrument version for a purpose; only while the campaign is a draft."""
-    purpose = InstrumentPurpose(purpose)
+    try:
+        purpose = InstrumentPurpose(purpose)
+    except ValueError:
+        raise ServiceError(f"Propósito desconocido: {purpose!r}") from None
     if campaign.status != CampaignStatus.DRAFT:
         raise Conflict("Solo se cambian instrumentos en una campaña en borrador")
     link = next((i for i in campaign.instruments if i.purpose == purpose), None)
@@ -110,7 +113,10 @@ def set_index_model(campaign: Campaign, model: IndexModelVersion, actor: Actor =
 def set_status(campaign: Campaign, status: CampaignStatus | str, actor: Actor = SYSTEM,
                reason: str | None = None) -> Campaign:
     """Move a campaign along draft → open → closed → published (closed may reopen)."""
-    status = CampaignStatus(status)
+    try:
+        status = CampaignStatus(status)
+    except ValueError:
+        raise ServiceError(f"Estado desconocido: {status!r}") from None
     if status not in TRANSITIONS[campaign.status]:
         raise Conflict(f"No se puede pasar de {campaign.status.value} a {status.value}")
     if status == CampaignStatus.OPEN and instrument(campaign, InstrumentPurpose.INSTITUTION) is None:
