@@ -14,7 +14,7 @@ from .model import IndexModel, Node
 def a_amean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Weighted arithmetic mean per row; `weights` (rows × k) are zero where a value is unused."""
     total = weights.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         out = (np.where(weights > 0, values, 0.0) * weights).sum(axis=1) / total
     return np.where(total > 0, out, np.nan)
 
@@ -24,7 +24,7 @@ def a_gmean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     total = weights.sum(axis=1)
     used = weights > 0
     positive = used & (values > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         logs = np.log(np.where(positive, values, 1.0))
         out = np.exp((logs * weights).sum(axis=1) / total)
     out = np.where((used & ~positive).any(axis=1), 0.0, out)
@@ -36,7 +36,7 @@ def a_hmean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     total = weights.sum(axis=1)
     used = weights > 0
     positive = used & (values > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         out = total / (weights / np.where(positive, values, 1.0)).sum(axis=1)
     out = np.where((used & ~positive).any(axis=1), 0.0, out)
     return np.where(total > 0, out, np.nan)
@@ -53,7 +53,7 @@ def group_mean_fill(values: np.ndarray, present: np.ndarray, groups: np.ndarray 
     """Group mean of each column over rows with data (overall mean when a group has none)."""
     filled = np.where(present, values, 0.0)
     counts_all = present.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         overall = filled.sum(axis=0) / counts_all
     overall = np.where(counts_all > 0, overall, np.nan)
     if groups is None:
@@ -63,7 +63,7 @@ def group_mean_fill(values: np.ndarray, present: np.ndarray, groups: np.ndarray 
     counts = np.zeros((n_groups, values.shape[1]))
     np.add.at(sums, groups, filled)
     np.add.at(counts, groups, present.astype(float))
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         means = sums / counts
     means = np.where(counts > 0, means, overall)
     return means[groups]
@@ -105,7 +105,7 @@ def combine(model: IndexModel, node: Node, values: np.ndarray, removed: np.ndarr
         filled, use = values, has
     score = AGGREGATORS[method](filled, use * w)
     active_weight = (active * w).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         cov = (np.where(active, np.nan_to_num(coverage), 0.0) * w).sum(axis=1) / active_weight
     node_removed = active_weight == 0
     cov = np.where(node_removed, np.nan, cov)
@@ -124,12 +124,11 @@ def aggregate(model: IndexModel, leaf_scores: np.ndarray, leaf_removed: np.ndarr
     scores = np.full((n, len(order)), np.nan)
     coverage = np.full((n, len(order)), np.nan)
     removed = np.zeros((n, len(order)), dtype=bool)
-    leaves = [node for node in order if node.is_leaf]
-    for j, leaf in enumerate(leaves):
-        c = col[leaf.code]
-        scores[:, c] = np.where(leaf_removed[:, j], np.nan, leaf_scores[:, j])
-        removed[:, c] = leaf_removed[:, j]
-        coverage[:, c] = np.where(removed[:, c], np.nan, (~np.isnan(scores[:, c])).astype(float))
+    leaf_cols = [col[node.code] for node in order if node.is_leaf]
+    leaf_values = np.where(leaf_removed, np.nan, leaf_scores)
+    scores[:, leaf_cols] = leaf_values
+    removed[:, leaf_cols] = leaf_removed
+    coverage[:, leaf_cols] = np.where(leaf_removed, np.nan, (~np.isnan(leaf_values)).astype(float))
     for node in tree.post_order():
         if node.is_leaf:
             continue

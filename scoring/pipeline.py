@@ -12,7 +12,7 @@ import pandas as pd
 
 from .aggregate import Aggregation, aggregate
 from .model import IndexModel, Issue
-from .rules import apply_rule, reduce_repeat
+from .rules import CodedFrame, apply_rule, apply_rule_coded, reduce_repeat
 
 ANSWER_COLUMNS = ("institution", "field", "repeat_index", "value")
 INSTITUTION_COLUMNS = ("institution", "name", "state", "order", "type")
@@ -59,9 +59,19 @@ class LeafData:
 
     scores: np.ndarray
     removed: np.ndarray
-    datasets: dict[str, pd.DataFrame]
+    coded: CodedFrame
+    raw_repeat: pd.DataFrame
+    codes: list[str]
     responded: np.ndarray
     issues: list[InputIssue]
+
+    @property
+    def datasets(self) -> dict[str, pd.DataFrame]:
+        """Raw answers (top level and repeats) and item scores with their *no aplica* flags."""
+        index = self.coded.index
+        return {"raw": self.coded.to_frame(), "raw_repeat": self.raw_repeat,
+                "items": pd.DataFrame(self.scores, index=index, columns=self.codes),
+                "items_removed": pd.DataFrame(self.removed, index=index, columns=self.codes)}
 
 
 def _bare(name: object) -> str:
@@ -98,9 +108,7 @@ def score_leaves(answers: pd.DataFrame, index: pd.Index, model: IndexModel) -> L
         rep = np.full(len(answers), np.nan)
     values = answers["value"].to_numpy(dtype=object)
     responded = np.zeros(len(index), dtype=bool)
-    responded[np.unique(rows_inst[rows_inst >= 0])] = True
-    datasets: dict[str, pd.DataFrame] = {}
-
+    responded[:] = np.bincount(rows_inst[rows_inst >= 0], minlength=len(index)) > 0
     def pivot(names: list[str], top: bool) -> tuple[np.ndarray, np.ndarray]:
         lookup = {n: i for i, n in enumerate(names)}
         fmap = np.array([lookup.get(b, -1) for b in bare_uniques] or [-1], dtype=np.int64)
@@ -112,18 +120,17 @@ def score_leaves(answers: pd.DataFrame, index: pd.Index, model: IndexModel) -> L
     if top_names:
         rows, cols = pivot(top_names, True)
         flat = rows_inst[rows] * len(top_names) + cols[rows]
-        _, first_last = np.unique(flat[::-1], return_index=True)
-        if len(first_last) < len(flat):
+        repeated = len(flat) - int(np.count_nonzero(np.bincount(flat, minlength=len(index) * len(top_names))))
+        if repeated:
             issues.append(InputIssue("duplicate-answer", None, "field", None,
-                                     f"{len(flat) - len(first_last)} respuestas repetidas (se usa la última)",
-                                     f"{len(flat) - len(first_last)} repeated answers (the last one is used)",
-                                     "warning"))
-        matrix = np.full((len(index), len(top_names)), np.nan, dtype=object)
-        matrix.reshape(-1)[flat] = values[rows]
-        raw = pd.DataFrame(matrix, index=index, columns=top_names)
+                                     f"{repeated} respuestas repetidas (se usa la última)",
+                                     f"{repeated} repeated answers (the last one is used)", "warning"))
+        value_codes, uniques = pd.factorize(values[rows], use_na_sentinel=True)
+        matrix = np.full((len(index), len(top_names)), -1, dtype=np.int64)
+        matrix.reshape(-1)[flat] = value_codes
+        coded = CodedFrame(matrix, np.asarray(uniques, dtype=object), top_names, index)
     else:
-        raw = pd.DataFrame(index=index)
-    datasets["raw"] = raw
+        coded = CodedFrame(np.full((len(index), 0), -1, dtype=np.int64), np.array([], dtype=object), [], index)
     raw_repeat = pd.DataFrame()
     if repeat_fields:
         names = sorted(repeat_fields)
@@ -135,12 +142,12 @@ def score_leaves(answers: pd.DataFrame, index: pd.Index, model: IndexModel) -> L
         raw_repeat = long.pivot_table(index=["institution", "repeat_index"], columns="field",
                                       values="value", aggfunc="last")
         raw_repeat = raw_repeat.reindex(columns=names)
-    datasets["raw_repeat"] = raw_repeat
     scores = np.full((len(index), len(leaves)), np.nan)
     removed = np.zeros((len(index), len(leaves)), dtype=bool)
     for j, leaf in enumerate(leaves):
         if leaf.rule is None:
-            s = pd.to_numeric(raw.get(_bare(leaf.source_field), pd.Series(np.nan, index=index)),
+            lookup = np.append(coded.uniques, np.nan)
+            s = pd.to_numeric(pd.Series(lookup[coded.column_codes(leaf.source_field)], dtype="object"),
                               errors="coerce").astype(float)
             scores[:, j] = s.clip(0.0, 1.0).to_numpy()
             continue
@@ -149,22 +156,18 @@ def score_leaves(answers: pd.DataFrame, index: pd.Index, model: IndexModel) -> L
                 continue
             frame = raw_repeat
             if leaf.rule.family == "expression":
-                extra = [_bare(f) for f in leaf.rule.fields if _bare(f) not in raw_repeat.columns and _bare(f) in raw]
+                extra = [_bare(f) for f in leaf.rule.fields if _bare(f) not in raw_repeat.columns and _bare(f) in coded]
                 if extra:
-                    top = raw[extra].reindex(raw_repeat.index.get_level_values(0))
+                    top = coded.to_frame()[extra].reindex(raw_repeat.index.get_level_values(0))
                     frame = raw_repeat.assign(**{c: top[c].to_numpy() for c in extra})
             s, na = apply_rule(leaf.rule, frame, leaf.source_field)
             s, na = reduce_repeat(s, na, leaf.repeat)
             scores[:, j] = s.reindex(index).to_numpy(dtype=float)
             removed[:, j] = na.reindex(index, fill_value=False).to_numpy(dtype=bool)
         else:
-            s, na = apply_rule(leaf.rule, raw, leaf.source_field)
-            scores[:, j] = s.to_numpy(dtype=float)
-            removed[:, j] = na.to_numpy(dtype=bool)
+            scores[:, j], removed[:, j] = apply_rule_coded(leaf.rule, coded, leaf.source_field)
     codes = [leaf.code for leaf in leaves]
-    datasets["items"] = pd.DataFrame(scores, index=index, columns=codes)
-    datasets["items_removed"] = pd.DataFrame(removed, index=index, columns=codes)
-    return LeafData(scores, removed, datasets, responded, issues)
+    return LeafData(scores, removed, coded, raw_repeat, codes, responded, issues)
 
 
 def prepare_institutions(institutions: pd.DataFrame) -> pd.DataFrame:
@@ -181,7 +184,9 @@ def prepare_institutions(institutions: pd.DataFrame) -> pd.DataFrame:
         dupes = ", ".join(map(str, frame.loc[frame["institution"].duplicated(), "institution"].unique()[:10]))
         raise InputError([InputIssue("duplicate-institution", None, "institution", dupes,
                                      f"Instituciones repetidas: {dupes}", f"Duplicate institutions: {dupes}")])
-    resolved = frame["state"].map(lambda v: resolve(v) if pd.notna(v) else None)
+    distinct = pd.unique(frame["state"].dropna())
+    table = {v: resolve(v) for v in distinct}
+    resolved = frame["state"].map(lambda v: table.get(v) if pd.notna(v) else None)
     bad = frame["state"].notna() & resolved.isna()
     if bad.any():
         issues = [InputIssue("unknown-state", int(i) + 2, "state", v,

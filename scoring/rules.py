@@ -163,3 +163,83 @@ def reduce_repeat(score: pd.Series, na: pd.Series, how: str) -> RuleOutput:
     counts = pd.DataFrame({"na": na.to_numpy(), "all": 1}, index=units).groupby(level=0, sort=False).sum()
     all_na = (counts["na"] == counts["all"]) & (counts["all"] > 0)
     return reduced.astype("float64"), all_na.reindex(reduced.index, fill_value=False)
+
+
+class CodedFrame:
+    """Raw answers as a units × fields matrix of codes into one array of distinct texts
+    (-1 = no answer). Rules run once per distinct value and are mapped back by code."""
+
+    def __init__(self, codes: np.ndarray, uniques: np.ndarray, columns: Sequence[str], index: pd.Index):
+        self.codes, self.uniques, self.columns, self.index = codes, uniques, list(columns), index
+        self._pos = {c: j for j, c in enumerate(self.columns)}
+        self._tables: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def table(self, key: tuple, fn: Callable[[pd.Series], RuleOutput]) -> tuple[np.ndarray, np.ndarray]:
+        """(score, no-aplica) of rule `key` for every distinct text, slot 0 = no answer; cached."""
+        if key not in self._tables:
+            texts = pd.Series(np.insert(self.uniques.astype(object), 0, np.nan), dtype="object")
+            score, na = fn(texts)
+            self._tables[key] = (score.to_numpy(dtype=float), na.to_numpy(dtype=bool))
+        return self._tables[key]
+
+    def __contains__(self, name: str) -> bool:
+        return name.split(".")[-1] in self._pos
+
+    def column_codes(self, name: str) -> np.ndarray:
+        """Codes of one field (all -1 when the field has no answers)."""
+        j = self._pos.get(name.split(".")[-1])
+        return np.full(len(self.index), -1, dtype=self.codes.dtype) if j is None else self.codes[:, j]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The text matrix as a DataFrame (NaN = no answer)."""
+        lookup = np.append(self.uniques.astype(object), np.nan)
+        return pd.DataFrame(lookup[self.codes], index=self.index, columns=self.columns)
+
+
+LOOKUP_LIMIT = 50_000  # distinct texts up to which a rule is tabulated once for all of them
+
+
+def _by_distinct(coded: CodedFrame, field: str, key: tuple,
+                 fn: Callable[[pd.Series], RuleOutput]) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = coded.column_codes(field), coded.uniques
+    shifted = codes + 1  # 0 = no answer
+    if len(uniques) <= LOOKUP_LIMIT:
+        score, na = coded.table(key, fn)
+        return score[shifted], na[shifted]
+    present = np.flatnonzero(np.bincount(shifted, minlength=len(uniques) + 1))
+    position = np.zeros(len(uniques) + 1, dtype=np.int64)
+    position[present] = np.arange(len(present))
+    lookup = np.insert(uniques.astype(object), 0, np.nan)
+    score, na = fn(pd.Series(lookup[present], dtype="object"))
+    inverse = position[shifted]
+    return score.to_numpy(dtype=float)[inverse], na.to_numpy(dtype=bool)[inverse]
+
+
+def apply_rule_coded(rule: Any, coded: CodedFrame, field: str) -> tuple[np.ndarray, np.ndarray]:
+    """`apply_rule` on a CodedFrame: each family evaluated once per distinct answer (or
+    distinct combination of answers for ratios and expressions)."""
+    family, params, na = rule.family, rule.params, rule.not_applicable
+    u = coded.uniques
+    key = (family, repr(sorted(params.items())), na)
+    if family == "options":
+        return _by_distinct(coded, field, key, lambda s: r_options(s, params["options"], na))
+    if family == "share":
+        return _by_distinct(coded, field, key, lambda s: r_share(s, params["share"], na))
+    if family == "scale":
+        lo, hi = params["scale"]
+        return _by_distinct(coded, field, key, lambda s: r_scale(s, lo, hi, na))
+    if family == "thresholds":
+        return _by_distinct(coded, field, key,
+                            lambda s: r_thresholds(s, params["thresholds"], params.get("else", 0.0), na))
+    names = [str(f) for f in params["ratio"]] if family == "ratio" else [f.split(".")[-1] for f in rule.fields]
+    stacked = np.stack([coded.column_codes(n) for n in names], axis=1) if names else np.zeros((len(coded.index), 0), int)
+    combos, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    lookup = np.append(u.astype(object), np.nan)
+    frame = pd.DataFrame({n.split(".")[-1]: lookup[combos[:, k]] for k, n in enumerate(names)}, dtype="object")
+    if family == "ratio":
+        score, flag = r_ratio(frame.iloc[:, 0], frame.iloc[:, 1])
+    else:
+        frame.index = pd.RangeIndex(len(combos))
+        score, flag = r_expression(frame if names else pd.DataFrame(index=range(len(combos))), params["expression"])
+    return score.to_numpy(dtype=float)[inverse], flag.to_numpy(dtype=bool)[inverse]

@@ -179,10 +179,11 @@ def _combine_fast(model: IndexModel, node: Node, kid_v: list[np.ndarray], kid_c:
         for a in kid_v:
             zero_any = zero_any | (a <= 0)
         safe = [np.where(a > 0, a, 1.0) for a in kid_v]
-        if method == "geometric":
-            score = np.exp(wsum([np.log(a) for a in safe]))
-        else:
-            score = 1.0 / wsum([1.0 / a for a in safe])
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            if method == "geometric":
+                score = np.exp(wsum([np.log(a) for a in safe]))
+            else:
+                score = 1.0 / wsum([1.0 / a for a in safe])
         score = np.where(zero_any, 0.0, score)
     score = np.broadcast_to(score, cov.shape)
     if min_cov > 0:
@@ -214,7 +215,7 @@ def _combine_many(model: IndexModel, node: Node, v: np.ndarray, removed: np.ndar
         filled, use = v, has
     use_f = use.astype(float)
     total = np.einsum("nkr,kr->nr", use_f, w)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if method == "arithmetic":
             score = np.einsum("nkr,kr->nr", np.where(use, filled, 0.0), w) / total
         else:
@@ -228,7 +229,7 @@ def _combine_many(model: IndexModel, node: Node, v: np.ndarray, removed: np.ndar
             score = np.where(zero_any, 0.0, score)
     score = np.where(total > 0, score, np.nan)
     act_w = np.einsum("nk,kr->nr", (~removed).astype(float), w)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         coverage = np.einsum("nkr,kr->nr", np.where(active, np.nan_to_num(cov), 0.0), w) / act_w
     gone = act_w == 0
     coverage = np.where(gone, np.nan, coverage)
@@ -277,7 +278,7 @@ def _state_matrix(institutions: pd.DataFrame, include_federal: bool) -> tuple[li
 
 def _state_means(member: np.ndarray, values: np.ndarray) -> np.ndarray:
     present = ~np.isnan(values)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         return (member @ np.where(present, values, 0.0)) / (member @ present)
 
 
