@@ -5,6 +5,8 @@ import datetime as dt
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import surveys
 from surveys.sample import sample_answers
@@ -242,3 +244,25 @@ def test_sample_answers_are_valid_and_respect_completeness(form):
     sparse = [sample_answers(form, rng, completeness=0.3) for _ in range(30)]
     assert any(not surveys.validate(form, a).ok for a in sparse)
     assert all(surveys.validate(form, a, partial=True).ok for a in sparse)
+
+
+_FIELDS = ["ai_unit", "ai_url", "ai_channels", "received", "answered", "share", "notes", "score",
+           "region", "state", "ratio", "requests", "fast", "forged", "ai"]
+_ANSWER = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-5, 20), st.floats(allow_nan=True, allow_infinity=True),
+              st.dates(), st.text(max_size=12), st.sampled_from(["yes", "no", "pnt email", "2025-03-03", "jal"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=3),
+                            st.dictionaries(st.sampled_from(["sent", "got", "reply", "x"]), inner, max_size=4)),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(_FIELDS), _ANSWER, max_size=8), st.booleans())
+def test_random_answers_give_field_errors_not_tracebacks(answers, partial):
+    form = surveys.load_text(FORM)
+    result = surveys.validate(form, answers, partial=partial)
+    for error in result.errors:
+        assert error.code and error.message_es and error.message_en
+    for name in result.values:
+        assert name in form.fields or name in form.repeats

@@ -5,6 +5,8 @@ import textwrap
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import surveys
 
@@ -173,3 +175,18 @@ def test_yaml_and_markdown_forms_hash_alike(tmp_path):
     from_yaml = surveys.load_text(yml)
     assert surveys.to_dict(from_md) == surveys.to_dict(from_yaml)
     assert surveys.content_hash(from_md) == surveys.content_hash(from_yaml)
+
+
+_CELLS = st.sampled_from(["type", "name", "label", "text", "integer", "begin group", "end group", "begin repeat",
+                          "end repeat", "select_one l", "list_name", "l", "a", "b", "${a} > 1", "geopoint",
+                          "relevant", "label::Klingon", "choices", "survey", "settings", "", "x"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(_CELLS, min_size=1, max_size=5), min_size=1, max_size=8))
+def test_random_markdown_forms_give_issues_not_tracebacks(tmp_path, rows):
+    text = "\n".join("| " + " | ".join(row) + " |" for row in rows) + "\n"
+    report = check_md(tmp_path, text, "random.md")
+    for issue in report.issues:
+        assert issue.message_es and issue.message_en
+    assert report.definition is None or report.ok
