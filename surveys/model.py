@@ -133,9 +133,9 @@ def iter_elements(elements: tuple[Element, ...]) -> Iterator[Element]:
             yield from iter_elements(element.children)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Definition:
-    """A whole instrument: settings, choice lists and the survey tree."""
+    """A whole instrument: settings, choice lists, survey tree (identity-hashed; see content_hash)."""
 
     settings: Settings
     survey: tuple[Element, ...]
