@@ -190,3 +190,12 @@ def test_random_markdown_forms_give_issues_not_tracebacks(tmp_path, rows):
     for issue in report.issues:
         assert issue.message_es and issue.message_en
     assert report.definition is None or report.ok
+
+
+def test_missing_pyxform_is_a_clear_issue(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyxform.xls2json_backends", None)
+    report = check_md(tmp_path, FORM_MD)
+    assert [i.code.name for i in report.issues] == ["PYXFORM_MISSING"]
+    assert "pip install" in report.issues[0].message_es
