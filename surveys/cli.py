@@ -27,11 +27,23 @@ def summary(report: CheckReport, lang: str = "es") -> str:
     )
 
 
+def is_index_model(path: str) -> bool:
+    """Index models live beside questionnaires as `<id>.model.yaml` (see scoring/README.md)."""
+    return Path(path).name.endswith((".model.yaml", ".model.yml"))
+
+
 def check_files(paths: list[str], lang: str = "es") -> tuple[list[str], bool]:
     """The lines `survey check` prints for `paths`, and whether any had errors."""
     lines: list[str] = []
     failed = False
     for path in paths:
+        if is_index_model(path):
+            lines.append(
+                f"{path}: index model, not a questionnaire; check it with `apertura model check`"
+                if lang == "en"
+                else f"{path}: modelo de índice, no cuestionario; revíselo con `apertura model check`"
+            )
+            continue
         report = surveys.check(path)
         lines.extend(issue.format(lang) for issue in report.issues)
         if report.ok and report.definition is not None:

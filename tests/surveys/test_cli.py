@@ -6,6 +6,7 @@ import json
 import yaml
 from click.testing import CliRunner
 
+import surveys
 from surveys.cli import check_files, show_text, survey
 
 GOOD = "settings: {id: ok, version: '1'}\nsurvey:\n  - {type: integer, name: a, label: A}\n"
@@ -55,3 +56,12 @@ def test_show_json_and_yaml(tmp_path):
     bad = write(tmp_path, "bad.yaml", BAD)
     failed = CliRunner().invoke(survey, ["show", bad])
     assert failed.exit_code == 1
+
+
+def test_check_over_the_definitions_folder_passes_and_points_models_elsewhere():
+    files = sorted(str(p) for p in surveys.DEFINITIONS_DIR.glob("*.yaml"))
+    result = CliRunner().invoke(survey, ["check", *files])
+    assert result.exit_code == 0, result.output
+    assert "gobierno.yaml: correcto" in result.output
+    assert "apertura.model.yaml: modelo de índice" in result.output
+    assert "apertura model check" in result.output
