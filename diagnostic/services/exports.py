@@ -19,13 +19,12 @@ from openpyxl.utils import get_column_letter
 
 from diagnostic.models import Campaign
 from diagnostic.services import ServiceError
-from diagnostic.services.scores import HEADLINE, CampaignScores, to_records
+from diagnostic.services.scores import HEADLINE, TEXT_COLUMNS, CampaignScores, to_records
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SHAPES = ("wide", "long")
 CODEBOOK_COLUMNS = ["column", "kind", "code", "level", "parent", "label_es", "label_en", "weight",
                     "index_weight", "aggregation", "missing", "min_coverage", "field", "rule"]
-LONG_MEASURES = ("coverage", "adjusted", "rest", "gap")
 
 
 def _is_number(text: str) -> bool:
@@ -57,24 +56,26 @@ def wide_frame(scores: CampaignScores, by: str, level: str = HEADLINE) -> pd.Dat
 
 
 def long_frame(scores: CampaignScores, by: str, level: str = HEADLINE) -> pd.DataFrame:
-    """The score table in long form: the group's columns, then `code`, `measure`, `value`."""
+    """The score table in long form: the group's columns, then `code`, `measure`, `value`
+    (measures: score, coverage, low, high, adjusted, rest, gap, gap_low, gap_high, welch_p,
+    perm_p, g, q, rank, rank_low, rank_high)."""
     table = scores.table(by, level)
-    codes = scores.codes(level)
-    ids = [c for c in table.columns if c not in codes and not _measure_of(c, codes)]
+    ids = [c for c in table.columns if c in TEXT_COLUMNS or c == "n" or c == "responded"]
+    measures = [(key, *split_key(scores, key)) for key in table.columns if key not in ids]
     rows = []
     for record in to_records(table):
         keys = [record[c] for c in ids]
-        for code in codes:
-            rows.append([*keys, code, "score", record.get(code)])
-            for measure in LONG_MEASURES:
-                column = f"{code}_{measure}"
-                if column in record:
-                    rows.append([*keys, code, measure, record[column]])
+        rows.extend([*keys, code, measure, record[key]] for key, code, measure in measures)
     return pd.DataFrame(rows, columns=[*ids, "code", "measure", "value"])
 
 
-def _measure_of(column: str, codes: list[str]) -> bool:
-    return any(column == f"{code}_{m}" for code in codes for m in LONG_MEASURES)
+def split_key(scores: CampaignScores, key: str) -> tuple[str, str]:
+    """A table column as (node code, measure): `GA_gap_low` → (GA, gap_low), `rank` → (GA, rank)."""
+    if key.startswith("rank"):
+        return scores.model.tree.code, key
+    column = scores.columns(pd.DataFrame(columns=[key]))[0]
+    code = column.code or key
+    return code, (key[len(code) + 1:] if key != code else "score")
 
 
 def frame_csv(frame: pd.DataFrame) -> str:

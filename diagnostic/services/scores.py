@@ -18,17 +18,20 @@ import hashlib
 import json
 import math
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from diagnostic.models import Campaign, InstrumentPurpose
 from diagnostic.services import ServiceError, institutions, responses
-from scoring import groups
+from scoring import groups, stats
 from scoring.model import IndexModel, ModelError
 from scoring.pipeline import InputError, ScoreResult, score
+from scoring.uncertainty import UncertaintyResult, uncertainty
 
 GROUPINGS = ("institution", "state", "type", "order", "nation")
 HEADLINE = "headline"  # index, dimensions and sub-indices: what §8 asks a report to show
@@ -37,6 +40,9 @@ DEFAULT_SEED = 2017
 SCORED_PURPOSES = (InstrumentPurpose.INSTITUTION, InstrumentPurpose.EVALUATOR)
 TEXT_COLUMNS = {"institution", "name", "state", "abbr", "entidad", "type", "order", "group"}
 CACHE_SIZE = 8
+BOOTSTRAP_RESAMPLES = 2000  # cluster bootstrap of group means and gaps (institutions resampled)
+PERMUTATIONS = 1999  # permutation test of each state against the rest of the nation (p ≥ 1/2000)
+UNCERTAINTY_RUNS = 1000  # Monte-Carlo runs behind rank intervals (weights, aggregation, missing policy)
 
 _cache: OrderedDict[tuple, CampaignScores] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -58,6 +64,8 @@ class Column:
     label_en: str
     numeric: bool = True
     code: str | None = None
+    low: str | None = None
+    high: str | None = None
 
     def label(self, lang: str = "es") -> str:
         """The label in a language (Spanish unless `en`)."""
@@ -108,16 +116,50 @@ class CampaignScores:
             coverage = self.scores_wide(codes, coverage=True).reset_index(drop=True)
             responded = pd.Series(self.result.leaf.responded, name="responded")
             out = pd.concat([out, responded, coverage.add_suffix("_coverage")], axis=1)
+            ranks = self.ranks().institutions.set_index("institution")
+            for column in RANK_COLUMNS:
+                out[column] = out["institution"].map(ranks[column])
             return out
         if by == "state":
-            table = groups.state_table(wide, insts, codes)
+            table = groups.state_table(wide, insts, codes).set_index("state")
+            table = table.join(self._intervals(wide, "state", codes))
+            with _nan_is_an_answer():
+                gaps = stats.rest_of_nation_gaps(wide, insts, codes, n_resamples=BOOTSTRAP_RESAMPLES,
+                                                 permutations=PERMUTATIONS, seed=self.seed)
+            tests = gaps.pivot(index="state", columns="code", values=list(GAP_TESTS))
+            tests.columns = [f"{code}_{GAP_TESTS[name]}" for name, code in tests.columns]
+            table = table.join(tests)
+            ranks = self.ranks().states.set_index("state")
+            for column in RANK_COLUMNS:
+                table[column] = ranks[column].reindex(table.index)
+            ordered = ["abbr", "entidad", "n"]
             for code in codes:
-                table[f"{code}_gap"] = table[code] - table[f"{code}_rest"]
-            ordered = ["state", "abbr", "entidad", "n"]
-            for code in codes:
-                ordered += [code, f"{code}_adjusted", f"{code}_rest", f"{code}_gap"]
-            return table[ordered]
-        return groups.group_means(wide, insts, by)
+                ordered += [f"{code}{suffix}" for suffix in STATE_SUFFIXES]
+            return table[ordered + list(RANK_COLUMNS)].reset_index()
+        means = groups.group_means(wide, insts, by)
+        key = "group" if by == "nation" else by
+        intervals = self._intervals(wide, by, codes)
+        if by == "nation":
+            intervals.index = ["nacional"]
+        out = means.set_index(key).join(intervals)
+        ordered = ["n"] + [f"{code}{suffix}" for code in codes for suffix in ("", "_low", "_high")]
+        return out[ordered].reset_index().rename(columns={"index": key})
+
+    def _intervals(self, wide: pd.DataFrame, by: str, codes: list[str]) -> pd.DataFrame:
+        """Bootstrap interval of each group mean as columns `<code>_low`, `<code>_high`."""
+        with _nan_is_an_answer():
+            table = stats.group_intervals(wide, self.result.institutions, by, codes,
+                                          n_resamples=BOOTSTRAP_RESAMPLES, seed=self.seed)
+        wide_ci = table.pivot(index=by, columns="code", values=["low", "high"])
+        wide_ci.columns = [f"{code}_{bound}" for bound, code in wide_ci.columns]
+        return wide_ci
+
+    def ranks(self) -> UncertaintyResult:
+        """Rank intervals of the index from `scoring.uncertainty` (Monte-Carlo over the model's ranges)."""
+        if "ranks" not in self._tables:
+            with _nan_is_an_answer():
+                self._tables["ranks"] = uncertainty(self.result, n=UNCERTAINTY_RUNS, seed=self.seed)
+        return self._tables["ranks"]
 
     def columns(self, table: pd.DataFrame) -> list[Column]:
         """Labelled columns of a table built by `table` (node codes get the model's labels)."""
@@ -159,28 +201,59 @@ class CampaignScores:
         return to_records(self.table(by, level), decimals)
 
 
+@contextmanager
+def _nan_is_an_answer():
+    """Silence numpy's "All-NaN slice" / "Mean of empty slice" warnings: a node missing for a
+    whole group has no mean or interval, and NaN (shown as "—") is the right answer."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
 _LABELS = {
     "institution": ("Clave", "Key"), "name": ("Institución", "Institution"),
     "state": ("Estado", "State"), "abbr": ("Abrev.", "Abbr."), "entidad": ("Entidad", "State name"),
     "type": ("Tipo", "Type"), "order": ("Orden", "Order"), "group": ("Grupo", "Group"),
     "n": ("n", "n"), "responded": ("Respondió", "Responded"),
+    "rank": ("Lugar en el índice", "Index rank"), "rank_low": ("Lugar, límite inferior", "Rank, lower bound"),
+    "rank_high": ("Lugar, límite superior", "Rank, upper bound"),
 }
 _SUFFIXES = {
     "coverage": ("cobertura", "coverage"), "adjusted": ("ajustado por tipo", "type-adjusted"),
     "rest": ("resto del país", "rest of nation"), "gap": ("brecha", "gap"),
-    "national": ("nacional", "national"),
+    "national": ("nacional", "national"), "low": ("IC 95 % inferior", "95 % CI low"),
+    "high": ("IC 95 % superior", "95 % CI high"), "gap_low": ("brecha, IC 95 % inferior", "gap, 95 % CI low"),
+    "gap_high": ("brecha, IC 95 % superior", "gap, 95 % CI high"), "welch_p": ("p de Welch", "Welch p"),
+    "perm_p": ("p de permutación", "permutation p"), "g": ("g de Hedges", "Hedges' g"),
+    "q": ("q (BH)", "q (BH)"),
 }
+# Rank of the index (1 = highest) with its Monte-Carlo interval (5th–95th percentile).
+RANK_COLUMNS = ("rank", "rank_low", "rank_high")
+# Columns of `stats.rest_of_nation_gaps` kept in the state table, and their suffixes.
+GAP_TESTS = {"gap": "gap", "gap_low": "gap_low", "gap_high": "gap_high", "welch_p": "welch_p",
+             "permutation_p": "perm_p", "hedges_g": "g", "q_value": "q"}
+STATE_SUFFIXES = ("", "_low", "_high", "_adjusted", "_rest", "_gap", "_gap_low", "_gap_high",
+                  "_welch_p", "_perm_p", "_g", "_q")
+
 
 
 def _column(model: IndexModel, key: str) -> Column:
     if key in _LABELS:
         es, en = _LABELS[key]
         return Column(key, es, en, numeric=key not in TEXT_COLUMNS)
-    code, _, suffix = key.rpartition("_") if key.rpartition("_")[2] in _SUFFIXES else (key, "", "")
+    code, suffix = key, ""
+    for candidate in sorted(_SUFFIXES, key=len, reverse=True):
+        if key.endswith("_" + candidate):
+            code, suffix = key[: -len(candidate) - 1], candidate
+            break
     try:
         node = model.node(code)
     except KeyError:
-        return Column(key, key, key, numeric=key not in TEXT_COLUMNS)
+        try:
+            node, suffix = model.node(key), ""
+        except KeyError:
+            return Column(key, key, key, numeric=key not in TEXT_COLUMNS)
+    code = node.code
     es, en = node.label.get("es", code), node.label.get("en", node.label.get("es", code))
     es, en = f"{code} · {es}", f"{code} · {en}"
     if suffix:
@@ -245,13 +318,11 @@ def campaign_frames(campaign: Campaign) -> tuple[pd.DataFrame, pd.DataFrame]:
 def fingerprint(answers: pd.DataFrame, insts: pd.DataFrame, model_hash: str, seed: int) -> str:
     """sha256 of the sorted answers, the sample, the model hash and the seed."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([model_hash, seed]).encode())
-    ordered = answers.assign(r=answers["repeat_index"].fillna(-1)).sort_values(
-        ["institution", "field", "r"], kind="stable")
-    for row in ordered[["institution", "field", "r", "value"]].itertuples(index=False):
-        digest.update(json.dumps([str(row[0]), row[1], int(row[2]), row[3]], ensure_ascii=False).encode())
-    for row in insts.sort_values("institution").itertuples(index=False):
-        digest.update(json.dumps([str(v) for v in row], ensure_ascii=False).encode())
+    digest.update(json.dumps([model_hash, seed, len(answers), len(insts)]).encode())
+    ordered = answers.assign(repeat_index=answers["repeat_index"].fillna(-1).astype("int64")).sort_values(
+        ["institution", "field", "repeat_index"], kind="stable")
+    for frame in (ordered[["institution", "field", "repeat_index", "value"]], insts.sort_values("institution")):
+        digest.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
     return "sha256:" + digest.hexdigest()
 
 
@@ -293,6 +364,7 @@ class TableQuery:
     state: str = ""
     type: str = ""
     order: str = ""
+    detail: str = ""
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> TableQuery:
@@ -301,12 +373,14 @@ class TableQuery:
         return cls(by=by if by in GROUPINGS else "state", level=args.get("level") or HEADLINE,
                    sort=args.get("sort") or None, desc=args.get("dir", "desc") != "asc",
                    q=(args.get("q") or "").strip()[:100], state=(args.get("state") or "").strip()[:2],
-                   type=(args.get("type") or "").strip()[:80], order=(args.get("order") or "").strip()[:20])
+                   type=(args.get("type") or "").strip()[:80], order=(args.get("order") or "").strip()[:20],
+                   detail=(args.get("detail") or "").strip()[:80])
 
     def args(self, **changes: object) -> dict[str, str]:
         """Query arguments reproducing this query with some values changed (for links)."""
         data = {"by": self.by, "level": self.level, "sort": self.sort or "", "dir": "desc" if self.desc else "asc",
-                "q": self.q, "state": self.state, "type": self.type, "order": self.order}
+                "q": self.q, "state": self.state, "type": self.type, "order": self.order,
+                "detail": self.detail}
         data.update({k: ("" if v is None else v) for k, v in changes.items()})
         if "desc" in changes:
             data["dir"] = "desc" if changes["desc"] else "asc"
@@ -350,4 +424,29 @@ def table_view(campaign: Campaign, query: TableQuery, seed: int = DEFAULT_SEED) 
         sort = codes[0] if codes and codes[0] in table.columns else table.columns[0]
         query.sort = sort
     table = table.sort_values(sort, ascending=not query.desc, na_position="last", kind="stable")
-    return TableView(query, scores.columns(table), to_records(table), total, scores, options)
+    codes = scores.codes(query.level)
+    if query.by == "state" and query.detail not in codes:
+        query.detail = codes[0]
+    return TableView(query, display_columns(scores, table, query), to_records(table), total, scores, options)
+
+
+def display_columns(scores: CampaignScores, table: pd.DataFrame, query: TableQuery) -> list[Column]:
+    """Columns a web table shows: `X_low`/`X_high` go inside X's cell as its interval; the state
+    table shows the gap, tests and type adjustment of one node (`detail`) to stay readable."""
+    present = set(table.columns)
+    bounds: set[str] = set()
+    shown = []
+    for column in scores.columns(table):
+        low, high = f"{column.key}_low", f"{column.key}_high"
+        if low in present and high in present:
+            column = replace(column, low=low, high=high)
+            bounds |= {low, high}
+        shown.append(column)
+    out = []
+    for column in shown:
+        if column.key in bounds:
+            continue
+        if query.by == "state" and column.code and column.code != query.detail and column.key != column.code:
+            continue
+        out.append(column)
+    return out

@@ -49,10 +49,12 @@ def test_csv_wide_and_long_and_injection(client, scored):
     assert {"institution", "name", "code", "measure", "value"} <= set(long[0])
     ga = {r["institution"]: float(r["value"]) for r in long if r["code"] == "GA" and r["measure"] == "score"}
     assert ga == {k: float(r["GA"]) for k, r in by_key.items()}
-    assert {r["measure"] for r in long} == {"score", "coverage"}
+    assert {r["measure"] for r in long} == {"score", "coverage", "rank", "rank_low", "rank_high"}
 
     states = _csv(client, f"/analyst/{scored.slug}/export/scores-state-long.csv")
-    assert {r["measure"] for r in states} == {"score", "adjusted", "rest", "gap"}
+    assert {r["measure"] for r in states} == {"score", "low", "high", "adjusted", "rest", "gap", "gap_low", "gap_high",
+                                              "welch_p", "perm_p", "g", "q", "rank", "rank_low", "rank_high"}
+    assert {r["code"] for r in states} == {"GA", "T", "TG", "TC", "P", "PG", "PC"}
     gaps = [float(r["value"]) for r in states if r["measure"] == "gap"]
     assert any(g < 0 for g in gaps)  # genuine negative numbers stay numbers, not '-0.1
     assert client.get(f"/analyst/{scored.slug}/export/scores-state-tall.csv").status_code == 400

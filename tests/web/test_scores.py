@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from scoring import groups
+from scoring import groups, stats
 from scoring.model import IndexModel
 from scoring.pipeline import score
+from scoring.uncertainty import uncertainty
 from tests.web.test_analyst import seed_scored, sign_in
 
 
@@ -49,7 +50,8 @@ def _direct(app, slug: str):
             columns=["institution", "field", "repeat_index", "value"])
         insts = pd.DataFrame(
             [(i.key, i.name, i.state_code, i.order.value, i.type) for i in db.session.scalars(
-                sa.select(Institution).join(Participation).where(Participation.campaign_id == campaign.id))],
+                sa.select(Institution).join(Participation).where(Participation.campaign_id == campaign.id)
+                .order_by(Institution.state_code, Institution.name))],  # the sample's order seeds resampling
             columns=["institution", "name", "state", "order", "type"])
         model = IndexModel.from_text(campaign.index_model.source)
     return score(answers, insts, model)
@@ -60,33 +62,61 @@ def _web_values(html: str) -> list[dict[str, str]]:
     rows = []
     for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
         cells = dict(re.findall(r'data-col="(\w+)" data-value="([^"]+)"', row))
+        for key, low, high in re.findall(r'data-col="(\w+)" data-value="[^"]+" data-low="([^"]*)" data-high="([^"]*)"', row):
+            cells[f"{key}_low"], cells[f"{key}_high"] = low, high
         cells.update({k: v.strip() for k, v in re.findall(r'data-col="(\w+)">([^<]*)<', row)})
         rows.append(cells)
     return rows
 
 
 def test_state_and_institution_tables_match_a_direct_scoring_call(app, client, scored):
+    from diagnostic.services import scores as service
+
     result = _direct(app, scored.slug)
-    codes = ["GA", "T", "P", "TG", "TC", "PG", "PC"]
-    expected = groups.state_table(result.wide(None)[codes], result.institutions, codes).set_index("state")
+    codes = ["GA", "T", "TG", "TC", "P", "PG", "PC"]  # tree order: per-node seeds follow it
+    wide = result.wide(None)[codes]
+    expected = groups.state_table(wide, result.institutions, codes).set_index("state")
+    seed = service.DEFAULT_SEED
+    intervals = stats.group_intervals(wide, result.institutions, "state", codes, n_resamples=service.BOOTSTRAP_RESAMPLES,
+                                      seed=seed).set_index(["state", "code"])
+    tests = stats.rest_of_nation_gaps(wide, result.institutions, codes, n_resamples=service.BOOTSTRAP_RESAMPLES,
+                                      permutations=service.PERMUTATIONS, seed=seed).set_index(["state", "code"])
+    ranks = uncertainty(result, n=service.UNCERTAINTY_RUNS, seed=seed)
     sign_in(client, scored.users["analyst"])
-    rows = _web_values(client.get(f"/analyst/{scored.slug}/scores?by=state").get_data(as_text=True))
-    assert [r["state"] for r in rows] == ["22", "14", "09"]  # sorted by GA, highest first
-    for row in rows:
-        for code in codes:
-            assert float(row[code]) == pytest.approx(expected.loc[row["state"], code], abs=5e-7)
-            assert float(row[f"{code}_rest"]) == pytest.approx(expected.loc[row["state"], f"{code}_rest"], abs=5e-7)
-            gap = expected.loc[row["state"], code] - expected.loc[row["state"], f"{code}_rest"]
+    for code in codes:
+        html = client.get(f"/analyst/{scored.slug}/scores?by=state&detail={code}").get_data(as_text=True)
+        rows = _web_values(html)
+        assert [r["state"] for r in rows] == ["22", "14", "09"]  # sorted by GA, highest first
+        for row in rows:
+            state = row["state"]
+            for other in codes:  # every node's mean with its bootstrap interval
+                assert float(row[other]) == pytest.approx(expected.loc[state, other], abs=5e-7)
+                assert float(row[f"{other}_low"]) == pytest.approx(intervals.loc[(state, other), "low"], abs=5e-7)
+                assert float(row[f"{other}_high"]) == pytest.approx(intervals.loc[(state, other), "high"], abs=5e-7)
+            # the detailed node: rest of nation, gap with interval, tests and BH q-value
+            assert float(row[f"{code}_rest"]) == pytest.approx(expected.loc[state, f"{code}_rest"], abs=5e-7)
+            gap = expected.loc[state, code] - expected.loc[state, f"{code}_rest"]
             assert float(row[f"{code}_gap"]) == pytest.approx(gap, abs=5e-7)
+            assert float(row[f"{code}_gap_low"]) == pytest.approx(tests.loc[(state, code), "gap_low"], abs=5e-7)
+            assert float(row[f"{code}_q"]) == pytest.approx(tests.loc[(state, code), "q_value"], abs=5e-7)
+            assert float(row[f"{code}_perm_p"]) == pytest.approx(tests.loc[(state, code), "permutation_p"], abs=5e-7)
+            assert f"{'TC' if code != 'TC' else 'T'}_q" not in row
+    state_ranks = ranks.states.set_index("state")
+    for row in rows:
+        assert float(row["rank"]) == state_ranks.loc[row["state"], "rank"]
+        assert float(row["rank_low"]) == state_ranks.loc[row["state"], "rank_low"]
+        assert float(row["rank_high"]) == state_ranks.loc[row["state"], "rank_high"]
 
     wide = result.wide(None)
     coverage = result.wide(None, coverage=True)
+    institution_ranks = ranks.institutions.set_index("institution")
     rows = _web_values(client.get(f"/analyst/{scored.slug}/scores?by=institution&sort=name&dir=asc")
                        .get_data(as_text=True))
     assert len(rows) == 5
     for row in rows:
         assert float(row["GA"]) == pytest.approx(wide.loc[row["institution"], "GA"], abs=5e-7)
         assert float(row["GA_coverage"]) == pytest.approx(coverage.loc[row["institution"], "GA"], abs=5e-7)
+        assert float(row["rank_high"]) == institution_ranks.loc[row["institution"], "rank_high"]
 
 
 def test_type_order_and_nation_tables(app, client, scored):
