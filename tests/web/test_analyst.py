@@ -228,24 +228,42 @@ def test_review_accept_and_correct_write_audit_rows_and_change_the_score(app, cl
 def test_reopen_lets_the_respondent_edit_again(app, client, scored):
     from diagnostic.models import ResponseStatus
     from diagnostic.services import campaigns, invitations, responses
-    from diagnostic.services.audit import SYSTEM
+
+    with app.app_context():
+        campaign = campaigns.get_by_slug(scored.slug)
+        token = invitations.create(campaign, responses.get(scored.responses["Q1"]).institution)
+    respondent = app.test_client()
+    autosave = f"/r/{token}/autosave"
+
+    def save(value: str):
+        csrf = csrf_token(respondent, f"/r/{token}")
+        return respondent.post(autosave, json={"answers": {"ta_share": value}}, headers={"X-CSRFToken": csrf})
+
+    assert save("90").status_code == 409  # submitted: read-only for the respondent
 
     sign_in(client, scored.users["analyst"])
     rid = scored.responses["Q1"]
     page = f"/analyst/{scored.slug}/responses/{rid}"
     assert _post(client, f"{page}/reopen", {"reason": ""}, page).status_code == 400
     assert _post(client, f"{page}/reopen", {"reason": "Falta evidencia de datos abiertos"}, page).status_code == 302
+    assert 'data-status="draft"' in client.get(page).get_data(as_text=True)
+
+    saved = save("90")
+    assert saved.status_code == 200 and saved.get_json()["saved"] == 1
     with app.app_context():
-        campaign = campaigns.get_by_slug(scored.slug)
         response = responses.get(rid)
         assert response.status == ResponseStatus.DRAFT
-        token = invitations.create(campaign, response.institution)
-    # the respondent's link opens an editable page again and saving works
-    respondent = app.test_client()
-    assert respondent.get(f"/r/{token}/p/0").status_code == 200
-    with app.app_context():
-        result = responses.save_page(responses.get(rid), {"ta_share": "90"}, SYSTEM)
-        assert result.changed == 1
+        assert {(a.field, a.value) for a in response.answers} >= {("ta_share", "90")}
+        reopened = [e for e in audit_events(rid) if e.action == "response.status"][-1]
+        assert (reopened.old_value, reopened.new_value, reopened.reason) == (
+            "submitted", "draft", "Falta evidencia de datos abiertos")
+
+
+def audit_events(response_id: int) -> list:
+    """The audit rows of a response (inside an app context)."""
+    from diagnostic.services import audit
+
+    return audit.for_response(response_id)
 
 
 def test_review_of_another_campaigns_response_is_404(app, client, scored):
