@@ -365,6 +365,8 @@ class TableQuery:
     type: str = ""
     order: str = ""
     detail: str = ""
+    page: int = 1
+    per_page: int = 100
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> TableQuery:
@@ -374,13 +376,15 @@ class TableQuery:
                    sort=args.get("sort") or None, desc=args.get("dir", "desc") != "asc",
                    q=(args.get("q") or "").strip()[:100], state=(args.get("state") or "").strip()[:2],
                    type=(args.get("type") or "").strip()[:80], order=(args.get("order") or "").strip()[:20],
-                   detail=(args.get("detail") or "").strip()[:80])
+                   detail=(args.get("detail") or "").strip()[:80],
+                   page=_bounded(args.get("page"), 1, 1, 10**6), per_page=_bounded(args.get("per_page"), 100, 1, 2000))
 
     def args(self, **changes: object) -> dict[str, str]:
         """Query arguments reproducing this query with some values changed (for links)."""
         data = {"by": self.by, "level": self.level, "sort": self.sort or "", "dir": "desc" if self.desc else "asc",
                 "q": self.q, "state": self.state, "type": self.type, "order": self.order,
-                "detail": self.detail}
+                "detail": self.detail, "page": self.page if self.page > 1 else "",
+                "per_page": self.per_page if self.per_page != 100 else ""}
         data.update({k: ("" if v is None else v) for k, v in changes.items()})
         if "desc" in changes:
             data["dir"] = "desc" if changes["desc"] else "asc"
@@ -398,6 +402,12 @@ class TableView:
     total: int
     scores: CampaignScores
     options: dict[str, list[str]]
+    matching: int = 0
+
+    @property
+    def pages(self) -> int:
+        """How many pages the filtered rows fill."""
+        return max(1, -(-self.matching // self.query.per_page))
 
 
 def table_view(campaign: Campaign, query: TableQuery, seed: int = DEFAULT_SEED) -> TableView:
@@ -427,7 +437,19 @@ def table_view(campaign: Campaign, query: TableQuery, seed: int = DEFAULT_SEED) 
     codes = scores.codes(query.level)
     if query.by == "state" and query.detail not in codes:
         query.detail = codes[0]
-    return TableView(query, display_columns(scores, table, query), to_records(table), total, scores, options)
+    matching = len(table)
+    query.page = min(query.page, max(1, -(-matching // query.per_page)))
+    start = (query.page - 1) * query.per_page
+    page = table.iloc[start:start + query.per_page]
+    return TableView(query, display_columns(scores, table, query), to_records(page), total, scores, options, matching)
+
+
+def _bounded(value: object, default: int, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return min(max(number, low), high)
 
 
 def display_columns(scores: CampaignScores, table: pd.DataFrame, query: TableQuery) -> list[Column]:

@@ -151,6 +151,14 @@ def test_sort_and_filter_by_query_arguments(client, scored):
     assert client.get(url + "&level=nope").status_code == 400
     html = client.get(url + "&sort=GA&dir=desc").get_data(as_text=True)
     assert 'aria-sort="descending"' in html and "dir=asc" in html
+    # pages keep the sort and filters
+    names = [r["name"] for r in _web_values(client.get(url + "&sort=name&dir=asc").get_data(as_text=True))]
+    first = client.get(url + "&sort=name&dir=asc&per_page=2").get_data(as_text=True)
+    assert [r["name"] for r in _web_values(first)] == names[:2] and 'aria-current="page">1<' in first
+    assert "page=3" in first and "sort=name" in first.split('class="pages"')[1]
+    third = _web_values(client.get(url + "&sort=name&dir=asc&per_page=2&page=3").get_data(as_text=True))
+    assert [r["name"] for r in third] == names[4:]
+    assert _web_values(client.get(url + "&per_page=2&page=99").get_data(as_text=True))
 
 
 def test_verified_values_change_the_tables_and_the_cache_follows(app, client, scored):
