@@ -127,9 +127,15 @@ class _Simulator:
         r = weights.shape[0]
         if self.code not in self.dynamic:
             return np.repeat(base.scores[:, [self.col[self.code]]], r, axis=1)
+        collapsed = _collapse(self, model, tree, base, weights)
+        if collapsed is not None:
+            return collapsed
         values: dict[str, np.ndarray] = {}
         coverage: dict[str, np.ndarray] = {}
         n = base.scores.shape[0]
+        # Coverage per replication matters only where a minimum coverage can cut a node.
+        need_cov = any(float(model.setting(nd, "min_coverage") or 0.0) > 0
+                       for nd in tree.walk() if nd.code in self.dynamic)
         for node in tree.post_order():
             if node.code not in self.dynamic:
                 continue
@@ -141,7 +147,10 @@ class _Simulator:
             kid_v = [values[c.code] if c.code in values else base.scores[:, [self.col[c.code]]] for c in kids]
             kid_c = [coverage[c.code] if c.code in coverage else base.coverage[:, [self.col[c.code]]] for c in kids]
             removed = base.removed[:, [self.col[c.code] for c in kids]]  # n × k
-            fast = _combine_fast(model, node, kid_v, kid_c, removed, w)
+            if all(c.code not in values for c in kids):
+                fast = _combine_static(model, node, np.hstack(kid_v), np.hstack(kid_c), removed, w, need_cov)
+            else:
+                fast = _combine_fast(model, node, kid_v, kid_c, removed, w, need_cov)
             if fast is None:
                 v = np.stack([np.broadcast_to(a, (n, r)) for a in kid_v], axis=1)  # n × k × R
                 cov = np.stack([np.broadcast_to(a, (n, r)) for a in kid_c], axis=1)
@@ -150,45 +159,156 @@ class _Simulator:
         return values[self.code]
 
 
-def _combine_fast(model: IndexModel, node: Node, kid_v: list[np.ndarray], kid_c: list[np.ndarray],
-                  removed: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The common case without stacking: nothing removed and nothing missing after the
-    policy (always true for `zero`); children as (n × 1) or (n × R) arrays. None otherwise."""
-    if removed.any():
-        return None
+def _finish_node(score: np.ndarray, coverage: np.ndarray | None, ok: np.ndarray,
+                 min_cov: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """Apply the static validity mask (some weight with data) and the coverage threshold."""
+    if not ok.all():
+        score = np.where(ok, score, np.nan)
+        if coverage is not None:
+            coverage = np.where(ok, coverage, np.nan)
+    if coverage is not None and min_cov > 0:
+        score = np.where(coverage < min_cov - 1e-12, np.nan, score)
+    return score, coverage
+
+
+def _combine_static(model: IndexModel, node: Node, v: np.ndarray, cov: np.ndarray, removed: np.ndarray,
+                    w: np.ndarray, need_cov: bool = True) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """`combine` for R weight vectors when every child is static (n × k): matrix products
+    (n × k) @ (k × R) for the weighted sums. None for `impute` (handled by stacking)."""
     policy = model.setting(node, "missing")
+    if policy == "impute":
+        return None
     method = model.setting(node, "aggregation")
     min_cov = float(model.setting(node, "min_coverage") or 0.0)
-    if policy == "zero":
-        kid_v = [np.nan_to_num(a, nan=0.0) if np.isnan(a).any() else a for a in kid_v]
-    elif any(np.isnan(a).any() for a in kid_v):
-        return None
-    total = w.sum(axis=0)
-
-    def wsum(arrays: list[np.ndarray]) -> np.ndarray:
-        acc = arrays[0] * w[0]
-        for a, wk in zip(arrays[1:], w[1:], strict=True):
-            acc = acc + a * wk
-        return acc / total
-
-    cov = wsum([np.nan_to_num(c) for c in kid_c])
-    if method == "arithmetic":
-        score = wsum(kid_v)
-    else:
-        zero_any = np.zeros(cov.shape, dtype=bool)
-        for a in kid_v:
-            zero_any = zero_any | (a <= 0)
-        safe = [np.where(a > 0, a, 1.0) for a in kid_v]
-        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+    active = ~removed
+    present = ~np.isnan(v)
+    use = active if policy == "zero" else active & present
+    val = np.where(present, v, 0.0)
+    use_f = use.astype(float)
+    total = use_f @ w
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        if method == "arithmetic":
+            score = (use_f * val) @ w
+            score /= total
+        else:
+            positive = val > 0
+            zero_any = (use & ~positive).any(axis=1, keepdims=True)
+            safe = np.where(positive, val, 1.0)
             if method == "geometric":
-                score = np.exp(wsum([np.log(a) for a in safe]))
+                score = np.exp((use_f * np.log(safe)) @ w / total)
             else:
-                score = 1.0 / wsum([1.0 / a for a in safe])
-        score = np.where(zero_any, 0.0, score)
-    score = np.broadcast_to(score, cov.shape)
-    if min_cov > 0:
-        score = np.where(cov < min_cov - 1e-12, np.nan, score)
-    return score, cov
+                score = total / ((use_f / safe) @ w)
+            if zero_any.any():
+                score = np.where(zero_any, 0.0, score)
+        coverage = None
+        if need_cov:
+            act_f = active.astype(float)
+            coverage = (act_f * np.nan_to_num(cov)) @ w / (act_f @ w)
+    ok = (use.any(axis=1) & active.any(axis=1))[:, None]
+    return _finish_node(score, coverage, ok, min_cov)
+
+
+def _combine_fast(model: IndexModel, node: Node, kid_v: list[np.ndarray], kid_c: list[np.ndarray | None],
+                  removed: np.ndarray, w: np.ndarray, need_cov: bool = True) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """`combine` for R weight vectors without stacking children (`zero` and `reweight`):
+    children as (n × 1) static columns or (n × R) blocks, w (k × R). None for `impute`."""
+    policy = model.setting(node, "missing")
+    if policy == "impute":
+        return None
+    method = model.setting(node, "aggregation")
+    min_cov = float(model.setting(node, "min_coverage") or 0.0)
+    active = ~removed
+    uses, vals = [], []
+    for k, a in enumerate(kid_v):
+        present = ~np.isnan(a)
+        full = bool(present.all())
+        act = active[:, k:k + 1]
+        use = act if policy == "zero" or full else act & present
+        uses.append(None if bool(use.all()) else use)
+        vals.append(a if full else np.where(present, a, 0.0))
+    zero_any = np.zeros((len(active), 1), dtype=bool)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        if method == "arithmetic":
+            terms = vals
+        else:
+            terms = []
+            for val, use in zip(vals, uses, strict=True):
+                positive = val > 0
+                bad = ~positive if use is None else use & ~positive
+                zero_any = zero_any | bad
+                safe = np.where(positive, val, 1.0)
+                terms.append(np.log(safe) if method == "geometric" else 1.0 / safe)
+        if all(u is None for u in uses):
+            total = w.sum(axis=0)[None, :]
+            num = terms[0] * w[0]
+            for t, wk in zip(terms[1:], w[1:], strict=True):
+                num += t * wk
+        else:
+            total = num = None
+            for t, use, wk in zip(terms, uses, w, strict=True):
+                uw = wk if use is None else use * wk
+                total = uw if total is None else total + uw
+                num = t * uw if num is None else num + t * uw
+            total = np.broadcast_to(total, num.shape)
+        if method == "arithmetic":
+            score = num / total
+        elif method == "geometric":
+            score = np.exp(num / total)
+        else:
+            score = total / num
+        if method != "arithmetic" and zero_any.any():
+            score = np.where(zero_any, 0.0, score)
+        coverage = None
+        if need_cov:
+            act_w = cov_num = None
+            for k, c in enumerate(kid_c):
+                aw = active[:, k:k + 1] * w[k]
+                ct = aw * np.nan_to_num(c)
+                act_w = aw if act_w is None else act_w + aw
+                cov_num = ct if cov_num is None else cov_num + ct
+            coverage = np.broadcast_to(cov_num / act_w, score.shape)
+    return _finish_node(score, coverage, active.any(axis=1)[:, None], min_cov)
+
+
+def _collapse(self: _Simulator, model: IndexModel, tree: Node, base: Any, weights: np.ndarray) -> np.ndarray | None:
+    """One matrix product for the whole varying part of the tree when it is a composition of
+    the same quasi-arithmetic mean (arithmetic, geometric or harmonic) under `zero`, with
+    nothing removed and no coverage threshold: the index is then that mean of the static
+    frontier with effective weights = products of the normalised weights along each path."""
+    nodes = [nd for nd in tree.walk() if nd.code in self.dynamic]
+    methods = {model.setting(nd, "aggregation") for nd in nodes}
+    if (len(methods) != 1 or any(model.setting(nd, "missing") != "zero" for nd in nodes)
+            or any(float(model.setting(nd, "min_coverage") or 0.0) > 0 for nd in nodes)):
+        return None
+    method = methods.pop()
+    r = weights.shape[0]
+    share: dict[str, np.ndarray] = {}
+    frontier: list[str] = []
+    top = next(nd for nd in tree.walk() if nd.code == self.code)
+    share[top.code] = np.ones(r)
+    for nd in top.walk():
+        if nd.code not in self.dynamic:
+            continue
+        nominal = np.asarray(model.normalised_weights(nd)) * _raw_total(nd)
+        w = np.stack([weights[:, self.weight_col[c.code]] if c.code in self.weight_col else np.full(r, nominal[i])
+                      for i, c in enumerate(nd.children)], axis=0)
+        w = w / w.sum(axis=0)
+        for i, c in enumerate(nd.children):
+            share[c.code] = share[nd.code] * w[i]
+            if c.code not in self.dynamic:
+                frontier.append(c.code)
+    cols = [self.col[c] for c in frontier]
+    if base.removed[:, cols].any():
+        return None
+    x = np.nan_to_num(base.scores[:, cols], nan=0.0)  # `zero`: a missing child counts 0
+    eff = np.stack([share[c] for c in frontier], axis=0)  # F × R
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        if method == "arithmetic":
+            return x @ eff
+        zero = (x <= 0).any(axis=1, keepdims=True)
+        safe = np.where(x > 0, x, 1.0)
+        out = np.exp(np.log(safe) @ eff) if method == "geometric" else 1.0 / ((1.0 / safe) @ eff)
+    return np.where(zero, 0.0, out)
 
 
 def _raw_total(node: Node) -> float:
@@ -239,11 +359,17 @@ def _combine_many(model: IndexModel, node: Node, v: np.ndarray, removed: np.ndar
 
 def _ranks(values: np.ndarray) -> np.ndarray:
     """Ranks down each column (1 = highest); NaN rows get NaN."""
-    keyed = np.where(np.isnan(values), np.inf, -values).astype(np.float32)
-    order = np.argsort(keyed, axis=0)
-    ranks = np.empty(values.shape, dtype=np.float64)
-    np.put_along_axis(ranks, order, np.arange(1, values.shape[0] + 1, dtype=float)[:, None], axis=0)
-    return np.where(np.isnan(values), np.nan, ranks)
+    missing = np.isnan(values)
+    any_missing = bool(missing.any())
+    keyed = np.negative(values.T, dtype=np.float32)  # replications × units, contiguous
+    if any_missing:
+        keyed[missing.T] = np.inf
+    order = np.argsort(keyed, axis=1)
+    ranks = np.empty(keyed.shape, dtype=np.float32)
+    np.put_along_axis(ranks, order, np.arange(1, keyed.shape[1] + 1, dtype=np.float32)[None, :], axis=1)
+    if any_missing:
+        ranks[missing.T] = np.nan
+    return np.ascontiguousarray(ranks.T)
 
 
 def row_quantiles(a: np.ndarray, qs: Sequence[tuple[float, str]]) -> list[np.ndarray]:
@@ -272,13 +398,14 @@ def row_quantiles(a: np.ndarray, qs: Sequence[tuple[float, str]]) -> list[np.nda
 def _state_matrix(institutions: pd.DataFrame, include_federal: bool) -> tuple[list[str], np.ndarray]:
     codes = sorted(set(institutions["state"].dropna()))
     member = np.stack([(institutions["state"] == c).to_numpy() for c in codes], axis=0).astype(float)
-    ranked = [c for c in codes if include_federal or c != st.FEDERAL]
-    return codes, member if ranked else member
+    return codes, member
 
 
 def _state_means(member: np.ndarray, values: np.ndarray) -> np.ndarray:
     present = ~np.isnan(values)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if present.all():
+            return (member @ values) / member.sum(axis=1, keepdims=True)
         return (member @ np.where(present, values, 0.0)) / (member @ present)
 
 
