@@ -130,3 +130,18 @@ def test_overrides_copy_and_validate(metrica_model):
         metrica_model.with_overrides(weights={"NOPE": 1})
     with pytest.raises(ModelError):
         metrica_model.with_overrides(weights={"T": -1})
+
+
+def test_shipped_models_check_against_real_instruments():
+    from scoring.model import DEFINITIONS_DIR
+
+    for shipped in ("apertura", "conditions", "metrica-2017"):
+        IndexModel.load(shipped)
+    path = DEFINITIONS_DIR / "apertura.model.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "code: pg_has_mechanism" in text
+    broken = text.replace("code: pg_has_mechanism", "code: pg_has_mechanism_typo", 1)
+    with pytest.raises(ModelError) as info:
+        IndexModel.from_text(broken, filename=str(path))
+    issue = next(i for i in info.value.issues if i.code == "unknown-field")
+    assert issue.node == "pg_has_mechanism_typo" and issue.line and "Campo desconocido" in issue.message_es
