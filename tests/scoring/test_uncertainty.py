@@ -91,3 +91,34 @@ def test_brechas_by_hand(metrica_model):
     assert list(table.index[:2]) == ["TG", "PG"]
     all_states = unc.brechas(result, level="subindex")
     assert set(all_states["state"]) == {"09", "14"}
+
+
+@pytest.mark.parametrize("aggregation", ["arithmetic", "geometric"])
+@pytest.mark.parametrize("missing", ["zero", "reweight", "impute"])
+def test_simulator_on_scored_answers_with_items(small_model, aggregation, missing):
+    from scoring.pipeline import score
+
+    from .conftest import long_answers
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(40):
+        for field, pool in (("ai_unit", ["yes", "no"]), ("ai_channels", ["pnt", "pnt email", ""]),
+                            ("ta_share", ["10", "50", "90"]), ("da", ["0", "4", "12"]), ("sex", ["yes", "na"]),
+                            ("pg_has", ["yes", "no"])):
+            if rng.random() < 0.8:
+                rows.append((f"i{i}", field, None, pool[rng.integers(len(pool))]))
+    institutions = pd.DataFrame({"institution": [f"i{i}" for i in range(40)],
+                                 "state": [["09", "14", "19", "00"][i % 4] for i in range(40)],
+                                 "type": [["a", "b"][i % 2] for i in range(40)]})
+    result = score(long_answers(rows), institutions, small_model)
+    src = unc._source(result)
+    factors = unc.Factors(["T", "AI", "TA"], np.array([0.5, 1, 0.5]), np.array([1.5, 4, 2]), [aggregation], [missing])
+    sim = unc._Simulator(src, factors, "GA")
+    weights = np.array([[0.7, 2.0, 1.5], [1.2, 3.5, 0.6]])
+    got = sim.run(weights, np.zeros(2, dtype=int), np.zeros(2, dtype=int))
+    for r, (w_t, w_ai, w_ta) in enumerate(weights):
+        ref = result.rerun(weights={"T": w_t, "AI": w_ai, "TA": w_ta}, aggregation=aggregation, missing=missing)
+        np.testing.assert_allclose(got[:, r], ref.wide("index")["GA"].to_numpy(), rtol=1e-12, atol=1e-12)
+    table = unc.uncertainty(result, n=200, seed=4)
+    assert set(table.states["state"]) == {"00", "09", "14", "19"}
