@@ -25,8 +25,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
+import sqlalchemy as sa
 
-from diagnostic.models import Campaign, InstrumentPurpose
+from diagnostic.extensions import db
+from diagnostic.models import (
+    Answer,
+    AuditEvent,
+    Campaign,
+    InstrumentPurpose,
+    Participation,
+    Response,
+)
 from diagnostic.services import ServiceError, institutions, responses
 from scoring import groups, stats
 from scoring.model import IndexModel, ModelError
@@ -45,6 +54,7 @@ PERMUTATIONS = 1999  # permutation test of each state against the rest of the na
 UNCERTAINTY_RUNS = 1000  # Monte-Carlo runs behind rank intervals (weights, aggregation, missing policy)
 
 _cache: OrderedDict[tuple, CampaignScores] = OrderedDict()
+_versions: OrderedDict[tuple, tuple] = OrderedDict()  # data_version → fingerprint key
 _cache_lock = threading.Lock()
 _models: dict[str, IndexModel] = {}
 
@@ -326,9 +336,38 @@ def fingerprint(answers: pd.DataFrame, insts: pd.DataFrame, model_hash: str, see
     return "sha256:" + digest.hexdigest()
 
 
+def data_version(campaign: Campaign) -> tuple:
+    """A cheap key that changes whenever the campaign's scored data can have changed.
+
+    Every write to answers, statuses or the sample appends to the audit log, so the latest
+    audit id plus the sizes and latest changes of the campaign's answers and sample tell
+    `compute` it may reuse a result without reloading and hashing every answer.
+    """
+    responses_of = sa.select(Response.id).where(Response.campaign_id == campaign.id)
+    row = db.session.execute(sa.select(
+        sa.select(sa.func.max(AuditEvent.id)).scalar_subquery(),
+        sa.select(sa.func.count(Participation.id)).where(Participation.campaign_id == campaign.id).scalar_subquery(),
+        sa.select(sa.func.count(Answer.id)).where(Answer.response_id.in_(responses_of)).scalar_subquery(),
+        sa.select(sa.func.max(Answer.id)).where(Answer.response_id.in_(responses_of)).scalar_subquery(),
+        sa.select(sa.func.max(Answer.updated_at)).where(Answer.response_id.in_(responses_of)).scalar_subquery(),
+        sa.select(sa.func.max(Answer.verified_at)).where(Answer.response_id.in_(responses_of)).scalar_subquery(),
+        sa.select(sa.func.max(Response.updated_at)).where(Response.campaign_id == campaign.id).scalar_subquery(),
+    )).one()
+    stored = campaign.index_model
+    return (str(db.engine.url), campaign.id, stored.content_hash if stored else None,
+            *(str(v) if v is not None else None for v in row))
+
+
 def compute(campaign: Campaign, seed: int = DEFAULT_SEED) -> CampaignScores:
     """Score the campaign (cached per data fingerprint); ScoresUnavailable when it cannot be scored."""
     model = model_of(campaign)
+    version = (*data_version(campaign), int(seed))
+    with _cache_lock:
+        known = _versions.get(version)
+        cached = _cache.get(known) if known is not None else None
+        if cached is not None:
+            _cache.move_to_end(known)
+            return cached
     answers, insts = campaign_frames(campaign)
     if insts.empty:
         raise ScoresUnavailable("La campaña no tiene instituciones")
@@ -338,6 +377,7 @@ def compute(campaign: Campaign, seed: int = DEFAULT_SEED) -> CampaignScores:
         cached = _cache.get(key)
         if cached is not None:
             _cache.move_to_end(key)
+            _remember(version, key)
             return cached
     try:
         result = score(answers, insts, model)
@@ -349,7 +389,14 @@ def compute(campaign: Campaign, seed: int = DEFAULT_SEED) -> CampaignScores:
         _cache[key] = computed
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
+        _remember(version, key)
     return computed
+
+
+def _remember(version: tuple, key: tuple) -> None:
+    _versions[version] = key
+    while len(_versions) > 8 * CACHE_SIZE:
+        _versions.popitem(last=False)
 
 
 @dataclass
