@@ -126,12 +126,11 @@ class CampaignScores:
             coverage = self.scores_wide(codes, coverage=True).reset_index(drop=True)
             responded = pd.Series(self.result.leaf.responded, name="responded")
             out = pd.concat([out, responded, coverage.add_suffix("_coverage")], axis=1)
-            ranks = self.ranks().institutions.set_index("institution")
-            for column in RANK_COLUMNS:
-                out[column] = out["institution"].map(ranks[column])
-            return out
+            ranks = self.ranks().institutions.set_index("institution")[list(RANK_COLUMNS)]
+            return out.join(ranks, on="institution")
         if by == "state":
-            table = groups.state_table(wide, insts, codes).set_index("state")
+            with _nan_is_an_answer():
+                table = groups.state_table(wide, insts, codes).set_index("state")
             table = table.join(self._intervals(wide, "state", codes))
             with _nan_is_an_answer():
                 gaps = stats.rest_of_nation_gaps(wide, insts, codes, n_resamples=BOOTSTRAP_RESAMPLES,
@@ -139,13 +138,11 @@ class CampaignScores:
             tests = gaps.pivot(index="state", columns="code", values=list(GAP_TESTS))
             tests.columns = [f"{code}_{GAP_TESTS[name]}" for name, code in tests.columns]
             table = table.join(tests)
-            ranks = self.ranks().states.set_index("state")
-            for column in RANK_COLUMNS:
-                table[column] = ranks[column].reindex(table.index)
+            table = table.join(self.ranks().states.set_index("state")[list(RANK_COLUMNS)])
             ordered = ["abbr", "entidad", "n"]
             for code in codes:
                 ordered += [f"{code}{suffix}" for suffix in STATE_SUFFIXES]
-            return table[ordered + list(RANK_COLUMNS)].reset_index()
+            return table[ordered + list(RANK_COLUMNS)].copy().reset_index()  # copy() consolidates blocks
         means = groups.group_means(wide, insts, by)
         key = "group" if by == "nation" else by
         intervals = self._intervals(wide, by, codes)
@@ -214,9 +211,12 @@ class CampaignScores:
 @contextmanager
 def _nan_is_an_answer():
     """Silence numpy's "All-NaN slice" / "Mean of empty slice" warnings: a node missing for a
-    whole group has no mean or interval, and NaN (shown as "—") is the right answer."""
+    whole group has no mean or interval, and NaN (shown as "—") is the right answer. Also
+    pandas' PerformanceWarning from `groups.state_table` adding one column at a time at the
+    item level (hundreds of columns): harmless, and reported to the scoring owner."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
         yield
 
 

@@ -220,3 +220,25 @@ def test_campaign_without_index_model_is_a_clear_409(app, client, scored):
     sign_in(client, scored.users["analyst"])
     response = client.get("/analyst/sin-modelo/scores")
     assert response.status_code == 409 and "modelo de índice" in response.get_data(as_text=True)
+
+
+def test_every_grouping_and_level_renders(app, client, scored):
+    from diagnostic.extensions import db
+    from diagnostic.models import Institution, Order
+    from diagnostic.services import campaigns, institutions, instruments
+
+    with app.app_context():  # a second campaign nobody answered yet
+        empty = campaigns.create("Sin respuestas", 2025, slug="sin-respuestas")
+        campaigns.set_instrument(empty, "institution", instruments.store_shipped("gobierno"))
+        campaigns.set_index_model(empty, instruments.store_shipped_index_model("apertura"))
+        lone = Institution(key="A1", name="Única", state_code="01", order=Order.ESTATAL, type="ejecutivo")
+        db.session.add(lone)
+        db.session.commit()
+        institutions.add_to_campaign(empty, [lone])
+    sign_in(client, scored.users["analyst"])
+    for slug in (scored.slug, "sin-respuestas"):
+        for by in ("institution", "state", "type", "order", "nation"):
+            for level in ("headline", "index", "dimension", "subindex", "component", "item"):
+                response = client.get(f"/analyst/{slug}/scores?by={by}&level={level}")
+                assert response.status_code == 200, (slug, by, level)
+        assert client.get(f"/analyst/{slug}/export/scores-state-long.csv?level=item").status_code == 200
