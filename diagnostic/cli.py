@@ -10,11 +10,12 @@ from flask.cli import FlaskGroup, with_appcontext
 
 def init_app(app: Flask) -> None:
     """Register the pure libraries' commands and the app's own."""
-    from scoring.cli import rollup
+    from scoring.cli import model_group, rollup
     from surveys.cli import survey
 
     app.cli.add_command(survey)
     app.cli.add_command(rollup)
+    app.cli.add_command(model_group)
     for command in (db_group, users_group, institutions_group, invitations_group, demo_command):
         app.cli.add_command(command)
 

@@ -95,3 +95,51 @@ def rollup(model, input_path, id_column, state_column, type_column, order_column
     if strict and errors:
         raise click.ClickException(f"{errors} filas con problemas / rows with problems")
 
+
+
+def check_models(paths: list[str], lang: str = "es") -> tuple[list[str], bool]:
+    """The lines `model check` prints for `paths` (issues, or a summary), and whether any failed."""
+    lines: list[str] = []
+    failed = False
+    for path in paths:
+        try:
+            loaded = IndexModel.load(path)
+        except ModelError as err:
+            failed = True
+            for issue in err.issues:
+                where = f"{issue.file}:{issue.line}" if issue.line else issue.file
+                node = f" {issue.node}:" if issue.node else ""
+                lines.append(f"{where}:{node} {issue.message_en if lang == 'en' else issue.message_es}")
+            continue
+        except (OSError, UnicodeDecodeError) as err:
+            failed = True
+            lines.append(f"{path}: {'cannot read' if lang == 'en' else 'no se puede leer'}: {err}")
+            continue
+        nodes = loaded.nodes()
+        leaves = len(loaded.leaves())
+        levels = ", ".join(loaded.levels())
+        instruments = ", ".join(loaded.instruments) or "-"
+        if lang == "en":
+            lines.append(f"{path}: ok — model {loaded.id} {loaded.version}, {len(nodes)} nodes, "
+                         f"{leaves} leaves, levels {levels}, instruments {instruments}")
+        else:
+            lines.append(f"{path}: correcto — modelo {loaded.id} {loaded.version}, {len(nodes)} nodos, "
+                         f"{leaves} hojas, niveles {levels}, instrumentos {instruments}")
+    return lines, failed
+
+
+@click.group("model")
+def model_group() -> None:
+    """Check index model files."""
+
+
+@model_group.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True)
+def model_check(files: tuple[Path, ...], lang: str) -> None:
+    """Check index models against their questionnaires; print FILE:LINE: node: message; exit 1 on errors."""
+    lines, failed = check_models([str(f) for f in files], lang)
+    for line in lines:
+        click.echo(line)
+    if failed:
+        raise SystemExit(1)

@@ -142,8 +142,18 @@ def score_leaves(answers: pd.DataFrame, index: pd.Index, model: IndexModel) -> L
         raw_repeat = long.pivot_table(index=["institution", "repeat_index"], columns="field",
                                       values="value", aggfunc="last")
         raw_repeat = raw_repeat.reindex(columns=names)
+    # Every repeat instance that exists (any answer in it), so that an instance lacking an
+    # item still counts under the parent's missing policy instead of vanishing.
+    rep_rows = np.flatnonzero((rows_inst >= 0) & ~np.isnan(rep) & (field_codes >= 0))
+    prefixes = np.array([f.split(".", 1)[0] if "." in str(f) else "" for f in field_uniques] or [""], dtype=object)
+    instances = pd.DataFrame({
+        "institution": index.to_numpy(dtype=object)[rows_inst[rep_rows]],
+        "repeat_index": rep[rep_rows].astype(np.int64),
+        "prefix": prefixes[field_codes[rep_rows]] if len(rep_rows) else np.array([], dtype=object),
+    }).drop_duplicates()
     scores = np.full((len(index), len(leaves)), np.nan)
     removed = np.zeros((len(index), len(leaves)), dtype=bool)
+    parents = model.parents()
     for j, leaf in enumerate(leaves):
         if leaf.rule is None:
             lookup = np.append(coded.uniques, np.nan)
@@ -152,16 +162,20 @@ def score_leaves(answers: pd.DataFrame, index: pd.Index, model: IndexModel) -> L
             scores[:, j] = s.clip(0.0, 1.0).to_numpy()
             continue
         if leaf.repeat:
-            if raw_repeat.empty:
+            prefix = leaf.source_field.split(".", 1)[0] if "." in leaf.source_field else None
+            own = instances[instances["prefix"] == prefix] if prefix and (instances["prefix"] == prefix).any() else instances
+            if own.empty:
                 continue
-            frame = raw_repeat
+            existing = pd.MultiIndex.from_frame(own[["institution", "repeat_index"]].drop_duplicates())
+            frame = raw_repeat.reindex(existing.union(raw_repeat.index) if not raw_repeat.empty else existing)
             if leaf.rule.family == "expression":
                 extra = [_bare(f) for f in leaf.rule.fields if _bare(f) not in raw_repeat.columns and _bare(f) in coded]
                 if extra:
                     top = coded.to_frame()[extra].reindex(raw_repeat.index.get_level_values(0))
                     frame = raw_repeat.assign(**{c: top[c].to_numpy() for c in extra})
             s, na = apply_rule(leaf.rule, frame, leaf.source_field)
-            s, na = reduce_repeat(s, na, leaf.repeat)
+            policy = model.setting(model.node(parents[leaf.code]), "missing") if parents[leaf.code] else None
+            s, na = reduce_repeat(s, na, leaf.repeat, 0.0 if policy == "zero" else None)
             scores[:, j] = s.reindex(index).to_numpy(dtype=float)
             removed[:, j] = na.reindex(index, fill_value=False).to_numpy(dtype=bool)
         else:

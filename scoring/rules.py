@@ -150,10 +150,14 @@ def apply_rule(rule: Any, frame: pd.DataFrame, field: str) -> RuleOutput:
     raise KeyError(family)
 
 
-def reduce_repeat(score: pd.Series, na: pd.Series, how: str) -> RuleOutput:
+def reduce_repeat(score: pd.Series, na: pd.Series, how: str, fill_missing: float | None = None) -> RuleOutput:
     """Reduce per-instance scores (index: institution, repeat_index) to one per institution:
-    `mean | min | max | sum` (sum clipped to 1); all instances *no aplica* → *no aplica*."""
+    `mean | min | max | sum` (sum clipped to 1); all instances *no aplica* → *no aplica*.
+    `fill_missing` scores an instance that exists but lacks this item (the parent's `zero`
+    policy applied per instance); None leaves it out of the reduction (`reweight`, `impute`)."""
     units = score.index.get_level_values(0)
+    if fill_missing is not None:
+        score = score.where(score.notna() | na, fill_missing)
     kept = score.where(~na)
     grouped = kept.groupby(units, sort=False)
     if how == "sum":
