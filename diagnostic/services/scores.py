@@ -222,7 +222,7 @@ def _nan_is_an_answer():
 
 _LABELS = {
     "institution": ("Clave", "Key"), "name": ("Institución", "Institution"),
-    "state": ("Estado", "State"), "abbr": ("Abrev.", "Abbr."), "entidad": ("Entidad", "State name"),
+    "state": ("Clave de entidad", "State code"), "abbr": ("Abrev.", "Abbr."), "entidad": ("Entidad", "State"),
     "type": ("Tipo", "Type"), "order": ("Orden", "Order"), "group": ("Grupo", "Group"),
     "n": ("n", "n"), "responded": ("Respondió", "Responded"),
     "rank": ("Lugar en el índice", "Index rank"), "rank_low": ("Lugar, límite inferior", "Rank, lower bound"),
@@ -235,7 +235,7 @@ _SUFFIXES = {
     "high": ("IC 95 % superior", "95 % CI high"), "gap_low": ("brecha, IC 95 % inferior", "gap, 95 % CI low"),
     "gap_high": ("brecha, IC 95 % superior", "gap, 95 % CI high"), "welch_p": ("p de Welch", "Welch p"),
     "perm_p": ("p de permutación", "permutation p"), "g": ("g de Hedges", "Hedges' g"),
-    "q": ("q (BH)", "q (BH)"),
+    "q": ("q de Benjamini–Hochberg", "Benjamini–Hochberg q"),
 }
 # Rank of the index (1 = highest) with its Monte-Carlo interval (5th–95th percentile).
 RANK_COLUMNS = ("rank", "rank_low", "rank_high")

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from diagnostic.services.exports import safe_cell
@@ -96,3 +99,16 @@ def test_xlsx_sheets_and_injection(client, scored):
     header = [c.value for c in states[1]]
     gaps = [row[header.index("GA_gap")].value for row in states.iter_rows(min_row=2)]
     assert any(isinstance(g, float) and g < 0 for g in gaps)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.floats(allow_nan=False), st.integers()))
+def test_safe_cell_never_leaves_a_formula(value):
+    cell = safe_cell(value)
+    if isinstance(value, str):
+        assert cell == value or cell == "'" + value
+        text = str(cell)
+        if text.startswith(("=", "+", "-", "@", "\t", "\r")):
+            assert math.isfinite(float(text.strip()))  # only genuine numbers keep a leading sign
+    else:
+        assert cell == value
