@@ -37,9 +37,8 @@ from diagnostic.models import (
     Response,
 )
 from diagnostic.services import ServiceError, institutions, responses
-from scoring import groups, stats
-from scoring.model import IndexModel, ModelError
-from scoring.pipeline import InputError, ScoreResult, score
+from scoring import IndexModel, ModelError, ScoreResult, groups, score, stats
+from scoring.pipeline import InputError
 from scoring.uncertainty import UncertaintyResult, uncertainty
 
 GROUPINGS = ("institution", "state", "type", "order", "nation")

@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from scoring import groups, stats
-from scoring.model import IndexModel
-from scoring.pipeline import score
+import scoring
+from scoring import IndexModel, groups, stats
 from scoring.uncertainty import uncertainty
 from tests.web.test_analyst import seed_scored, sign_in
 
@@ -54,7 +53,7 @@ def _direct(app, slug: str):
                 .order_by(Institution.state_code, Institution.name))],  # the sample's order seeds resampling
             columns=["institution", "name", "state", "order", "type"])
         model = IndexModel.from_text(campaign.index_model.source)
-    return score(answers, insts, model)
+    return scoring.score(answers, insts, model)
 
 
 def _web_values(html: str) -> list[dict[str, str]]:
