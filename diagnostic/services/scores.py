@@ -9,6 +9,13 @@ missing-data policy (the MGA rule: zero). Group tables (state, type, order, nati
 means of institution scores (methodology §7); a state is compared with the rest of the
 nation, never with a national mean that contains it.
 
+Statistics come from `scoring.stats` and `scoring.uncertainty`, all seeded by `seed`: a
+cluster-bootstrap interval for every group mean (`X_low`, `X_high`); per state and node the
+gap to the rest of the nation with its bootstrap interval, Welch and permutation p-values,
+Hedges' g and the Benjamini–Hochberg q-value across states × nodes; and the rank of the
+index with its Monte-Carlo interval (`rank`, `rank_low`, `rank_high`) for institutions and
+states.
+
 Results are cached per campaign data fingerprint (answers, sample, model and seed), so a
 verification or a new submission recomputes and nothing else does.
 """
