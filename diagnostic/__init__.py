@@ -61,7 +61,7 @@ def _register_optional(app: Flask) -> None:
     """Blueprints built by other areas (analyst UI, JSON API), registered when present."""
     import importlib
 
-    for module, attr in (("diagnostic.analyst", "bp"), ("diagnostic.api", "bp")):
+    for module, attr in (("diagnostic.analyst", "bp"), ("diagnostic.api", "bp"), ("diagnostic.reports", "bp")):
         try:
             blueprint = getattr(importlib.import_module(module), attr)
         except ModuleNotFoundError as exc:

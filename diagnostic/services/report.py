@@ -1,0 +1,312 @@
+"""The per-state diagnostic report (methodology §8): where the state stands, whether the gap
+is real, where the gaps are (*brechas*), who is behind, conditions, inclusion, and the
+methodology annex. Everything comes from `scores.compute`, so the report, the score
+tables, the exports and `apertura score` agree. What the report lists is data in
+`diagnostic/reports/report.yaml`.
+"""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from diagnostic.models import Campaign, CampaignStatus, InstrumentPurpose
+from diagnostic.services import ServiceError, campaigns, responses, scores
+from scoring import IndexModel, benchmarks, stats
+from scoring import score as score_answers
+from scoring import states as state_names
+from scoring.uncertainty import brechas
+
+SETTINGS_FILE = Path(__file__).resolve().parent.parent / "reports" / "report.yaml"
+
+
+@lru_cache(maxsize=1)
+def settings() -> dict:
+    """The report settings (`diagnostic/reports/report.yaml`)."""
+    return yaml.safe_load(SETTINGS_FILE.read_text(encoding="utf-8"))
+
+
+def _num(value: object) -> float | None:
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(out) else out
+
+
+@dataclass
+class StateReport:
+    """Everything a per-state report shows, as plain data for templates and tests."""
+
+    campaign: Campaign
+    state: str
+    name: str
+    abbr: str
+    headline: list[dict]
+    verdict_es: str
+    verdict_en: str
+    rank: dict
+    n_states: int
+    gaps: list[dict]
+    by_type: list[dict]
+    institutions: list[dict]
+    conditions: list[dict] | None
+    inclusion: list[dict]
+    annex: dict
+    editions: list[dict]
+    chart_svg: str = ""
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def can_view(campaign: Campaign, user) -> bool:
+    """Published campaigns are public; other states only for analysts and admins."""
+    if campaign.status == CampaignStatus.PUBLISHED:
+        return True
+    role = getattr(user, "role", None)
+    return bool(getattr(user, "is_authenticated", False)) and str(role) in ("admin", "analyst")
+
+
+def resolve_state(value: str) -> str:
+    """INEGI code of a state given in any spelling; 404 when unknown."""
+    code = state_names.resolve(value)
+    if code is None:
+        raise ServiceError(f"Entidad desconocida: {value}", status=404)
+    return code
+
+
+def _verdict(name: str, row: dict, rank: dict, n_states: int, fdr: float) -> tuple[str, str]:
+    """One plain sentence each in Spanish and English: the gap, whether it is real, the rank."""
+    value, rest, q, g = row.get("value"), row.get("rest"), row.get("q"), row.get("g")
+    low, high = row.get("low"), row.get("high")
+    if value is None or rest is None:
+        return (f"No hay datos suficientes para situar a {name}.", f"There is not enough data to place {name}.")
+    gap = value - rest
+    es_dir = "por encima" if gap >= 0 else "por debajo"
+    en_dir = "above" if gap >= 0 else "below"
+    interval = f" (IC 95 %: {low:.2f}–{high:.2f})" if low is not None and high is not None else ""
+    interval_en = f" (95% CI {low:.2f}–{high:.2f})" if low is not None and high is not None else ""
+    if q is not None and q < fdr:
+        real_es = f"la diferencia es estadísticamente significativa (q = {q:.3f}"
+        real_en = f"the difference is statistically significant (q = {q:.3f}"
+    else:
+        qtext = f"q = {q:.2f}" if q is not None else "sin prueba"
+        real_es = f"la diferencia no es concluyente ({qtext}"
+        real_en = f"the difference is not conclusive ({qtext if q is not None else 'no test'}"
+    if g is not None:
+        real_es += f"; tamaño del efecto g = {g:.2f})"
+        real_en += f"; effect size g = {g:.2f})"
+    else:
+        real_es += ")"
+        real_en += ")"
+    es = (f"Con un índice de {value:.2f}{interval}, {name} está {abs(gap):.2f} {es_dir} del resto del país "
+          f"({rest:.2f}); {real_es}.")
+    en = (f"With an index of {value:.2f}{interval_en}, {name} is {abs(gap):.2f} {en_dir} the rest of the nation "
+          f"({rest:.2f}); {real_en}.")
+    if rank.get("low") is not None and rank.get("high") is not None:
+        es += (f" Su lugar entre las {n_states} entidades está entre el {rank['low']:.0f} y el {rank['high']:.0f}"
+               f" (90 % de las simulaciones).")
+        en += (f" Its place among the {n_states} states lies between {rank['low']:.0f} and {rank['high']:.0f}"
+               f" (90% of simulations).")
+    return es, en
+
+
+def _chart(headline: list[dict]) -> str:
+    """A dot-and-interval chart of the state against the rest of the nation, as inline SVG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    rows = [r for r in headline if r["value"] is not None]
+    if not rows:
+        return ""
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(rows) + 0.8), dpi=100)
+    try:
+        ys = list(range(len(rows)))[::-1]
+        for y, r in zip(ys, rows, strict=True):
+            if r["low"] is not None and r["high"] is not None:
+                ax.plot([r["low"], r["high"]], [y, y], color="#1f4e79", linewidth=2.5, solid_capstyle="butt")
+            ax.plot(r["value"], y, "o", color="#1f4e79", markersize=7, label="Entidad" if y == ys[0] else None)
+            if r["rest"] is not None:
+                ax.plot(r["rest"], y, "D", color="#c55a11", markersize=6, label="Resto del país" if y == ys[0] else None)
+        ax.set_yticks(ys, [r["code"] for r in rows])
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("0 – 1")
+        ax.grid(axis="x", color="#dddddd")
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
+        fig.tight_layout()
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg")
+    finally:
+        plt.close(fig)
+    svg = buffer.getvalue()
+    return svg[svg.index("<svg"):]
+
+
+def _conditions(campaign: Campaign, state: str, model_id: str) -> list[dict] | None:
+    """The state conditions index and its components (§8.5), or None without such answers."""
+    rows = responses.long_form(campaign, InstrumentPurpose.STATE)
+    if not rows:
+        return None
+    answers = pd.DataFrame(rows, columns=["institution", "field", "repeat_index", "value"])
+    keys = sorted(set(answers["institution"]))
+    _, insts = scores.campaign_frames(campaign)
+    insts = insts[insts["institution"].isin(keys)]
+    if insts.empty or state not in set(insts["state"]):
+        return None
+    model = IndexModel.load(model_id)
+    result = score_answers(answers, insts, model)
+    wide = result.wide()
+    states_of = insts.set_index("institution")["state"].reindex(wide.index)
+    own = wide[states_of == state].mean()
+    nation = wide.mean()
+    return [{"code": node.code, "label_es": node.label.get("es", node.code), "label_en": node.label.get("en", node.code),
+             "value": _num(own.get(node.code)), "nation": _num(nation.get(node.code)), "level": node.level}
+            for node in model.tree.walk() if node.level in ("index", "component")]
+
+
+def build(campaign: Campaign, state: str, seed: int = scores.DEFAULT_SEED) -> StateReport:
+    """Assemble the report of one state (INEGI code or any spelling) for a campaign."""
+    conf = settings()
+    code = resolve_state(state)
+    computed = scores.compute(campaign, seed=seed)
+    table = computed.table("state").set_index("state")
+    if code not in table.index:
+        raise ServiceError(f"La campaña no tiene instituciones de {code}", status=404)
+    row = table.loc[code]
+    nation = computed.table("nation").iloc[0]
+    model_codes = {n.code for n in computed.model.tree.walk()}
+    codes = [c for c in conf["headline"] if c in model_codes] or computed.codes()
+    bench_state = benchmarks.by_state().set_index("state")
+    labels = {n.code: n.label for n in computed.model.tree.walk()}
+    headline = []
+    for c in codes:
+        published = _published(bench_state, code, conf["benchmark_columns"].get(c))
+        headline.append({
+            "code": c, "label_es": labels[c].get("es", c), "label_en": labels[c].get("en", c),
+            "value": _num(row.get(c)), "low": _num(row.get(f"{c}_low")), "high": _num(row.get(f"{c}_high")),
+            "adjusted": _num(row.get(f"{c}_adjusted")), "rest": _num(row.get(f"{c}_rest")),
+            "nation": _num(nation.get(c)), "nation_low": _num(nation.get(f"{c}_low")),
+            "nation_high": _num(nation.get(f"{c}_high")),
+            "gap": _num(row.get(f"{c}_gap")), "gap_low": _num(row.get(f"{c}_gap_low")),
+            "gap_high": _num(row.get(f"{c}_gap_high")), "welch_p": _num(row.get(f"{c}_welch_p")),
+            "perm_p": _num(row.get(f"{c}_perm_p")), "g": _num(row.get(f"{c}_g")), "q": _num(row.get(f"{c}_q")),
+            "mga_2017": published,
+        })
+    ranked_states = table.index[table["rank"].notna()] if "rank" in table else table.index
+    n_states = int(len(ranked_states))
+    rank = {"value": _num(row.get("rank")), "low": _num(row.get("rank_low")), "high": _num(row.get("rank_high"))}
+    st = state_names.by_code(code)
+    verdict_es, verdict_en = _verdict(st.name, headline[0], rank, n_states, float(conf["fdr"]))
+
+    gaps_frame = brechas(computed.result, code, level="component") if "component" in computed.model.levels() else pd.DataFrame()
+    parents = computed.model.parents()
+    gaps = [{"code": g.code, "parent": parents.get(g.code) or "", "label_es": labels.get(g.code, {}).get("es", g.code),
+             "label_en": labels.get(g.code, {}).get("en", g.code), "state": _num(g.state_mean),
+             "nation": _num(g.national_mean), "gap": _num(g.gap), "weight": _num(g.weight),
+             "potential": _num(g.potential)}
+            for g in gaps_frame.itertuples(index=False) if (_num(g.potential) or 0) > 0][: int(conf["brechas"])]
+
+    index_code = codes[0]
+    wide = computed.scores_wide([c for c in codes])
+    coverage = computed.scores_wide([index_code], coverage=True)[index_code]
+    insts = computed.result.institutions.reindex(wide.index)
+    data = insts[["name", "type", "order", "state"]].join(wide).assign(coverage=coverage)
+    own = data[data["state"] == code]
+    type_nation = data.groupby("type")[index_code].mean()
+    by_type = []
+    for kind, group in own.groupby("type", sort=True):
+        by_type.append({"type": kind, "n": len(group), "state": _num(group[index_code].mean()),
+                        "nation": _num(type_nation.get(kind)),
+                        "gap": _num(group[index_code].mean() - type_nation.get(kind))})
+    responded = pd.Series(computed.result.leaf.responded, index=computed.result.institutions.index)
+    institution_rows = [
+        {"name": r.name, "type": r.type, "order": r.order, "coverage": _num(r.coverage),
+         "responded": bool(responded.get(key, False)),
+         **{c: _num(getattr(r, c)) for c in codes if c.isidentifier()}}
+        for key, r in own.sort_values(index_code, ascending=False, na_position="last").iterrows()
+    ]
+
+    leaf_codes = {n.code for n in computed.model.leaves()}
+    items = [c for c in conf["inclusion_items"] if c in leaf_codes]
+    inclusion = []
+    if items:
+        item_wide = computed.scores_wide(items)
+        states_of = computed.result.institutions.reindex(item_wide.index)["state"]
+        for c in items:
+            node = computed.model.node(c)
+            inclusion.append({"code": c, "label_es": node.label.get("es", c), "label_en": node.label.get("en", c),
+                              "state": _num(item_wide.loc[states_of == code, c].mean()),
+                              "nation": _num(item_wide[c].mean())})
+
+    progress = campaigns.progress(campaign)
+    reliability = stats.reliability(computed.result)
+    annex = {
+        "instruments": [(ci.purpose.value, ci.instrument_version.instrument_id, ci.instrument_version.version,
+                         ci.instrument_version.content_hash) for ci in campaign.instruments],
+        "model": (computed.model.id, computed.model.version, campaign.index_model.content_hash if campaign.index_model else ""),
+        "weights": [{"code": n.code, "level": n.level, "weight": w, "label_es": n.label.get("es", n.code),
+                     "label_en": n.label.get("en", n.code)} for n, w in _effective(computed.model)],
+        "policies": dict(computed.model.defaults),
+        "progress": progress,
+        "coverage_mean": _num(data["coverage"].mean()),
+        "coverage_state": _num(own["coverage"].mean()),
+        "reliability": [{"code": r.code, "alpha": _num(r.alpha), "low": _num(r.low), "high": _num(r.high),
+                         "k": int(r.k)} for r in reliability.itertuples(index=False)],
+        "fingerprint": computed.fingerprint,
+        "seed": computed.seed,
+        "settings_version": conf.get("version", ""),
+    }
+    editions = benchmarks.national().to_dict(orient="records")
+    report = StateReport(
+        campaign=campaign, state=code, name=st.name, abbr=st.abbr, headline=headline,
+        verdict_es=verdict_es, verdict_en=verdict_en, rank=rank, n_states=n_states, gaps=gaps,
+        by_type=by_type, institutions=institution_rows,
+        conditions=_conditions(campaign, code, conf["conditions_model"]),
+        inclusion=inclusion, annex=annex, editions=editions,
+    )
+    report.chart_svg = _chart(headline)
+    return report
+
+
+def _published(table: pd.DataFrame, state: str, columns: str | list[str] | None) -> float | None:
+    """A published MGA 2017 state figure: one column, or the mean of several."""
+    if not columns or state not in table.index:
+        return None
+    names = [columns] if isinstance(columns, str) else list(columns)
+    if any(n not in table.columns for n in names):
+        return None
+    values = [_num(table.loc[state, n]) for n in names]
+    return None if any(v is None for v in values) else sum(values) / len(values)
+
+
+def _effective(model: IndexModel) -> list[tuple]:
+    weights = model.effective_weights()
+    return [(n, weights[n.code]) for n in model.tree.walk() if n.level in ("dimension", "subindex", "component")]
+
+
+def state_summaries(campaign: Campaign, seed: int = scores.DEFAULT_SEED) -> list[dict]:
+    """One row per state for the results portal: index, interval, rank interval."""
+    computed = scores.compute(campaign, seed=seed)
+    table = computed.table("state")
+    code = computed.codes()[0]
+    return [{"state": r["state"], "abbr": r["abbr"], "entidad": r["entidad"], "n": int(r["n"]),
+             "value": _num(r[code]), "low": _num(r[f"{code}_low"]), "high": _num(r[f"{code}_high"]),
+             "rank_low": _num(r.get("rank_low")), "rank_high": _num(r.get("rank_high"))}
+            for r in table.to_dict(orient="records")]
+
+
+def pdf(html: str, base_url: str) -> bytes:
+    """Render report HTML to PDF with WeasyPrint (the `pdf` extra)."""
+    try:
+        from weasyprint import HTML
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ServiceError("La exportación a PDF requiere el extra 'pdf' (WeasyPrint)", status=501) from exc
+    return HTML(string=html, base_url=base_url).write_pdf()

@@ -1,0 +1,90 @@
+"""Per-state reports (HTML and PDF) and the public results portal with open data."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from tests.web.test_analyst import seed_scored, sign_in
+
+
+@pytest.fixture
+def scored(app):
+    return seed_scored(app)
+
+
+def _publish(app, slug):
+    from diagnostic.services import campaigns
+
+    with app.app_context():
+        campaign = campaigns.get_by_slug(slug)
+        campaigns.set_status(campaign, "closed")
+        campaigns.set_status(campaign, "published")
+
+
+def test_unpublished_results_are_hidden_from_the_public_but_shown_to_analysts(client, scored):
+    assert client.get(f"/resultados/{scored.slug}/").status_code == 404
+    assert client.get(f"/resultados/{scored.slug}/22").status_code == 404
+    sign_in(client, scored.users["evaluator"])
+    assert client.get(f"/resultados/{scored.slug}/22").status_code == 404
+    sign_in(client, scored.users["analyst"])
+    page = client.get(f"/resultados/{scored.slug}/22")
+    assert page.status_code == 200
+    assert "Querétaro" in page.get_data(as_text=True)
+
+
+def test_state_report_answers_the_methodology_questions(app, client, scored):
+    _publish(app, scored.slug)
+    html = client.get(f"/resultados/{scored.slug}/Queretaro").get_data(as_text=True)
+    for heading in ("¿Dónde está la entidad?", "¿La diferencia es real?", "¿Dónde están las brechas?",
+                    "¿Quién está rezagado?", "Condiciones para la apertura", "Inclusión", "Anexo metodológico"):
+        assert heading in html
+    # the plain-sentence verdict names the state, the gap to the rest of the nation and the rank interval
+    verdict = re.search(r'<p class="verdict">(.*?)</p>', html, re.S).group(1)
+    assert "Querétaro" in verdict and "resto del país" in verdict and "entidades está entre" in verdict
+    # the published 2017 figures sit beside the campaign's (Querétaro GA 0.27; T = (0.32 + 0.32) / 2)
+    row = re.search(r"<th scope=\"row\">GA ·.*?</tr>", html, re.S).group(0)
+    assert row.endswith('<td class="n">0.27</td></tr>')
+    t_row = re.search(r"<th scope=\"row\">T ·.*?</tr>", html, re.S).group(0)
+    assert '<td class="n">0.32</td></tr>' in t_row
+    # every institution of the state is listed, the one without a response flagged
+    assert html.count("<td>Q") >= 2
+    assert "<svg" in html  # the interval chart
+    assert "sha256:" in html  # data fingerprint in the annex
+    english = client.get(f"/resultados/{scored.slug}/22?lang=en").get_data(as_text=True)
+    assert "is" in english and "the rest of the nation" in english
+
+
+def test_unknown_state_is_a_clear_404(app, client, scored):
+    _publish(app, scored.slug)
+    assert client.get(f"/resultados/{scored.slug}/Atlantida").status_code == 404
+    assert client.get(f"/resultados/{scored.slug}/Sonora").status_code == 404  # no institutions there
+
+
+def test_pdf_report_is_a_real_pdf_with_the_state_name(app, client, scored, tmp_path):
+    _publish(app, scored.slug)
+    response = client.get(f"/resultados/{scored.slug}/22.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    body = response.get_data()
+    assert body.startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        path = tmp_path / "r.pdf"
+        path.write_bytes(body)
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        assert "Querétaro" in text and "Anexo metodológico" in text
+
+
+def test_portal_lists_states_and_serves_open_data(app, client, scored):
+    _publish(app, scored.slug)
+    html = client.get(f"/resultados/{scored.slug}/").get_data(as_text=True)
+    assert "Querétaro" in html and "Jalisco" in html
+    data = client.get(f"/resultados/{scored.slug}/datos-state.csv")
+    assert data.status_code == 200 and data.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(data.get_data(as_text=True))))
+    assert {r["state"] for r in rows} >= {"22", "14"}
+    assert client.get(f"/resultados/{scored.slug}/datos-secret.csv").status_code == 404
