@@ -88,6 +88,23 @@ class Factors:
         return out
 
 
+DEFAULT_AGGREGATION_LEVELS = ("index", "dimension", "subindex")
+
+
+def varied_settings(model: IndexModel, tree: Node, aggregation: str, missing: str) -> dict[str, dict[str, str]]:
+    """Per-node overrides for one Monte-Carlo setting. The sampled aggregation applies only
+    to nodes at `uncertainty.aggregation_levels` (default: index, dimension, sub-index; a
+    geometric mean of 0/1 items is 0 whenever one item is) and the sampled policy only
+    replaces the model default: a node's own declared `aggregation` or `missing` is kept."""
+    spec = model.uncertainty or {}
+    levels = set(spec.get("aggregation_levels") or DEFAULT_AGGREGATION_LEVELS)
+    parents = [n for n in tree.walk() if n.children]
+    return {
+        "aggregation": {n.code: aggregation for n in parents if n.level in levels and n.aggregation is None},
+        "missing": {n.code: missing for n in parents if n.missing is None},
+    }
+
+
 class _Simulator:
     """Evaluates the index for many (weights, aggregation, policy) settings at once."""
 
@@ -108,7 +125,7 @@ class _Simulator:
         self.static: dict[tuple[str, str], Any] = {}
         for a in factors.aggregations:
             for m in factors.missing:
-                model = src.model.with_overrides(aggregation=a, missing=m)
+                model = src.model.with_overrides(**varied_settings(src.model, src.tree, a, m))
                 tree = src.tree_of(model)
                 self.static[(a, m)] = (model, tree, aggregate(model, src.leaf_scores, src.leaf_removed, src.groups, tree=tree))
 

@@ -118,7 +118,19 @@ def test_simulator_on_scored_answers_with_items(small_model, aggregation, missin
     weights = np.array([[0.7, 2.0, 1.5], [1.2, 3.5, 0.6]])
     got = sim.run(weights, np.zeros(2, dtype=int), np.zeros(2, dtype=int))
     for r, (w_t, w_ai, w_ta) in enumerate(weights):
-        ref = result.rerun(weights={"T": w_t, "AI": w_ai, "TA": w_ta}, aggregation=aggregation, missing=missing)
+        varied = unc.varied_settings(result.model, result.model.tree, aggregation, missing)
+        ref = result.rerun(weights={"T": w_t, "AI": w_ai, "TA": w_ta}, **varied)
         np.testing.assert_allclose(got[:, r], ref.wide("index")["GA"].to_numpy(), rtol=1e-12, atol=1e-12)
     table = unc.uncertainty(result, n=200, seed=4)
     assert set(table.states["state"]) == {"00", "09", "14", "19"}
+
+
+def test_varied_aggregation_spares_items_and_declared_settings(small_model):
+    """A geometric mean of 0/1 items would zero almost every component: only the declared
+    levels vary, and a node's own aggregation or policy is kept."""
+    varied = unc.varied_settings(small_model, small_model.tree, "geometric", "reweight")
+    levels = {n.code: n.level for n in small_model.tree.walk()}
+    assert varied["aggregation"] and all(levels[c] in ("index", "dimension", "subindex") for c in varied["aggregation"])
+    assert all(small_model.node(c).missing is None for c in varied["missing"])
+    declared = [n.code for n in small_model.tree.walk() if n.children and n.missing is not None]
+    assert not set(declared) & set(varied["missing"])
