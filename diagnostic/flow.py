@@ -10,18 +10,48 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
 from diagnostic import questionnaire as q
+from diagnostic.cache import LRU
+from diagnostic.extensions import db
 from diagnostic.models import Response, ResponseStatus
 from diagnostic.services import ServiceError, responses
 from diagnostic.services.audit import Actor
 
 log = logging.getLogger(__name__)
+
+# Rendered questionnaire pages, keyed by everything they show: response version (every save
+# bumps `updated_at`), status, page, language, the flow and who looks. The CSRF token is
+# a placeholder filled per request.
+PAGE_CACHE = LRU(size=4096)
+CSRF_PLACEHOLDER = "\x00csrf-token\x00"
+
+
+VERSION_SQL = sa.text("SELECT updated_at, status FROM responses WHERE id = :rid")
+
+
+def response_version(response_id: int) -> tuple | None:
+    """(updated_at, status) of a response as the database returns them: one light query."""
+    row = db.session.execute(VERSION_SQL, {"rid": response_id}).first()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
+def page_cache_key(response_id: int, version: tuple, endpoint: str, index: int, language: str,
+                   user_id: str | None) -> tuple:
+    """The cache key of a rendered page."""
+    return (response_id, version, endpoint, index, language, user_id)
+
+
+def with_csrf(html: str) -> str:
+    """Fill the CSRF placeholder of a cached page with this session's token."""
+    return html.replace(CSRF_PLACEHOLDER, generate_csrf())
 
 
 def csrf_ok() -> bool:
@@ -89,6 +119,16 @@ class Flow:
     def page(self, index: int, *, status: int = 200, answers: dict | None = None, notice: str | None = None,
              extra: dict | None = None, show_errors: bool = True, posted: dict | None = None):
         """Render page `index` (values from the store, or from `answers` when given)."""
+        cacheable = (request.method == "GET" and answers is None and notice is None and not extra
+                     and not posted and show_errors and status == 200 and "_flashes" not in session)
+        if cacheable:
+            key = page_cache_key(self.response.id, response_version(self.response.id), self.endpoint, index,
+                                 lang(), current_user.get_id())
+            hit = PAGE_CACHE.get(key)
+            if hit is not None:
+                if not self.readonly:
+                    responses.set_last_page(self.response, index)
+                return with_csrf(hit), 200
         builder = self.builder(answers=answers, extra=extra, posted=posted)
         if not 0 <= index < builder.count:
             abort(404)
@@ -100,9 +140,12 @@ class Flow:
             responses.set_last_page(self.response, index)
         answered, total = q.progress(builder.definition, builder.answers, builder.validation)
         errors = [f for f in page.fields if f.errors and f.relevant]
-        return render_template("questionnaire/page.html", **self._context(
+        html = render_template("questionnaire/page.html", **self._context(
             page=page, answered=answered, total=total, errors=errors, notice=notice,
-            answers_data=builder.answers)), status
+            answers_data=builder.answers, csrf_token=lambda: CSRF_PLACEHOLDER))
+        if cacheable:
+            PAGE_CACHE.set(key, html)
+        return with_csrf(html), status
 
     def post_page(self, index: int):
         """Save a posted page (one transaction) and go where the pressed button says."""

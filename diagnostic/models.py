@@ -159,8 +159,8 @@ class InstrumentVersion(db.Model):
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
     content_hash: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
     filename: so.Mapped[str] = so.mapped_column(sa.String(200))
-    source: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
-    definition_json: so.Mapped[str] = so.mapped_column(sa.Text)
+    source: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+    definition_json: so.Mapped[str] = so.mapped_column(sa.Text, deferred=True)
     locked: so.Mapped[bool] = so.mapped_column(default=False)
     created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
 
@@ -175,7 +175,7 @@ class IndexModelVersion(db.Model):
     version: so.Mapped[str] = so.mapped_column(sa.String(40))
     content_hash: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
     filename: so.Mapped[str] = so.mapped_column(sa.String(200))
-    source: so.Mapped[str] = so.mapped_column(sa.Text)
+    source: so.Mapped[str] = so.mapped_column(sa.Text, deferred=True)
     locked: so.Mapped[bool] = so.mapped_column(default=False)
     created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
 
@@ -199,7 +199,7 @@ class Campaign(db.Model):
 
     index_model: so.Mapped[IndexModelVersion | None] = so.relationship()
     instruments: so.Mapped[list[CampaignInstrument]] = so.relationship(
-        back_populates="campaign", cascade="all, delete-orphan")
+        back_populates="campaign", cascade="all, delete-orphan", lazy="selectin")
 
 
 class CampaignInstrument(db.Model):
@@ -214,7 +214,7 @@ class CampaignInstrument(db.Model):
     purpose: so.Mapped[InstrumentPurpose] = so.mapped_column(_enum(InstrumentPurpose, "instrument_purpose"))
 
     campaign: so.Mapped[Campaign] = so.relationship(back_populates="instruments")
-    instrument_version: so.Mapped[InstrumentVersion] = so.relationship()
+    instrument_version: so.Mapped[InstrumentVersion] = so.relationship(lazy="joined")
 
 
 class Participation(db.Model):

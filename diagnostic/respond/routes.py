@@ -4,10 +4,11 @@ from __future__ import annotations
 import logging
 from functools import wraps
 
-from flask import jsonify, redirect, render_template, request
+from flask import current_app, jsonify, redirect, render_template, request, session
 
+from diagnostic.cache import LRU
 from diagnostic.extensions import csrf
-from diagnostic.flow import Flow
+from diagnostic.flow import PAGE_CACHE, Flow, lang, page_cache_key, response_version, with_csrf
 from diagnostic.models import InstrumentPurpose
 from diagnostic.respond import bp
 from diagnostic.services import invitations, responses
@@ -15,6 +16,25 @@ from diagnostic.services.audit import Actor
 
 log = logging.getLogger(__name__)
 csrf.exempt(bp)  # checked inside each POST view so an expired session loses nothing
+
+# token hash → response id of links resolved in the last RESPONDENT_CACHE_SECONDS (read-only
+# page views only; every write resolves the link again).
+LINKS = LRU(size=8192, ttl=5.0)
+
+
+def cached_page(token: str, n: int) -> str | None:
+    """A respondent's page from the page cache, checking only the response's current version."""
+    if "_flashes" in session or "_user_id" in session or request.args:
+        return None
+    LINKS.ttl = current_app.config["RESPONDENT_CACHE_SECONDS"]
+    response_id = LINKS.get(invitations.hash_token(token))
+    if response_id is None:
+        return None
+    version = response_version(response_id)
+    if version is None:
+        return None
+    html = PAGE_CACHE.get(page_cache_key(response_id, version, "respond", n, lang(), None))
+    return with_csrf(html) if html is not None else None
 
 
 def with_flow(view):
@@ -30,6 +50,8 @@ def with_flow(view):
                 return jsonify(error="invitation", message=exc.message), exc.status
             return render_template("questionnaire/invalid_link.html", message=exc.message, code=exc.status), exc.status
         response = responses.get_or_create(invitation.campaign, InstrumentPurpose.INSTITUTION, invitation.institution)
+        if current_app.config["RESPONDENT_CACHE_SECONDS"]:
+            LINKS.set(invitations.hash_token(token), response.id)
         flow = Flow(response, Actor.for_invitation(invitation.id), "respond", {"token": token},
                     {"invitation": invitation})
         return view(flow, *args, **kwargs)
@@ -54,9 +76,13 @@ def resume(flow: Flow):
 
 
 @bp.get("/<token>/p/<int:n>")
+def page(token: str, n: int):
+    """One page of the questionnaire (served from the page cache when nothing changed)."""
+    return cached_page(token, n) or _page(token, n)
+
+
 @with_flow
-def page(flow: Flow, n: int):
-    """One page of the questionnaire."""
+def _page(flow: Flow, n: int):
     return flow.page(n)
 
 

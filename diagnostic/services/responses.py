@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -207,6 +209,20 @@ def get_or_create(campaign: Campaign, purpose: InstrumentPurpose | str, institut
     return response
 
 
+_SQLITE_WRITERS = threading.Lock()
+
+
+@contextmanager
+def write_lock():
+    """Serialise this process's SQLite writers on a lock (SQLite's own busy wait polls in
+    sleeps of up to 100 ms); PostgreSQL needs nothing more than its row locks."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    with _SQLITE_WRITERS:
+        yield
+
+
 def _lock(response: Response, actor: Actor) -> None:
     """Take the response row's write lock first (PostgreSQL row lock; SQLite write lock)."""
     db.session.execute(sa.update(Response).where(Response.id == response.id)
@@ -252,22 +268,22 @@ def _apply(response: Response, new_rows: dict, actor: Actor, *, reason: str | No
 
 def _merge(response: Response, values: dict[str, object], actor: Actor, *, partial: bool = True,
            page: int | None = None) -> SaveResult:
-    _lock(response, actor)
-    _ensure_editable(response)
-    answers = answers_of(response)
-    before = _to_rows(answers)
-    touched_paths = []
-    for path, value in values.items():
-        set_path(answers, path, _text(value))
-        touched_paths.append(path)
-    after = _to_rows(answers)
-    touched = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
-    changed = _apply(response, after, actor, only=touched)
-    if page is not None:
-        response.last_page = page
-    result = surveys.validate(definition_of(response), answers, partial=partial)
-    db.session.commit()
-    return SaveResult(result, changed)
+    definition = definition_of(response)
+    with write_lock():
+        _lock(response, actor)
+        _ensure_editable(response)
+        answers = answers_of(response)
+        before = _to_rows(answers)
+        for path, value in values.items():
+            set_path(answers, path, _text(value))
+        after = _to_rows(answers)
+        touched = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        changed = _apply(response, after, actor, only=touched)
+        if page is not None:
+            response.last_page = page
+        db.session.commit()
+    # Validation reads only the answers in hand: done after the commit, outside the write lock.
+    return SaveResult(surveys.validate(definition, answers, partial=partial), changed)
 
 
 def save_page(response: Response, values: dict[str, object], actor: Actor, *, page: int | None = None) -> SaveResult:

@@ -9,6 +9,8 @@ from diagnostic.extensions import db
 from diagnostic.models import Answer, AuditEvent, Response, ResponseStatus
 from tests.web.conftest import csrf_token, login
 
+CSRF_VALUE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
 
 def page_url(setup, n: int) -> str:
     return f"/r/{setup.token}/p/{n}"
@@ -294,3 +296,18 @@ def test_english_interface_on_request(client, setup):
     html = client.get(f"/r/{setup.token}/p/0?lang=en").get_data(as_text=True)
     assert "Does it have a transparency unit?" in html
     assert '<html lang="en">' in html
+
+
+def test_cached_pages_show_every_save_and_carry_a_valid_token(app, setup):
+    client = app.test_client()
+    first = client.get(page_url(setup, 1)).get_data(as_text=True)
+    cached = client.get(page_url(setup, 1)).get_data(as_text=True)
+    assert cached.replace(CSRF_VALUE.search(cached).group(1), "") == first.replace(CSRF_VALUE.search(first).group(1), "")
+    token = CSRF_VALUE.search(cached).group(1)
+    saved = client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "3"}}, headers={"X-CSRFToken": token})
+    assert saved.status_code == 200
+    assert 'value="3"' in client.get(page_url(setup, 1)).get_data(as_text=True)
+    admin = app.test_client()
+    login(admin, setup.admin)
+    assert setup.admin in admin.get(page_url(setup, 1)).get_data(as_text=True)  # not the anonymous copy
+    assert setup.admin not in client.get(page_url(setup, 1)).get_data(as_text=True)
