@@ -18,6 +18,7 @@ from diagnostic.extensions import db
 from diagnostic.models import Campaign, Institution, Order, Participation
 from diagnostic.services import ServiceError, states
 from diagnostic.services.audit import SYSTEM, Actor, record
+from scoring.io import decode_lines
 
 # Canonical institution types (methodology §2) and the spellings accepted on import.
 TYPES: dict[str, tuple[str, ...]] = {
@@ -121,10 +122,9 @@ def _read_rows(data: bytes, filename: str) -> list[list[str]]:
     if suffix == ".csv":
         if b"\x00" in data[:4096]:
             raise ImportRejected("El archivo CSV contiene datos binarios.", [])
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
+        # Line by line: UTF-8 with or without BOM, Windows-1252/Latin-1 from Excel, or a mix.
+        lines, _encoding, _repairs, _bom = decode_lines(data)
+        text = "\n".join(lines)
         sample = text[:4096]
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
         return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
