@@ -80,6 +80,21 @@ def csrf_token(client, url: str = "/auth/login") -> str:
     return match.group(1)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs():
+    """English catalogues compiled as `make` does (the .mo files are build products)."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parents[2] / "diagnostic" / "translations").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source, mo.open("wb") as target:
+                write_mo(target, read_po(source))
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     """The app on a migrated empty database (SQLite file or fresh PostgreSQL database)."""

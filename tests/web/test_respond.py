@@ -296,6 +296,10 @@ def test_english_interface_on_request(client, setup):
     html = client.get(f"/r/{setup.token}/p/0?lang=en").get_data(as_text=True)
     assert "Does it have a transparency unit?" in html
     assert '<html lang="en">' in html
+    assert "Save and continue" in html and "Skip to content" in html
+    later = client.get(f"/r/{setup.token}/review").get_data(as_text=True)  # the choice sticks to the session
+    assert "Review before submitting" in later
+    assert "Revisión antes de enviar" in client.get(f"/r/{setup.token}/review?lang=es").get_data(as_text=True)
 
 
 def test_cached_pages_show_every_save_and_carry_a_valid_token(app, setup):
