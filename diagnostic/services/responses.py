@@ -307,22 +307,26 @@ def autosave(response: Response, changes: dict[str, object], actor: Actor) -> Sa
 def remove_instance(response: Response, repeat: str, index: int, actor: Actor) -> SaveResult:
     """Delete one instance of a repeat group (later instances move up)."""
     try:
-        _lock(response, actor)
-        _ensure_editable(response)
-        answers = answers_of(response)
-        instances = answers.get(repeat)
-        if not isinstance(instances, list) or not 0 <= index < len(instances):
-            raise NotFound("Repetición no encontrada")
-        instances.pop(index)
-        if not instances:
-            answers.pop(repeat)
-        changed = _apply(response, _to_rows(answers), actor, reason=f"eliminó {repeat}[{index}]")
-        result = surveys.validate(definition_of(response), answers, partial=True)
-        db.session.commit()
-        return SaveResult(result, changed)
+        with write_lock():
+            return _remove_instance(response, repeat, index, actor)
     except Exception:
         db.session.rollback()
         raise
+
+
+def _remove_instance(response: Response, repeat: str, index: int, actor: Actor) -> SaveResult:
+    _lock(response, actor)
+    _ensure_editable(response)
+    answers = answers_of(response)
+    instances = answers.get(repeat)
+    if not isinstance(instances, list) or not 0 <= index < len(instances):
+        raise NotFound("Repetición no encontrada")
+    instances.pop(index)
+    if not instances:
+        answers.pop(repeat)
+    changed = _apply(response, _to_rows(answers), actor, reason=f"eliminó {repeat}[{index}]")
+    db.session.commit()
+    return SaveResult(surveys.validate(definition_of(response), answers, partial=True), changed)
 
 
 def set_last_page(response: Response, page: int) -> None:
@@ -335,25 +339,30 @@ def set_last_page(response: Response, page: int) -> None:
 def submit(response: Response, actor: Actor) -> str:
     """Validate fully, store the validated values, mark submitted and return the fingerprint."""
     try:
-        _lock(response, actor)
-        _ensure_editable(response)
-        result = surveys.validate(definition_of(response), answers_of(response), partial=False)
-        if not result.ok:
-            raise Incomplete(list(result.errors))
-        final = _to_rows(result.values)
-        _apply(response, final, actor, reason="envío: valores validados", action="answer.finalise")
-        old = response.status
-        response.status = ResponseStatus.SUBMITTED
-        response.submitted_at = utcnow()
-        response.submitted_by = actor.label[:80]
-        response.fingerprint = fingerprint(final)
-        record(actor, "response.status", "response", response.id, response_id=response.id,
-               old=old.value, new=response.status.value, reason=response.fingerprint)
-        db.session.commit()
-        return response.fingerprint
+        with write_lock():
+            return _submit(response, actor)
     except Exception:
         db.session.rollback()
         raise
+
+
+def _submit(response: Response, actor: Actor) -> str:
+    _lock(response, actor)
+    _ensure_editable(response)
+    result = surveys.validate(definition_of(response), answers_of(response), partial=False)
+    if not result.ok:
+        raise Incomplete(list(result.errors))
+    final = _to_rows(result.values)
+    _apply(response, final, actor, reason="envío: valores validados", action="answer.finalise")
+    old = response.status
+    response.status = ResponseStatus.SUBMITTED
+    response.submitted_at = utcnow()
+    response.submitted_by = actor.label[:80]
+    response.fingerprint = fingerprint(final)
+    record(actor, "response.status", "response", response.id, response_id=response.id,
+           old=old.value, new=response.status.value, reason=response.fingerprint)
+    db.session.commit()
+    return response.fingerprint
 
 
 def reopen(response: Response, actor: Actor, reason: str) -> None:
