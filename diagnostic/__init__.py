@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     _register_optional(app)
     errors.init_app(app)
+    app.after_request(security.secure_headers)
     if app.config.get("AUTO_MIGRATE"):
         from diagnostic import database
 

@@ -41,6 +41,14 @@ def roles_required(*roles: Role) -> Callable:
     return decorator
 
 
+def secure_headers(response):
+    """Headers every page gets: no framing, no content sniffing, same-origin referrers."""
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
 admin_required = roles_required(Role.ADMIN)
 analyst_required = roles_required(Role.ADMIN, Role.ANALYST)
 evaluator_required = roles_required(Role.EVALUATOR, Role.ADMIN)

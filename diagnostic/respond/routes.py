@@ -22,6 +22,14 @@ csrf.exempt(bp)  # checked inside each POST view so an expired session loses not
 LINKS = LRU(size=8192, ttl=5.0)
 
 
+@bp.after_request
+def private(response):
+    """Respondent pages carry a secret link: never cached by shared proxies, never sent as Referer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def cached_page(token: str, n: int) -> str | None:
     """A respondent's page from the page cache, checking only the response's current version."""
     if "_flashes" in session or "_user_id" in session or request.args:

@@ -50,6 +50,13 @@ def test_landing_shows_institution_campaign_deadline_and_progress(client, setup)
     assert 'href="#main"' in html  # skip link
 
 
+def test_respondent_pages_are_private(client, setup):
+    response = client.get(f"/r/{setup.token}/p/0")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
 def test_page_labels_fieldsets_and_hidden_skip_logic(client, setup):
     html = client.get(page_url(setup, 0)).get_data(as_text=True)
     assert '<legend id="f-has_unit">' in html
