@@ -109,7 +109,8 @@ def _throughput(port: int, paths: list[str], clients: int, per_client: int) -> f
     def worker(i: int, barrier: threading.Barrier) -> None:
         client = Client(port)
         path = paths[i % len(paths)]
-        client.request("GET", path)  # warm the connection and the session
+        for _ in range(2 * WORKERS):  # warm the connection, the session and each worker's page cache
+            client.request("GET", path)
         barrier.wait()
         deadline = time.monotonic() + CAP_SECONDS
         for _ in range(per_client):

@@ -39,7 +39,7 @@ DEFAULTS: dict = {
     "AUTO_MIGRATE": False,
     "WTF_CSRF_TIME_LIMIT": None,
     "PASSWORD_HASH_METHOD": "scrypt",
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
 }
 
 
@@ -54,3 +54,5 @@ def finalize_config(app: Flask) -> None:
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     app.config["DATABASE_URL"] = url
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if not url.startswith("sqlite"):  # a server may drop idle connections; a file cannot
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}

@@ -39,7 +39,8 @@ VERSION_SQL = sa.text("SELECT updated_at, status FROM responses WHERE id = :rid"
 
 def response_version(response_id: int) -> tuple | None:
     """(updated_at, status) of a response as the database returns them: one light query."""
-    row = db.session.execute(VERSION_SQL, {"rid": response_id}).first()
+    with db.engine.connect() as conn:  # no ORM session on the cached path
+        row = conn.execute(VERSION_SQL, {"rid": response_id}).first()
     return None if row is None else (str(row[0]), str(row[1]))
 
 
