@@ -79,10 +79,11 @@ class Flow:
     endpoint: str  # blueprint prefix, e.g. "respond" or "evaluate"
     url_args: dict
     header: dict = field(default_factory=dict)
+    prefix: str = ""  # view-name prefix of a second questionnaire on the same link ("state_")
 
     def url(self, name: str, **extra) -> str:
         """URL of one of this flow's endpoints."""
-        return url_for(f"{self.endpoint}.{name}", **self.url_args, **extra)
+        return url_for(f"{self.endpoint}.{self.prefix}{name}", **self.url_args, **extra)
 
     @property
     def readonly(self) -> bool:
@@ -123,8 +124,8 @@ class Flow:
         cacheable = (request.method == "GET" and answers is None and notice is None and not extra
                      and not posted and show_errors and status == 200 and "_flashes" not in session)
         if cacheable:
-            key = page_cache_key(self.response.id, response_version(self.response.id), self.endpoint, index,
-                                 lang(), current_user.get_id())
+            key = page_cache_key(self.response.id, response_version(self.response.id), self.endpoint + self.prefix,
+                                 index, lang(), current_user.get_id())
             hit = PAGE_CACHE.get(key)
             if hit is not None:
                 if not self.readonly:

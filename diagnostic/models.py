@@ -226,6 +226,9 @@ class Participation(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
     institution_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("institutions.id"), index=True)
+    # Answers the state conditions questionnaire for its state (the local guarantor body or
+    # technical secretariat), through the same invitation link.
+    state_respondent: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     institution: so.Mapped[Institution] = so.relationship()
 
@@ -270,12 +273,15 @@ class Response(db.Model):
 
     __tablename__ = "responses"
     __table_args__ = (
-        sa.UniqueConstraint("campaign_id", "instrument_version_id", "institution_id",
-                            name="uq_responses_campaign_instrument_institution"),
+        sa.UniqueConstraint("campaign_id", "purpose", "institution_id", name="uq_responses_campaign_purpose_institution"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    # Which of the campaign's questionnaires this is (institution, evaluator or state); the
+    # same instrument version may serve two purposes, so the purpose identifies the response.
+    purpose: so.Mapped[InstrumentPurpose] = so.mapped_column(
+        _enum(InstrumentPurpose, "instrument_purpose"), default=InstrumentPurpose.INSTITUTION)
     instrument_version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("instrument_versions.id"))
     institution_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("institutions.id"), index=True)
     status: so.Mapped[ResponseStatus] = so.mapped_column(

@@ -133,6 +133,20 @@ def import_institutions(slug: str):
     return back(slug)
 
 
+@bp.post("/c/<slug>/state-respondent")
+@admin_required
+def state_respondent(slug: str):
+    """Designate the institution (by key) that answers its state's conditions questionnaire."""
+    c = campaigns.get_by_slug(slug)
+    key = request.form.get("key", "").strip()
+    institution = next((i for i in institutions.in_campaign(c) if i.key == key), None)
+    if institution is None:
+        raise ServiceError(_("Ninguna institución de la campaña tiene la clave %(k)s.", k=key), status=404)
+    institutions.set_state_respondent(c, institution, actor=actor())
+    flash(_("%(i)s responderá las condiciones de %(s)s.", i=institution.name, s=institution.state.name), "saved")
+    return back(slug)
+
+
 @bp.post("/c/<slug>/assign")
 @admin_required
 def assign(slug: str):

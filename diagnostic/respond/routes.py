@@ -4,14 +4,14 @@ from __future__ import annotations
 import logging
 from functools import wraps
 
-from flask import current_app, jsonify, redirect, render_template, request, session
+from flask import abort, current_app, jsonify, redirect, render_template, request, session, url_for
 
 from diagnostic.cache import LRU
 from diagnostic.extensions import csrf
 from diagnostic.flow import PAGE_CACHE, Flow, lang, page_cache_key, response_version, with_csrf
 from diagnostic.models import InstrumentPurpose
 from diagnostic.respond import bp
-from diagnostic.services import invitations, responses
+from diagnostic.services import campaigns, institutions, invitations, responses
 from diagnostic.services.audit import Actor
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,14 @@ def cached_page(token: str, n: int) -> str | None:
     return with_csrf(html) if html is not None else None
 
 
-def with_flow(view):
-    """Resolve the token to an invitation and its response; a clear 404/410 page otherwise."""
+def with_flow(view=None, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTION):
+    """Resolve the token to an invitation and its response; a clear 404/410 page otherwise.
+
+    With `purpose=STATE` the flow is the state conditions questionnaire, open only to the
+    campaign's designated respondent of the institution's state.
+    """
+    if view is None:
+        return lambda v: with_flow(v, purpose=purpose)
 
     @wraps(view)
     def wrapped(token: str, *args, **kwargs):
@@ -57,11 +63,21 @@ def with_flow(view):
             if request.is_json or request.path.endswith("/autosave"):
                 return jsonify(error="invitation", message=exc.message), exc.status
             return render_template("questionnaire/invalid_link.html", message=exc.message, code=exc.status), exc.status
-        response = responses.get_or_create(invitation.campaign, InstrumentPurpose.INSTITUTION, invitation.institution)
-        if current_app.config["RESPONDENT_CACHE_SECONDS"]:
+        campaign, institution = invitation.campaign, invitation.institution
+        state_link = (campaigns.instrument(campaign, InstrumentPurpose.STATE) is not None
+                      and institutions.is_state_respondent(campaign, institution))
+        if purpose == InstrumentPurpose.STATE and not state_link:
+            abort(404)
+        response = responses.get_or_create(campaign, purpose, institution)
+        if purpose == InstrumentPurpose.INSTITUTION and current_app.config["RESPONDENT_CACHE_SECONDS"]:
             LINKS.set(invitations.hash_token(token), response.id)
+        prefix = "state_" if purpose == InstrumentPurpose.STATE else ""
+        other = None
+        if state_link:
+            other = url_for("respond.landing" if prefix else "respond.state_landing", token=token)
         flow = Flow(response, Actor.for_invitation(invitation.id), "respond", {"token": token},
-                    {"invitation": invitation})
+                    {"invitation": invitation, "other_questionnaire": other,
+                     "state_questionnaire": purpose == InstrumentPurpose.STATE}, prefix=prefix)
         return view(flow, *args, **kwargs)
 
     return wrapped
@@ -126,4 +142,66 @@ def submit(flow: Flow):
 @with_flow
 def receipt(flow: Flow):
     """Printable receipt with the answers' fingerprint."""
+    return flow.receipt()
+
+
+# The state conditions questionnaire on the same link (designated respondents only).
+STATE = InstrumentPurpose.STATE
+
+
+@bp.get("/<token>/estado")
+@with_flow(purpose=STATE)
+def state_landing(flow: Flow):
+    """Landing page of the state conditions questionnaire."""
+    return flow.landing()
+
+
+@bp.get("/<token>/estado/resume")
+@with_flow(purpose=STATE)
+def state_resume(flow: Flow):
+    """Continue the state questionnaire where it was left."""
+    if flow.readonly:
+        return redirect(flow.url("receipt"))
+    return redirect(flow.url("page", n=flow.response.last_page))
+
+
+@bp.get("/<token>/estado/p/<int:n>")
+@with_flow(purpose=STATE)
+def state_page(flow: Flow, n: int):
+    """One page of the state questionnaire."""
+    return flow.page(n)
+
+
+@bp.post("/<token>/estado/p/<int:n>")
+@with_flow(purpose=STATE)
+def state_save_page(flow: Flow, n: int):
+    """Save one page of the state questionnaire."""
+    return flow.post_page(n)
+
+
+@bp.post("/<token>/estado/autosave")
+@with_flow(purpose=STATE)
+def state_autosave(flow: Flow):
+    """Background save of the state questionnaire (JSON)."""
+    return flow.autosave()
+
+
+@bp.get("/<token>/estado/review")
+@with_flow(purpose=STATE)
+def state_review(flow: Flow):
+    """Pending questions of the state questionnaire."""
+    return flow.review()
+
+
+@bp.post("/<token>/estado/submit")
+@with_flow(purpose=STATE)
+def state_submit(flow: Flow):
+    """Submit the state questionnaire."""
+    return flow.submit()
+
+
+@bp.get("/<token>/estado/receipt")
+@with_flow(purpose=STATE)
+def state_receipt(flow: Flow):
+    """Receipt of the state questionnaire."""
     return flow.receipt()

@@ -139,11 +139,9 @@ def progress(campaign: Campaign) -> dict:
                                     .where(Invitation.campaign_id == campaign.id)) or 0
     by_status = {s.value: 0 for s in ResponseStatus}
     rows = db.session.execute(
-        sa.select(CampaignInstrument.purpose, Response.status, sa.func.count(Response.id))
-        .join(CampaignInstrument, sa.and_(CampaignInstrument.campaign_id == Response.campaign_id,
-                                          CampaignInstrument.instrument_version_id == Response.instrument_version_id))
+        sa.select(Response.purpose, Response.status, sa.func.count(Response.id))
         .where(Response.campaign_id == campaign.id)
-        .group_by(CampaignInstrument.purpose, Response.status))
+        .group_by(Response.purpose, Response.status))
     by_purpose: dict[str, dict[str, int]] = {}
     for purpose, status, n in rows:
         by_purpose.setdefault(purpose.value, dict(by_status))[status.value] = n

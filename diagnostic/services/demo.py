@@ -119,6 +119,7 @@ class Summary:
     institutions: int = 0
     by_status: Counter = field(default_factory=Counter)
     evaluations: int = 0
+    conditions: int = 0
     links_file: str = ""
     sample_link: str = ""
     accounts: list[str] = field(default_factory=list)
@@ -127,7 +128,8 @@ class Summary:
         """Human-readable summary for the CLI."""
         out = [f"campaign {self.campaign}: {self.institutions} institutions",
                "government responses: " + ", ".join(f"{k} {v}" for k, v in sorted(self.by_status.items())),
-               f"citizen evaluations: {self.evaluations}"]
+               f"citizen evaluations: {self.evaluations}",
+               f"state conditions questionnaires: {self.conditions}"]
         out += [f"account: {a}" for a in self.accounts]
         if self.links_file:
             out.append(f"invitation links: {self.links_file}")
@@ -262,6 +264,14 @@ class Answerer:
                 if question.name == num and isinstance(context.get(den), int | float | str):
                     total = int(float(context[den] or 0))
                     return int(round(total * _clip(p + rng.gauss(0, 0.12), 0, 1)))
+        if question.constraint is not None:
+            from surveys.expressions.nodes import Literal, walk
+
+            bounds = [n.value for n in walk(question.constraint.tree)
+                      if isinstance(n, Literal) and isinstance(n.value, int | float) and not isinstance(n.value, bool)]
+            if bounds and max(bounds) >= 1000:  # a year or another large lower bound
+                low = int(max(bounds))
+                return rng.randint(low, low + 9)
         return rng.randint(0, 12) if open_ else rng.randint(0, 2)
 
     def _date(self, question, open_: bool, context: dict):
@@ -394,12 +404,20 @@ def build(*, seed: int = 2017, n_institutions: int = 1200, password: str = "aper
                                 closes_at=dt.datetime(2026, 12, 31, tzinfo=dt.UTC))
     gobierno = instruments.store_shipped("gobierno")
     ciudadana = instruments.store_shipped("ciudadana")
+    condiciones = instruments.store_shipped("condiciones")
     campaigns.set_instrument(campaign, InstrumentPurpose.INSTITUTION, gobierno)
     campaigns.set_instrument(campaign, InstrumentPurpose.EVALUATOR, ciudadana)
+    campaigns.set_instrument(campaign, InstrumentPurpose.STATE, condiciones)
     model_version = instruments.store_shipped_index_model("apertura")
     if model_version is not None:
         campaigns.set_index_model(campaign, model_version)
-    db.session.add_all([Participation(campaign_id=campaign.id, institution_id=i.id) for i in objects])
+    # The local guarantor body answers its state's conditions questionnaire.
+    guarantors = {}
+    for inst in objects:
+        if inst.state_code != "00" and inst.name.startswith("Organismo Garante"):
+            guarantors.setdefault(inst.state_code, inst.id)
+    db.session.add_all([Participation(campaign_id=campaign.id, institution_id=i.id,
+                                      state_respondent=guarantors.get(i.state_code) == i.id) for i in objects])
     db.session.commit()
     campaigns.set_status(campaign, CampaignStatus.OPEN)
 
@@ -415,6 +433,7 @@ def build(*, seed: int = 2017, n_institutions: int = 1200, password: str = "aper
 
     model = IndexModel.load("apertura")
     _fill(campaign, gobierno, ciudadana, objects, rows, model, rng, admin, summary, by_institution, seed)
+    _fill_conditions(campaign, condiciones, [o for o in objects if o.id in set(guarantors.values())], rng, summary)
     summary.institutions = len(objects)
 
     out = Path(current_app.instance_path) / f"invitaciones-{SLUG}.csv"
@@ -454,7 +473,8 @@ def _fill(campaign: Campaign, gobierno, ciudadana, objects, rows, model, rng, ad
                     final = {k: v for k, v in responses._to_rows(answers).items() if rng.random() < keep}
                 else:
                     final = responses._to_rows(result.values)
-                response = Response(campaign_id=campaign.id, instrument_version_id=gobierno.id, institution_id=inst.id,
+                response = Response(campaign_id=campaign.id, purpose=InstrumentPurpose.INSTITUTION,
+                                    instrument_version_id=gobierno.id, institution_id=inst.id,
                                     status=ResponseStatus.DRAFT if status == "draft" else ResponseStatus(status),
                                     last_page=0, updated_at=now, updated_by="demo")
                 if status != "draft":
@@ -474,7 +494,8 @@ def _fill(campaign: Campaign, gobierno, ciudadana, objects, rows, model, rng, ad
                 result = _valid(cit_def, answers, rng)
                 if result is not None:
                     final = responses._to_rows(result.values)
-                    response = Response(campaign_id=campaign.id, instrument_version_id=ciudadana.id,
+                    response = Response(campaign_id=campaign.id, purpose=InstrumentPurpose.EVALUATOR,
+                                        instrument_version_id=ciudadana.id,
                                         institution_id=inst.id, status=ResponseStatus.SUBMITTED, updated_at=now,
                                         updated_by="demo", submitted_at=now, submitted_by="demo",
                                         fingerprint=responses.fingerprint(final), evaluator_id=evaluator_of.get(inst.id))
@@ -499,3 +520,34 @@ def _fill(campaign: Campaign, gobierno, ciudadana, objects, rows, model, rng, ad
         if audit_rows:
             db.session.execute(sa.insert(AuditEvent), audit_rows)
         db.session.commit()
+
+
+def _fill_conditions(campaign: Campaign, version, respondents: list[Institution], rng: random.Random,
+                     summary: Summary) -> None:
+    """State conditions answered by each state's guarantor body (a few states still in draft)."""
+    from scoring.model import IndexModel
+
+    definition = instruments.definition(version)
+    answerer = Answerer(definition, IndexModel.load("conditions"), rng)
+    now = utcnow()
+    for inst in respondents:
+        answers = answerer.answers(_clip(rng.gauss(0.55, 0.18)), inst.key.replace("-", ""))
+        result = _valid(definition, answers, rng)
+        submitted = result is not None and rng.random() < 0.85
+        final = responses._to_rows(result.values if submitted else answers)
+        response = Response(campaign_id=campaign.id, purpose=InstrumentPurpose.STATE, instrument_version_id=version.id,
+                            institution_id=inst.id,
+                            status=ResponseStatus.SUBMITTED if submitted else ResponseStatus.DRAFT,
+                            updated_at=now, updated_by="demo", submitted_at=now if submitted else None,
+                            submitted_by="demo" if submitted else None,
+                            fingerprint=responses.fingerprint(final) if submitted else None)
+        db.session.add(response)
+        db.session.flush()
+        db.session.execute(sa.insert(Answer), [
+            {"response_id": response.id, "field": f, "repeat_index": i, "value": v, "updated_at": now,
+             "verified_value": None, "verification": None, "verification_reason": None, "verified_by_id": None,
+             "verified_at": None} for (f, i), v in final.items()])
+        db.session.add(AuditEvent(actor=SYSTEM.label, action="demo.seed", entity="response", entity_id=response.id,
+                                  response_id=response.id, new_value=f"{len(final)} respuestas", reason="apertura demo"))
+        summary.conditions += submitted
+    db.session.commit()

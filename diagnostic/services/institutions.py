@@ -290,3 +290,24 @@ def get(institution_id: int) -> Institution | None:
 def count() -> int:
     """How many institutions the registry holds."""
     return db.session.scalar(sa.select(sa.func.count(Institution.id))) or 0
+
+
+def set_state_respondent(campaign: Campaign, institution: Institution, actor: Actor = SYSTEM) -> None:
+    """Make an institution of the campaign the one answering its state's conditions questionnaire."""
+    rows = list(db.session.scalars(
+        sa.select(Participation).join(Institution, Institution.id == Participation.institution_id)
+        .where(Participation.campaign_id == campaign.id, Institution.state_code == institution.state_code)))
+    chosen = next((p for p in rows if p.institution_id == institution.id), None)
+    if chosen is None:
+        raise ServiceError(f"{institution.name} no participa en la campaña")
+    for participation in rows:
+        participation.state_respondent = participation is chosen
+    record(actor, "campaign.state_respondent", "campaign", campaign.id, field=institution.state_code,
+           new=institution.key)
+    db.session.commit()
+
+
+def is_state_respondent(campaign: Campaign, institution: Institution) -> bool:
+    """True when the institution answers its state's conditions questionnaire in this campaign."""
+    return bool(db.session.scalar(sa.select(Participation.state_respondent).where(
+        Participation.campaign_id == campaign.id, Participation.institution_id == institution.id)))

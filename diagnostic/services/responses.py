@@ -180,12 +180,9 @@ def get(response_id: int) -> Response:
 
 
 def find(campaign: Campaign, purpose: InstrumentPurpose | str, institution: Institution) -> Response | None:
-    """The response of an institution to a campaign's instrument for a purpose, if started."""
-    version = campaigns.instrument(campaign, purpose)
-    if version is None:
-        return None
+    """The response of an institution to a campaign's questionnaire for a purpose, if started."""
     return db.session.scalar(sa.select(Response).where(
-        Response.campaign_id == campaign.id, Response.instrument_version_id == version.id,
+        Response.campaign_id == campaign.id, Response.purpose == InstrumentPurpose(purpose),
         Response.institution_id == institution.id))
 
 
@@ -198,7 +195,7 @@ def get_or_create(campaign: Campaign, purpose: InstrumentPurpose | str, institut
     version = campaigns.instrument(campaign, purpose)
     if version is None:
         raise Conflict("La campaña no tiene instrumento para este tipo de respuesta")
-    response = Response(campaign_id=campaign.id, instrument_version_id=version.id,
+    response = Response(campaign_id=campaign.id, purpose=InstrumentPurpose(purpose), instrument_version_id=version.id,
                         institution_id=institution.id, evaluator_id=evaluator.id if evaluator else None)
     db.session.add(response)
     try:
@@ -440,10 +437,7 @@ def for_campaign(campaign: Campaign, purpose: InstrumentPurpose | str | None = N
     """Every response of a campaign (optionally of one purpose's instrument)."""
     query = sa.select(Response).where(Response.campaign_id == campaign.id).order_by(Response.id)
     if purpose is not None:
-        version = campaigns.instrument(campaign, purpose)
-        if version is None:
-            return []
-        query = query.where(Response.instrument_version_id == version.id)
+        query = query.where(Response.purpose == InstrumentPurpose(purpose))
     return list(db.session.scalars(query))
 
 
@@ -453,15 +447,12 @@ def long_form(campaign: Campaign, purpose: InstrumentPurpose | str = InstrumentP
 
     Uses the verified value where an analyst corrected one.
     """
-    version = campaigns.instrument(campaign, purpose)
-    if version is None:
-        return []
     rows = db.session.execute(
         sa.select(Institution.key, Answer.field, Answer.repeat_index, Answer.value, Answer.verified_value,
                   Answer.verification)
         .join(Response, Response.id == Answer.response_id)
         .join(Institution, Institution.id == Response.institution_id)
-        .where(Response.campaign_id == campaign.id, Response.instrument_version_id == version.id,
+        .where(Response.campaign_id == campaign.id, Response.purpose == InstrumentPurpose(purpose),
                Response.status.in_(statuses)))
     return [{"institution": key, "field": f, "repeat_index": i,
              "value": verified if verification == "corrected" else value}

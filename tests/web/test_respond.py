@@ -322,3 +322,58 @@ def test_cached_pages_show_every_save_and_carry_a_valid_token(app, setup):
     login(admin, setup.admin)
     assert setup.admin in admin.get(page_url(setup, 1)).get_data(as_text=True)  # not the anonymous copy
     assert setup.admin not in client.get(page_url(setup, 1)).get_data(as_text=True)
+
+
+def test_the_designated_institution_also_answers_the_state_questionnaire(app, setup):
+    from diagnostic.models import Institution, InstrumentPurpose
+    from diagnostic.services import campaigns, institutions
+
+    client = app.test_client()
+    assert client.get(f"/r/{setup.token}/estado").status_code == 404  # no state instrument yet
+    with app.app_context():
+        campaign = campaigns.get_by_slug(setup.slug)
+        campaigns.set_status(campaign, "closed")
+        campaign.status = campaign.status.DRAFT  # back to draft only to add an instrument in this test
+        db.session.commit()
+        version = db.session.scalar(sa.select(sa.text("id")).select_from(sa.table("instrument_versions")))
+        from diagnostic.services import instruments
+
+        campaigns.set_instrument(campaign, InstrumentPurpose.STATE, instruments.get(version))
+        campaigns.set_status(campaign, "open")
+    assert client.get(f"/r/{setup.token}/estado").status_code == 404  # not designated
+    admin = app.test_client()
+    login(admin, setup.admin)
+    with app.app_context():
+        key = db.session.scalar(sa.select(Institution.key).where(Institution.id == setup.institution_id))
+    designated = admin.post(f"/admin/c/{setup.slug}/state-respondent",
+                            data={"key": key, "csrf_token": csrf_token(admin, "/admin/")})
+    assert designated.status_code == 302
+    landing = client.get(f"/r/{setup.token}").get_data(as_text=True)
+    assert f"/r/{setup.token}/estado" in landing
+    token = csrf_token(client, f"/r/{setup.token}/estado/p/1")
+    saved = client.post(f"/r/{setup.token}/estado/p/1", data={"received": "2", "answered": "1", "action": "next",
+                                                                "csrf_token": token})
+    assert saved.status_code == 302 and "/estado/p/2" in saved.headers["Location"]
+    with app.app_context():
+        campaign = campaigns.get_by_slug(setup.slug)
+        assert institutions.is_state_respondent(campaign, db.session.get(Institution, setup.institution_id))
+        kinds = {r.instrument_version_id for r in db.session.scalars(sa.select(Response))}
+        state_rows = responses_of(campaign, InstrumentPurpose.STATE)
+    assert len(kinds) == 1 and state_rows == {"received": "2", "answered": "1"}
+    assert "received" not in stored_for_institution(app, setup)  # the two questionnaires stay apart
+
+
+def responses_of(campaign, purpose) -> dict:
+    from diagnostic.services import responses
+
+    (response,) = responses.for_campaign(campaign, purpose)
+    return {a.field: a.value for a in response.answers}
+
+
+def stored_for_institution(app, setup) -> dict:
+    from diagnostic.models import InstrumentPurpose
+    from diagnostic.services import campaigns, responses
+
+    with app.app_context():
+        found = responses.for_campaign(campaigns.get_by_slug(setup.slug), InstrumentPurpose.INSTITUTION)
+        return {a.field: a.value for r in found for a in r.answers}
