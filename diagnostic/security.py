@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort
+from flask import abort, jsonify, request
 from flask_login import current_user
 
 from diagnostic.extensions import db, login_manager
@@ -31,6 +31,8 @@ def roles_required(*roles: Role) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
+                if request.is_json or request.path.endswith("/autosave"):
+                    return jsonify(error="login", message="Inicie sesión de nuevo; sus cambios esperan en este navegador."), 401
                 return login_manager.unauthorized()
             if current_user.role not in roles:
                 abort(403)

@@ -262,7 +262,7 @@
       }
       if (r.status !== 200) {
         say(T.refused + ((r.data && r.data.message) || r.status));
-        if (r.status >= 500) { merge(batch); }
+        if (r.status >= 500 || r.status === 401) { merge(batch); }
         remember();
         return;
       }

@@ -76,3 +76,9 @@ def test_other_evaluators_cannot_open_an_assignment_that_is_not_theirs(app, setu
 def test_anonymous_users_are_sent_to_the_login_page(client, setup):
     response = client.get(base(setup))
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_autosave_after_the_evaluator_session_ends_is_a_json_401(app, setup):
+    client = app.test_client()
+    response = client.post(f"{base(setup)}/autosave", json={"answers": {"received": "1"}})
+    assert response.status_code == 401 and response.get_json()["error"] == "login"
