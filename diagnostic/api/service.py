@@ -98,9 +98,7 @@ def institution_json(institution: Institution) -> dict:
 
 def response_json(response: Response, *, answers: bool = False) -> dict:
     """A response as JSON, optionally with its answers (original and verified values)."""
-    purpose = next((link.purpose.value for link in response.campaign.instruments
-                    if link.instrument_version_id == response.instrument_version_id), None)
-    data = {"id": response.id, "institution": response.institution.key, "purpose": purpose,
+    data = {"id": response.id, "institution": response.institution.key, "purpose": response.purpose.value,
             "instrument": response.instrument_version.instrument_id, "status": response.status.value,
             "submitted_at": _time(response.submitted_at), "verified_at": _time(response.verified_at),
             "fingerprint": response.fingerprint}

@@ -132,9 +132,8 @@ def progress(campaign: Campaign, purpose: str = InstrumentPurpose.INSTITUTION.va
         purpose = InstrumentPurpose(purpose).value
     except ValueError:
         raise ServiceError(f"Tipo de instrumento desconocido: {purpose}", status=400) from None
-    version = campaigns.instrument(campaign, purpose)
     response_join = sa.and_(Response.institution_id == Institution.id, Response.campaign_id == campaign.id,
-                            Response.instrument_version_id == (version.id if version else -1))
+                            Response.purpose == InstrumentPurpose(purpose))
     rows = db.session.execute(
         sa.select(Institution, Response.status, Invitation)
         .join(Participation, Participation.institution_id == Institution.id)
