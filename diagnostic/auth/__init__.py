@@ -31,6 +31,8 @@ def home_for(user) -> str:
         return url_for("evaluate.index")
     if user.role == Role.ADMIN:
         return url_for("admin.index")
+    if user.role == Role.ANALYST:
+        return url_for("analyst.index")
     return url_for("main.index")
 
 

@@ -115,3 +115,15 @@ def test_session_cookie_does_not_open_the_api(app, world, role):
     client = app.test_client()
     sign_in(client, scored.users[role])
     assert client.get("/api/v1/campaigns").status_code == 401
+
+
+def test_analyst_signs_in_to_the_analyst_area_and_finds_it_in_the_menu(client, app):
+    from diagnostic.services import users
+    from tests.web.conftest import login
+
+    with app.app_context():
+        users.create("analista@example.org", "Analista", "analyst", "contrasena-segura")
+    landed = login(client, "analista@example.org", "contrasena-segura")
+    assert landed.headers["Location"].endswith("/analyst/")
+    page = client.get("/analyst/").get_data(as_text=True)
+    assert 'href="/analyst/"' in page
