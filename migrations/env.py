@@ -1,10 +1,10 @@
 """Alembic environment: the URL and (optionally) a live connection come from the caller."""
 from __future__ import annotations
 
+import importlib
+
 from alembic import context
 from sqlalchemy import create_engine, pool
-
-import importlib
 
 import diagnostic.models  # noqa: F401  (registers every table on the metadata)
 from diagnostic.extensions import configure_engine, db
