@@ -47,7 +47,9 @@ system-packages:
 demo: install
 	mkdir -p $(INSTANCE)
 	@if [ ! -f $(DB) ]; then \
-	  APERTURA_DATABASE_URL=sqlite:///$(abspath $(DB)) $(BIN)/apertura demo --seed 2017; fi
+	  APERTURA_DATABASE_URL=sqlite:///$(abspath $(DB)) $(BIN)/apertura demo --seed 2017; \
+	else \
+	  APERTURA_DATABASE_URL=sqlite:///$(abspath $(DB)) $(BIN)/apertura db upgrade; fi
 
 run: demo
 	APERTURA_DATABASE_URL=sqlite:///$(abspath $(DB)) $(BIN)/apertura run --host $(HOST) --port $(PORT)
