@@ -32,7 +32,7 @@ install-test: $(VENV)/.installed-test translations
 
 translations: | $(BIN)/python
 	@if ls diagnostic/translations/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
-	  $(BIN)/pybabel compile -q -d diagnostic/translations; fi
+	  $(BIN)/pybabel compile -d diagnostic/translations; fi
 
 system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do \
