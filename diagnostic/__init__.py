@@ -37,14 +37,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from diagnostic import errors
     from diagnostic.admin import bp as admin_bp
+    from diagnostic.analyst import bp as analyst_bp
+    from diagnostic.api import bp as api_bp
     from diagnostic.auth import bp as auth_bp
     from diagnostic.evaluate import bp as evaluate_bp
     from diagnostic.main import bp as main_bp
+    from diagnostic.reports import bp as reports_bp
     from diagnostic.respond import bp as respond_bp
 
-    for blueprint in (main_bp, auth_bp, respond_bp, evaluate_bp, admin_bp):
+    for blueprint in (main_bp, auth_bp, respond_bp, evaluate_bp, admin_bp, analyst_bp, api_bp, reports_bp):
         app.register_blueprint(blueprint)
-    _register_optional(app)
     errors.init_app(app)
     app.after_request(security.secure_headers)
     if app.config.get("AUTO_MIGRATE"):
@@ -57,16 +59,3 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     return app
 
-
-def _register_optional(app: Flask) -> None:
-    """Blueprints built by other areas (analyst UI, JSON API), registered when present."""
-    import importlib
-
-    for module, attr in (("diagnostic.analyst", "bp"), ("diagnostic.api", "bp"), ("diagnostic.reports", "bp")):
-        try:
-            blueprint = getattr(importlib.import_module(module), attr)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        app.register_blueprint(blueprint)

@@ -1,21 +1,12 @@
 """Alembic environment: the URL and (optionally) a live connection come from the caller."""
 from __future__ import annotations
 
-import importlib
-
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+import diagnostic.api.tokens  # noqa: F401  (the API keeps its token table beside its code)
 import diagnostic.models  # noqa: F401  (registers every table on the metadata)
 from diagnostic.extensions import configure_engine, db
-
-# Areas that keep their own tables beside their code register them when imported.
-for _module in ("diagnostic.api", "diagnostic.analyst"):
-    try:
-        importlib.import_module(_module)
-    except ModuleNotFoundError as exc:
-        if exc.name != _module:
-            raise
 
 config = context.config
 target_metadata = db.metadata
