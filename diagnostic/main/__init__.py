@@ -1,5 +1,8 @@
 """Public pages: home and health check."""
 from flask import Blueprint, render_template
+from flask_login import current_user
+
+from diagnostic.services import report
 
 bp = Blueprint("main", __name__)
 
@@ -12,5 +15,5 @@ def healthz():
 
 @bp.get("/")
 def index():
-    """Home page."""
-    return render_template("main/index.html")
+    """Home page: the campaigns whose results the visitor may read."""
+    return render_template("main/index.html", campaigns=report.visible_campaigns(current_user))

@@ -72,6 +72,12 @@ def can_view(campaign: Campaign, user) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and str(role) in ("admin", "analyst")
 
 
+def visible_campaigns(user) -> list[Campaign]:
+    """Campaigns whose results this visitor may read, newest first."""
+    return sorted((c for c in campaigns.all_campaigns() if can_view(c, user)),
+                  key=lambda c: (c.year, c.id), reverse=True)
+
+
 def resolve_state(value: str) -> str:
     """INEGI code of a state given in any spelling; 404 when unknown."""
     code = state_names.resolve(value)

@@ -88,3 +88,16 @@ def test_portal_lists_states_and_serves_open_data(app, client, scored):
     rows = list(csv.DictReader(io.StringIO(data.get_data(as_text=True))))
     assert {r["state"] for r in rows} >= {"22", "14"}
     assert client.get(f"/resultados/{scored.slug}/datos-secret.csv").status_code == 404
+
+
+def test_home_page_lists_the_results_each_visitor_may_read(app, client, scored):
+    assert "Métrica de prueba" not in client.get("/").get_data(as_text=True)
+    sign_in(client, scored.users["analyst"])
+    staff = client.get("/").get_data(as_text=True)
+    assert f'href="/resultados/{scored.slug}/"' in staff and "sin publicar" in staff
+    client.post("/auth/logout")
+    with client.session_transaction() as session:
+        session.clear()
+    _publish(app, scored.slug)
+    public = client.get("/?lang=en").get_data(as_text=True)
+    assert f'href="/resultados/{scored.slug}/"' in public and "not published" not in public
