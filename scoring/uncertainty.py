@@ -190,15 +190,23 @@ def _finish_node(score: np.ndarray, coverage: np.ndarray | None, ok: np.ndarray,
     return score, coverage
 
 
+def _fast_settings(model: IndexModel, node: Node) -> tuple[str, str, float] | None:
+    """(missing policy, aggregation, minimum coverage) of a node for the fast combiners;
+    None for `impute`, which needs the stacked path."""
+    policy = model.setting(node, "missing")
+    if policy == "impute":
+        return None
+    return policy, model.setting(node, "aggregation"), float(model.setting(node, "min_coverage") or 0.0)
+
+
 def _combine_static(model: IndexModel, node: Node, v: np.ndarray, cov: np.ndarray, removed: np.ndarray,
                     w: np.ndarray, need_cov: bool = True) -> tuple[np.ndarray, np.ndarray | None] | None:
     """`combine` for R weight vectors when every child is static (n × k): matrix products
     (n × k) @ (k × R) for the weighted sums. None for `impute` (handled by stacking)."""
-    policy = model.setting(node, "missing")
-    if policy == "impute":
+    settings = _fast_settings(model, node)
+    if settings is None:
         return None
-    method = model.setting(node, "aggregation")
-    min_cov = float(model.setting(node, "min_coverage") or 0.0)
+    policy, method, min_cov = settings
     active = ~removed
     present = ~np.isnan(v)
     use = active if policy == "zero" else active & present
@@ -231,11 +239,10 @@ def _combine_fast(model: IndexModel, node: Node, kid_v: list[np.ndarray], kid_c:
                   removed: np.ndarray, w: np.ndarray, need_cov: bool = True) -> tuple[np.ndarray, np.ndarray | None] | None:
     """`combine` for R weight vectors without stacking children (`zero` and `reweight`):
     children as (n × 1) static columns or (n × R) blocks, w (k × R). None for `impute`."""
-    policy = model.setting(node, "missing")
-    if policy == "impute":
+    settings = _fast_settings(model, node)
+    if settings is None:
         return None
-    method = model.setting(node, "aggregation")
-    min_cov = float(model.setting(node, "min_coverage") or 0.0)
+    policy, method, min_cov = settings
     active = ~removed
     uses, vals = [], []
     for k, a in enumerate(kid_v):
