@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from babel import Locale
 from flask import Flask, request
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -31,18 +32,47 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
-def select_locale() -> str:
-    """Spanish first: ?lang=, then the session choice, then the browser, then es."""
-    from flask import current_app, session
+LANG_COOKIE = "lang"
+_LOCALES: dict[str, Locale] = {}
+
+
+def _locale(code: str) -> Locale:
+    """A parsed babel Locale, parsed once per process (Flask-Babel accepts a Locale as is)."""
+    locale = _LOCALES.get(code)
+    if locale is None:
+        locale = _LOCALES[code] = Locale.parse(code)
+    return locale
+
+
+def select_locale() -> Locale:
+    """Spanish first: ?lang= (remembered in a plain `lang` cookie), then that cookie, then the
+    browser, then the first configured language.
+
+    The choice lives in its own cookie rather than the signed session so that pages read by
+    people without an account (respondents, the public) never need a session.
+    """
+    from flask import current_app, g
 
     languages = current_app.config["LANGUAGES"]
     lang = request.args.get("lang")
     if lang in languages:
-        session["lang"] = lang
-        return lang
-    if session.get("lang") in languages:
-        return session["lang"]
-    return request.accept_languages.best_match(languages) or languages[0]
+        if request.cookies.get(LANG_COOKIE) != lang:
+            g.remember_lang = lang
+        return _locale(lang)
+    lang = request.cookies.get(LANG_COOKIE)
+    if lang in languages:
+        return _locale(lang)
+    return _locale(request.accept_languages.best_match(languages) or languages[0])
+
+
+def remember_lang(response):
+    """Store a language chosen with ?lang= for a year (after_request)."""
+    from flask import g
+
+    lang = g.pop("remember_lang", None)
+    if lang is not None:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
 
 
 def _sqlite_pragmas(busy_ms: int):
@@ -67,6 +97,7 @@ def configure_engine(engine: sa.Engine, busy_ms: int = 10000) -> None:
 def init_app(app: Flask) -> None:
     """Bind every extension to the app."""
     babel.init_app(app, locale_selector=select_locale)
+    app.after_request(remember_lang)
 
     @app.context_processor
     def locale_context() -> dict:

@@ -1,9 +1,13 @@
 """The questionnaire flow shared by respondents (`/r/<token>`) and evaluators.
 
 A `Flow` knows the response, who acts, and how to build its own URLs; its methods are
-the bodies of the page, autosave, review, submit and receipt views. Every POST is
-checked for a CSRF token in the view itself so that an expired session re-shows what
-was typed (with a fresh token) instead of losing it.
+the bodies of the page, autosave, review, submit and receipt views.
+
+Respondents are identified by their secret link alone: nothing about them lives in a
+cookie, so there is no session to expire and no cross-site request can act for them
+without the link (`csrf=False`). Evaluators are signed in with a session cookie, so their
+POSTs carry a CSRF token, checked in the view itself so that an expired session re-shows
+what was typed (with a fresh token) instead of losing it.
 """
 from __future__ import annotations
 
@@ -34,13 +38,27 @@ PAGE_CACHE = LRU(size=4096)
 CSRF_PLACEHOLDER = "\x00csrf-token\x00"
 
 
-VERSION_SQL = sa.text("SELECT updated_at, status FROM responses WHERE id = :rid")
+_VERSION_SQL = "SELECT updated_at, status FROM responses WHERE id = {rid}"
+_PARAM = {"qmark": "?", "numeric": ":1", "named": ":rid", "format": "%s", "pyformat": "%(rid)s"}
 
 
-def response_version(response_id: int) -> tuple | None:
-    """(updated_at, status) of a response as the database returns them: one light query."""
-    with db.engine.connect() as conn:  # no ORM session on the cached path
-        row = conn.execute(VERSION_SQL, {"rid": response_id}).first()
+def response_version(response_id: int, engine: sa.Engine | None = None) -> tuple | None:
+    """(updated_at, status) of a response as the database returns them, or None.
+
+    The check behind every cached page view, so it skips the ORM and SQLAlchemy's result
+    machinery: one statement on a pooled DBAPI connection. Every save bumps `updated_at`.
+    """
+    engine = engine or db.engine
+    style = engine.dialect.paramstyle
+    params = (response_id,) if style in ("qmark", "numeric", "format") else {"rid": response_id}
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(_VERSION_SQL.format(rid=_PARAM[style]), params)
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        connection.close()  # back to the pool, which ends the read transaction
     return None if row is None else (str(row[0]), str(row[1]))
 
 
@@ -51,8 +69,8 @@ def page_cache_key(response_id: int, version: tuple, endpoint: str, index: int, 
 
 
 def with_csrf(html: str) -> str:
-    """Fill the CSRF placeholder of a cached page with this session's token."""
-    return html.replace(CSRF_PLACEHOLDER, generate_csrf())
+    """Fill the CSRF placeholder of a cached page with this session's token (if it has one)."""
+    return html.replace(CSRF_PLACEHOLDER, generate_csrf()) if CSRF_PLACEHOLDER in html else html
 
 
 def csrf_ok() -> bool:
@@ -80,6 +98,12 @@ class Flow:
     url_args: dict
     header: dict = field(default_factory=dict)
     prefix: str = ""  # view-name prefix of a second questionnaire on the same link ("state_")
+    csrf: bool = True  # POSTs need a CSRF token (signed-in actors); False when the URL is the credential
+    rendered_version: tuple | None = None  # the response version the last cacheable page showed
+
+    def csrf_ok(self) -> bool:
+        """True when this flow needs no CSRF token or the request carries a valid one."""
+        return not self.csrf or csrf_ok()
 
     def url(self, name: str, **extra) -> str:
         """URL of one of this flow's endpoints."""
@@ -124,7 +148,8 @@ class Flow:
         cacheable = (request.method == "GET" and answers is None and notice is None and not extra
                      and not posted and show_errors and status == 200 and "_flashes" not in session)
         if cacheable:
-            key = page_cache_key(self.response.id, response_version(self.response.id), self.endpoint + self.prefix,
+            self.rendered_version = response_version(self.response.id)  # read before the answers
+            key = page_cache_key(self.response.id, self.rendered_version, self.endpoint + self.prefix,
                                  index, lang(), current_user.get_id())
             hit = PAGE_CACHE.get(key)
             if hit is not None:
@@ -144,7 +169,7 @@ class Flow:
         errors = [f for f in page.fields if f.errors and f.relevant]
         html = render_template("questionnaire/page.html", **self._context(
             page=page, answered=answered, total=total, errors=errors, notice=notice,
-            answers_data=builder.answers, csrf_token=lambda: CSRF_PLACEHOLDER))
+            answers_data=builder.answers, csrf_token=lambda: CSRF_PLACEHOLDER if self.csrf else ""))
         if cacheable:
             PAGE_CACHE.set(key, html)
         return with_csrf(html), status
@@ -160,7 +185,7 @@ class Flow:
         page = builder.page(index)
         values = q.form_values(page, request.form)
         action = request.form.get("action", "next")
-        if not csrf_ok():
+        if not self.csrf_ok():
             log.warning("CSRF token missing or expired on %s; re-showing the typed values", request.path)
             answers = responses.answers_of(self.response)
             for path, value in values.items():
@@ -206,7 +231,7 @@ class Flow:
 
     def autosave(self):
         """JSON autosave of changed fields; invalid drafts are stored, errors returned."""
-        if not csrf_ok():
+        if not self.csrf_ok():
             return jsonify(error="csrf", message=_("Sesión expirada; reintentando."), csrf_token=generate_csrf()), 400
         if self.readonly:
             return jsonify(error="readonly", message=_("La respuesta ya fue enviada.")), 409
@@ -246,7 +271,7 @@ class Flow:
         """Explicit submission: validate everything, store, fingerprint, then the receipt."""
         if self.readonly:
             return redirect(self.url("receipt"))
-        if not csrf_ok():
+        if not self.csrf_ok():
             flash(_("Su sesión expiró; vuelva a pulsar «Enviar»."), "error")
             return redirect(self.url("review"))
         try:

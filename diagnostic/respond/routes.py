@@ -4,22 +4,33 @@ from __future__ import annotations
 import logging
 from functools import wraps
 
-from flask import abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
-from diagnostic.cache import LRU
 from diagnostic.extensions import csrf
-from diagnostic.flow import PAGE_CACHE, Flow, lang, page_cache_key, response_version, with_csrf
+from diagnostic.flow import Flow
 from diagnostic.models import InstrumentPurpose
-from diagnostic.respond import bp
+from diagnostic.respond import bp, pagecache
 from diagnostic.services import campaigns, institutions, invitations, responses
 from diagnostic.services.audit import Actor
 
 log = logging.getLogger(__name__)
-csrf.exempt(bp)  # checked inside each POST view so an expired session loses nothing
+# The secret link is the respondent's only credential: no cookie authenticates them, so a
+# cross-site page cannot act for them without knowing the link, and there is no session to
+# expire mid-questionnaire. Flask-WTF's session-bound token would add nothing but that risk.
+csrf.exempt(bp)
 
-# token hash → response id of links resolved in the last RESPONDENT_CACHE_SECONDS (read-only
-# page views only; every write resolves the link again).
-LINKS = LRU(size=8192, ttl=5.0)
+@bp.before_request
+def refuse_cross_site_writes():
+    """Defence in depth: a browser marks a POST sent by another site; refuse it before any work."""
+    if request.method == "POST" and request.headers.get("Sec-Fetch-Site") == "cross-site":
+        log.warning("cross-site POST refused on %s", request.endpoint)
+        message = _("Este formulario solo puede enviarse desde Apertura.")
+        if request.is_json or request.path.endswith("/autosave"):
+            return jsonify(error="cross_site", message=message), 403
+        return render_template("error.html", message=message, code=403), 403
+    return None
 
 
 @bp.after_request
@@ -28,21 +39,6 @@ def private(response):
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
-
-
-def cached_page(token: str, n: int) -> str | None:
-    """A respondent's page from the page cache, checking only the response's current version."""
-    if "_flashes" in session or "_user_id" in session or request.args:
-        return None
-    LINKS.ttl = current_app.config["RESPONDENT_CACHE_SECONDS"]
-    response_id = LINKS.get(invitations.hash_token(token))
-    if response_id is None:
-        return None
-    version = response_version(response_id)
-    if version is None:
-        return None
-    html = PAGE_CACHE.get(page_cache_key(response_id, version, "respond", n, lang(), None))
-    return with_csrf(html) if html is not None else None
 
 
 def with_flow(view=None, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTION):
@@ -69,15 +65,13 @@ def with_flow(view=None, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTI
         if purpose == InstrumentPurpose.STATE and not state_link:
             abort(404)
         response = responses.get_or_create(campaign, purpose, institution)
-        if purpose == InstrumentPurpose.INSTITUTION and current_app.config["RESPONDENT_CACHE_SECONDS"]:
-            LINKS.set(invitations.hash_token(token), response.id)
         prefix = "state_" if purpose == InstrumentPurpose.STATE else ""
         other = None
         if state_link:
             other = url_for("respond.landing" if prefix else "respond.state_landing", token=token)
         flow = Flow(response, Actor.for_invitation(invitation.id), "respond", {"token": token},
                     {"invitation": invitation, "other_questionnaire": other,
-                     "state_questionnaire": purpose == InstrumentPurpose.STATE}, prefix=prefix)
+                     "state_questionnaire": purpose == InstrumentPurpose.STATE}, prefix=prefix, csrf=False)
         return view(flow, *args, **kwargs)
 
     return wrapped
@@ -100,14 +94,13 @@ def resume(flow: Flow):
 
 
 @bp.get("/<token>/p/<int:n>")
-def page(token: str, n: int):
-    """One page of the questionnaire (served from the page cache when nothing changed)."""
-    return cached_page(token, n) or _page(token, n)
-
-
 @with_flow
-def _page(flow: Flow, n: int):
-    return flow.page(n)
+def page(flow: Flow, n: int):
+    """One page of the questionnaire; an unchanged page is replayed by `pagecache` next time."""
+    result = flow.page(n)
+    if flow.rendered_version is not None and not current_user.is_authenticated:
+        request.environ[pagecache.ENVIRON_KEY] = (flow.response.id, flow.rendered_version)
+    return result
 
 
 @bp.post("/<token>/p/<int:n>")

@@ -69,15 +69,15 @@ survey:
         label: {es: Fecha de envío, en: Date sent}
 """
 
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+CSRF = re.compile(r'name="csrf-token" content="([^"]+)"|name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 def csrf_token(client, url: str = "/auth/login") -> str:
-    """A CSRF token for the client's session, read from a page's meta tag."""
+    """A CSRF token for the client's session, read from a page's meta tag or the login form."""
     html = client.get(url).get_data(as_text=True)
     match = CSRF.search(html)
-    assert match, f"no csrf meta on {url}"
-    return match.group(1)
+    assert match, f"no csrf token on {url}"
+    return match.group(1) or match.group(2)
 
 
 @pytest.fixture(scope="session", autouse=True)

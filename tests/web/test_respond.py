@@ -9,16 +9,14 @@ from diagnostic.extensions import db
 from diagnostic.models import Answer, AuditEvent, Response, ResponseStatus
 from tests.web.conftest import csrf_token, login
 
-CSRF_VALUE = re.compile(r'name="csrf_token" value="([^"]+)"')
-
 
 def page_url(setup, n: int) -> str:
     return f"/r/{setup.token}/p/{n}"
 
 
-def post_page(client, setup, n: int, data: dict, action: str = "next", token: str | None = None):
-    token = token or csrf_token(client, page_url(setup, n))
-    return client.post(page_url(setup, n), data={**data, "action": action, "csrf_token": token})
+def post_page(client, setup, n: int, data: dict, action: str = "next"):
+    """What the page's form posts: the link is the respondent's only credential (no CSRF token)."""
+    return client.post(page_url(setup, n), data={**data, "action": action})
 
 
 def stored(app) -> dict:
@@ -92,8 +90,7 @@ def test_skip_logic_hidden_question_is_not_required_and_not_submitted(client, ap
     post_page(client, setup, 2, {"examples[0].topic": "Obras"})
     review = client.get(f"/r/{setup.token}/review").get_data(as_text=True)
     assert "Enviar respuesta" in review
-    token = csrf_token(client, f"/r/{setup.token}/review")
-    assert client.post(f"/r/{setup.token}/submit", data={"csrf_token": token}).status_code == 302
+    assert client.post(f"/r/{setup.token}/submit").status_code == 302
     assert "unit_url" not in stored(app)  # not relevant: dropped at submission (audited)
     with app.app_context():
         dropped = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.field == "unit_url",
@@ -119,52 +116,58 @@ def test_type_errors_are_stored_as_drafts_and_reported(client, app, setup):
 
 
 def test_autosave_stores_fields_and_returns_errors_and_relevance(client, app, setup):
-    token = csrf_token(client, page_url(setup, 1))
-    response = client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "4", "answered": "6"}},
-                           headers={"X-CSRFToken": token})
+    response = client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "4", "answered": "6"}})
     assert response.status_code == 200
     body = response.get_json()
     assert body["saved"] == 2
     assert "answered" in body["errors"]
     assert body["relevant"]["unit_url"] is False
     assert stored(app) == {"received": "4", "answered": "6"}
-    again = client.post(f"/r/{setup.token}/autosave", json={"answers": {"answered": "4"}}, headers={"X-CSRFToken": token})
+    again = client.post(f"/r/{setup.token}/autosave", json={"answers": {"answered": "4"}})
     assert again.get_json()["errors"] == {}
-    cleared = client.post(f"/r/{setup.token}/autosave", json={"answers": {"answered": ""}}, headers={"X-CSRFToken": token})
+    cleared = client.post(f"/r/{setup.token}/autosave", json={"answers": {"answered": ""}})
     assert cleared.get_json()["saved"] == 1 and "answered" not in stored(app)
 
 
-def test_autosave_after_session_loss_gets_a_fresh_token_and_retries(app, setup):
-    first = app.test_client()
-    stale = csrf_token(first, page_url(setup, 1))
-    fresh_client = app.test_client()  # the session cookie is gone (expired, new browser)
-    refused = fresh_client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "7"}},
-                                headers={"X-CSRFToken": stale})
-    assert refused.status_code == 400
-    body = refused.get_json()
-    assert body["error"] == "csrf" and body["csrf_token"]
-    assert stored(app) == {}
-    retried = fresh_client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "7"}},
-                                headers={"X-CSRFToken": body["csrf_token"]})
-    assert retried.status_code == 200
+def test_respondents_never_get_a_session_so_nothing_can_expire(app, setup):
+    client = app.test_client()
+    for url in (f"/r/{setup.token}", page_url(setup, 0), page_url(setup, 1), f"/r/{setup.token}/review"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers, url
+        assert 'name="csrf_token"' not in response.get_data(as_text=True)
+    assert client.get_cookie("session") is None
+
+
+def test_autosave_from_a_new_browser_saves_without_any_token(app, setup):
+    app.test_client().get(page_url(setup, 1))
+    fresh_client = app.test_client()  # cookies cleared, another computer, days later
+    saved = fresh_client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "7"}})
+    assert saved.status_code == 200 and saved.get_json()["saved"] == 1
     assert stored(app) == {"received": "7"}
 
 
-def test_page_post_after_session_loss_reshows_the_typed_values(app, setup):
-    first = app.test_client()
-    stale = csrf_token(first, page_url(setup, 1))
+def test_page_post_from_a_new_browser_saves_what_was_typed(app, setup):
+    app.test_client().get(page_url(setup, 1))
     other = app.test_client()
-    response = other.post(page_url(setup, 1), data={"received": "12", "answered": "11", "action": "next",
-                                                      "csrf_token": stale})
-    assert response.status_code == 400
-    html = response.get_data(as_text=True)
-    assert "Su sesión expiró" in html
-    assert 'value="12"' in html and 'value="11"' in html
-    fresh = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    saved = other.post(page_url(setup, 1), data={"received": "12", "answered": "11", "action": "next",
-                                                   "csrf_token": fresh})
-    assert saved.status_code == 302
+    saved = other.post(page_url(setup, 1), data={"received": "12", "answered": "11", "action": "next"})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("/p/2")
     assert stored(app) == {"received": "12", "answered": "11"}
+
+
+def test_posts_a_browser_marks_as_cross_site_are_refused_and_change_nothing(app, setup):
+    client = app.test_client()
+    client.get(f"/r/{setup.token}")  # the draft exists
+    cross = {"Sec-Fetch-Site": "cross-site"}
+    page = client.post(page_url(setup, 1), data={"received": "5", "action": "next"}, headers=cross)
+    assert page.status_code == 403 and "solo puede enviarse desde Apertura" in page.get_data(as_text=True)
+    autosave = client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "5"}}, headers=cross)
+    assert autosave.status_code == 403 and autosave.get_json()["error"] == "cross_site"
+    assert client.post(f"/r/{setup.token}/submit", headers=cross).status_code == 403
+    assert stored(app) == {} and response_status(app) == ResponseStatus.DRAFT
+    same = client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "5"}},
+                       headers={"Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 200 and stored(app) == {"received": "5"}
 
 
 def test_coming_back_with_the_link_resumes_where_they_left_off(app, setup):
@@ -187,16 +190,14 @@ def test_review_lists_unanswered_required_questions_with_links(client, setup):
 
 
 def test_incomplete_submission_is_refused(client, app, setup):
-    token = csrf_token(client, f"/r/{setup.token}/review")
-    response = client.post(f"/r/{setup.token}/submit", data={"csrf_token": token})
+    response = client.post(f"/r/{setup.token}/submit")
     assert response.status_code == 302 and response.headers["Location"].endswith("/review")
     assert response_status(app) == ResponseStatus.DRAFT
 
 
 def test_submission_gives_a_receipt_with_the_fingerprint_and_locks_the_response(client, app, setup):
     complete(client, setup)
-    token = csrf_token(client, f"/r/{setup.token}/review")
-    response = client.post(f"/r/{setup.token}/submit", data={"csrf_token": token})
+    response = client.post(f"/r/{setup.token}/submit")
     assert response.status_code == 302 and response.headers["Location"].endswith("/receipt")
     receipt = client.get(f"/r/{setup.token}/receipt").get_data(as_text=True)
     from diagnostic.services import responses
@@ -209,8 +210,7 @@ def test_submission_gives_a_receipt_with_the_fingerprint_and_locks_the_response(
     assert "Presupuesto" in receipt and "window.print()" in receipt
     before = stored(app)
     assert post_page(client, setup, 1, {"received": "99"}).status_code == 409
-    late = client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "99"}},
-                       headers={"X-CSRFToken": token})
+    late = client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "99"}})
     assert late.status_code == 409 and late.get_json()["error"] == "readonly"
     assert stored(app) == before
     readonly = client.get(page_url(setup, 1)).get_data(as_text=True)
@@ -219,7 +219,7 @@ def test_submission_gives_a_receipt_with_the_fingerprint_and_locks_the_response(
 
 def test_reopened_response_can_be_edited_again(client, app, setup):
     complete(client, setup)
-    client.post(f"/r/{setup.token}/submit", data={"csrf_token": csrf_token(client, f"/r/{setup.token}/review")})
+    client.post(f"/r/{setup.token}/submit")
     admin = app.test_client()
     login(admin, setup.admin)
     with app.app_context():
@@ -263,12 +263,10 @@ def test_forged_fields_are_ignored_and_bad_choices_rejected(client, app, setup):
     assert response.status_code == 422
     assert "is_admin" not in stored(app)
     assert response_status(app) == ResponseStatus.DRAFT
-    forged = client.post(f"/r/{setup.token}/autosave", json={"answers": {"x]; DROP": "1"}},
-                         headers={"X-CSRFToken": csrf_token(client, page_url(setup, 0))})
+    forged = client.post(f"/r/{setup.token}/autosave", json={"answers": {"x]; DROP": "1"}})
     assert forged.status_code == 400 and forged.is_json
     assert client.post(f"/r/{setup.token}/autosave", data="not json",
-                       headers={"X-CSRFToken": csrf_token(client, page_url(setup, 0)),
-                                "Content-Type": "application/json"}).status_code == 400
+                       headers={"Content-Type": "application/json"}).status_code == 400
 
 
 def test_tampered_token_gives_a_clear_404_page(client, setup):
@@ -304,18 +302,17 @@ def test_english_interface_on_request(client, setup):
     assert "Does it have a transparency unit?" in html
     assert '<html lang="en">' in html
     assert "Save and continue" in html and "Skip to content" in html
-    later = client.get(f"/r/{setup.token}/review").get_data(as_text=True)  # the choice sticks to the session
+    later = client.get(f"/r/{setup.token}/review").get_data(as_text=True)  # the choice sticks (a `lang` cookie)
     assert "Review before submitting" in later
     assert "Revisión antes de enviar" in client.get(f"/r/{setup.token}/review?lang=es").get_data(as_text=True)
 
 
-def test_cached_pages_show_every_save_and_carry_a_valid_token(app, setup):
+def test_cached_pages_show_every_save(app, setup):
     client = app.test_client()
     first = client.get(page_url(setup, 1)).get_data(as_text=True)
     cached = client.get(page_url(setup, 1)).get_data(as_text=True)
-    assert cached.replace(CSRF_VALUE.search(cached).group(1), "") == first.replace(CSRF_VALUE.search(first).group(1), "")
-    token = CSRF_VALUE.search(cached).group(1)
-    saved = client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "3"}}, headers={"X-CSRFToken": token})
+    assert cached == first
+    saved = client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "3"}})
     assert saved.status_code == 200
     assert 'value="3"' in client.get(page_url(setup, 1)).get_data(as_text=True)
     admin = app.test_client()
@@ -350,9 +347,7 @@ def test_the_designated_institution_also_answers_the_state_questionnaire(app, se
     assert designated.status_code == 302
     landing = client.get(f"/r/{setup.token}").get_data(as_text=True)
     assert f"/r/{setup.token}/estado" in landing
-    token = csrf_token(client, f"/r/{setup.token}/estado/p/1")
-    saved = client.post(f"/r/{setup.token}/estado/p/1", data={"received": "2", "answered": "1", "action": "next",
-                                                                "csrf_token": token})
+    saved = client.post(f"/r/{setup.token}/estado/p/1", data={"received": "2", "answered": "1", "action": "next"})
     assert saved.status_code == 302 and "/estado/p/2" in saved.headers["Location"]
     with app.app_context():
         campaign = campaigns.get_by_slug(setup.slug)

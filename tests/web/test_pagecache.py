@@ -1,0 +1,134 @@
+"""The respondent page micro-cache: unchanged pages are replayed, and never anything stale."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from diagnostic import create_app
+from diagnostic.extensions import db
+from diagnostic.models import Invitation, utcnow
+from diagnostic.respond.pagecache import PageMicroCache
+from tests.web.conftest import login
+
+
+class Counting:
+    """Counts the requests that reach Flask behind the micro-cache."""
+
+    def __init__(self, app):
+        self.cache = app.wsgi_app
+        assert isinstance(self.cache, PageMicroCache)
+        self.inner = self.cache.wsgi_app
+        self.calls = 0
+        self.cache.wsgi_app = self
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        return self.inner(environ, start_response)
+
+
+def page(setup, n: int = 1) -> str:
+    return f"/r/{setup.token}/p/{n}"
+
+
+def test_an_unchanged_page_is_replayed_with_the_same_bytes_and_headers(app, setup):
+    flask = Counting(app)
+    client = app.test_client()
+    first = client.get(page(setup))
+    again = client.get(page(setup))
+    assert flask.calls == 1  # the second view never entered Flask
+    assert again.status_code == 200 and again.data == first.data
+    assert dict(again.headers) == dict(first.headers)
+    assert again.headers["Cache-Control"] == "no-store" and again.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_every_save_is_shown_at_once(app, setup):
+    flask = Counting(app)
+    client = app.test_client()
+    client.get(page(setup))
+    assert client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "8"}}).status_code == 200
+    shown = client.get(page(setup)).get_data(as_text=True)
+    assert 'value="8"' in shown
+    assert flask.calls == 3  # page, autosave, and the page again (its version changed)
+
+
+def test_a_save_through_another_worker_is_seen_by_this_one(app, setup, database_url):
+    client = app.test_client()
+    assert 'value="8"' not in client.get(page(setup)).get_data(as_text=True)
+    other_worker = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url})
+    try:
+        saved = other_worker.test_client().post(f"/r/{setup.token}/autosave", json={"answers": {"received": "8"}})
+        assert saved.status_code == 200
+    finally:
+        with other_worker.app_context():
+            db.engine.dispose()
+    assert 'value="8"' in client.get(page(setup)).get_data(as_text=True)
+
+
+def test_submitted_responses_are_not_replayed_as_editable(app, setup):
+    client = app.test_client()
+    editable = client.get(page(setup, 0)).get_data(as_text=True)
+    assert 'name="has_unit"' in editable
+    with app.app_context():
+        from diagnostic.models import Response, ResponseStatus
+
+        response = db.session.scalar(sa.select(Response))
+        response.status = ResponseStatus.SUBMITTED  # as an API bulk submission would leave it
+        response.updated_at = utcnow()
+        db.session.commit()
+    locked = client.get(page(setup, 0)).get_data(as_text=True)
+    assert "solo lectura" in locked and 'name="has_unit"' not in locked
+
+
+def test_each_language_gets_its_own_copy(app, setup):
+    client = app.test_client()
+    assert "¿Tiene unidad de transparencia?" in client.get(page(setup, 0)).get_data(as_text=True)
+    english = app.test_client()
+    english.get(page(setup, 0) + "?lang=en")  # sets the lang cookie
+    assert "Does it have a transparency unit?" in english.get(page(setup, 0)).get_data(as_text=True)
+    browser = app.test_client()
+    html = browser.get(page(setup, 0), headers={"Accept-Language": "en-US,en;q=0.8"}).get_data(as_text=True)
+    assert "Does it have a transparency unit?" in html
+    assert "¿Tiene unidad de transparencia?" in client.get(page(setup, 0)).get_data(as_text=True)
+
+
+def test_signed_in_staff_and_sessions_always_go_to_flask(app, setup):
+    flask = Counting(app)
+    anonymous = app.test_client()
+    anonymous.get(page(setup))
+    anonymous.get(page(setup))
+    assert flask.calls == 1
+    admin = app.test_client()
+    login(admin, setup.admin)
+    before = flask.calls
+    html = admin.get(page(setup)).get_data(as_text=True)
+    assert flask.calls == before + 1 and setup.admin in html
+
+
+def test_a_revoked_link_is_refused_once_its_trust_window_ends(database_url, setup, app):
+    quick = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
+                        "RESPONDENT_CACHE_SECONDS": 0.2})
+    try:
+        client = quick.test_client()
+        assert client.get(page(setup)).status_code == 200
+        with quick.app_context():
+            invitation = db.session.scalar(sa.select(Invitation))
+            invitation.expires_at = utcnow() - timedelta(days=1)
+            db.session.commit()
+        time.sleep(0.3)
+        refused = client.get(page(setup))
+        assert refused.status_code == 410 and "venció" in refused.get_data(as_text=True)
+    finally:
+        with quick.app_context():
+            db.engine.dispose()
+
+
+def test_zero_seconds_turns_the_micro_cache_off(database_url, app):
+    off = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
+                      "RESPONDENT_CACHE_SECONDS": 0})
+    try:
+        assert not isinstance(off.wsgi_app, PageMicroCache)
+    finally:
+        with off.app_context():
+            db.engine.dispose()
