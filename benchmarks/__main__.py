@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         module = importlib.import_module(f"benchmarks.{name}")
         for m in module.run(quick=args.quick):
-            print(f"{m.name:<58} {m.seconds:>9.3f} {m.baseline_seconds:>9.4f} {m.ratio:>8.1f}  {m.target}")
+            print(f"{m.name:<58} {m.seconds:>9.4g} {m.baseline_seconds:>9.4g} {m.ratio:>8.1f}  {m.target}")
             print(f"{'  baseline: ' + m.baseline_name:<58}")
         sys.stdout.flush()
     return 0
