@@ -163,13 +163,13 @@ class Flow:
         if not show_errors:
             for f in page.fields:
                 f.errors = []
-        if not self.readonly and answers is None:
-            responses.set_last_page(self.response, index)
         answered, total = q.progress(builder.definition, builder.answers, builder.validation)
         errors = [f for f in page.fields if f.errors and f.relevant]
         html = render_template("questionnaire/page.html", **self._context(
             page=page, answered=answered, total=total, errors=errors, notice=notice,
             answers_data=builder.answers, csrf_token=lambda: CSRF_PLACEHOLDER if self.csrf else ""))
+        if not self.readonly and answers is None:  # after rendering: the commit expires what it read
+            responses.set_last_page(self.response, index)
         if cacheable:
             PAGE_CACHE.set(key, html)
         return with_csrf(html), status

@@ -97,9 +97,10 @@ def resume(flow: Flow):
 @with_flow
 def page(flow: Flow, n: int):
     """One page of the questionnaire; an unchanged page is replayed by `pagecache` next time."""
+    response_id = flow.response.id  # read before the page's commit expires the object
     result = flow.page(n)
     if flow.rendered_version is not None and not current_user.is_authenticated:
-        request.environ[pagecache.ENVIRON_KEY] = (flow.response.id, flow.rendered_version)
+        request.environ[pagecache.ENVIRON_KEY] = (response_id, flow.rendered_version)
     return result
 
 

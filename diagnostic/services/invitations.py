@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from diagnostic.extensions import db
 from diagnostic.models import Campaign, CampaignStatus, Institution, Invitation, utcnow
@@ -82,7 +83,10 @@ def resolve(token: str) -> Invitation:
     """The usable invitation for a token; InvitationError 404 (unknown) or 410 (expired/closed)."""
     if not token or len(token) > 100:
         raise InvitationError("Enlace no válido", status=404)
-    invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    invitation = db.session.scalar(
+        sa.select(Invitation).where(Invitation.token_hash == hash_token(token))
+        # the page shows the campaign and the institution with its state: one query, not four
+        .options(so.joinedload(Invitation.campaign), so.joinedload(Invitation.institution).joinedload(Institution.state)))
     if invitation is None:
         raise InvitationError("Enlace no válido", status=404)
     if invitation.revoked_at is not None:
