@@ -114,7 +114,8 @@ def institutions_import(file: Path, slug: str | None) -> None:
         raise click.ClickException(exc.message) from None
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
-    click.echo(f"{report.created} created, {report.updated} updated, {report.added_to_campaign} added to campaign")
+    click.echo(f"{report.created} created, {report.updated} updated, {report.added_to_campaign} added to campaign"
+               + (f", {report.state_respondents} state respondents designated" if report.state_respondents else ""))
 
 
 # ------------------------------------------------------------------ invitations

@@ -130,6 +130,8 @@ def import_institutions(slug: str):
         return render_template("admin/import_errors.html", campaign=c, error=exc, filename=filename), 422
     flash(_("Importadas: %(c)s nuevas, %(u)s actualizadas, %(a)s añadidas a la campaña.",
             c=report.created, u=report.updated, a=report.added_to_campaign), "saved")
+    if report.state_respondents:
+        flash(_("Responsables estatales designados: %(n)s.", n=report.state_respondents), "saved")
     return back(slug)
 
 

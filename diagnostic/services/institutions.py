@@ -52,7 +52,11 @@ COLUMNS = {
     "contact_name": "contact_name", "contacto": "contact_name", "nombre de contacto": "contact_name",
     "contact_email": "contact_email", "correo": "contact_email", "email": "contact_email",
     "correo de contacto": "contact_email",
+    "responsable_estatal": "state_respondent", "responsable estatal": "state_respondent",
+    "state_respondent": "state_respondent", "condiciones": "state_respondent",
 }
+YES = {"si", "sí", "s", "yes", "y", "x", "1", "true", "verdadero"}
+NO = {"", "no", "n", "0", "false", "falso"}
 REQUIRED = ("name", "state", "order", "type")
 MAX_ROWS = 20000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -85,6 +89,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     added_to_campaign: int = 0
+    state_respondents: int = 0
     institutions: list[Institution] = field(default_factory=list)
 
 
@@ -149,6 +154,7 @@ def parse_file(data: bytes, filename: str) -> list[dict]:
     parsed: list[dict] = []
     seen: dict[tuple[str, str], int] = {}
     seen_keys: dict[str, int] = {}
+    seen_state_respondents: dict[str, int] = {}
     for number, raw in enumerate(rows[1:], start=2):
         if not any(raw):
             continue
@@ -181,11 +187,21 @@ def parse_file(data: bytes, filename: str) -> list[dict]:
             seen[ident] = number
         if key:
             seen_keys[key] = number
+        flag = _norm(record_.get("state_respondent") or "")
+        responds_for_state = flag in YES
+        if flag not in YES | NO:
+            row_errors.append(RowError(number, "state_respondent", f"valor no reconocido: {record_.get('state_respondent')!r} (sí o no)"))
+        elif responds_for_state and state:
+            if state in seen_state_respondents:
+                row_errors.append(RowError(number, "state_respondent",
+                                           f"el estado ya tiene responsable en la fila {seen_state_respondents[state]}"))
+            else:
+                seen_state_respondents[state] = number
         errors.extend(row_errors)
         if not row_errors:
             parsed.append({"row": number, "key": key, "name": name, "state_code": state, "order": order,
                            "type": kind, "contact_name": (record_.get("contact_name") or "").strip() or None,
-                           "contact_email": email or None})
+                           "contact_email": email or None, "state_respondent": responds_for_state})
     if errors:
         raise ImportRejected(f"{len({e.row for e in errors})} filas con errores; no se importó nada.", errors)
     if not parsed:
@@ -219,6 +235,10 @@ def import_file(data: bytes, filename: str, *, campaign: Campaign | None = None,
                 actor: Actor = SYSTEM) -> ImportReport:
     """Create or update institutions from a CSV/XLSX file in one transaction (all or nothing)."""
     rows = parse_file(data, filename)
+    designated = [row for row in rows if row["state_respondent"]]
+    if designated and campaign is None:
+        raise ImportRejected("La columna responsable_estatal solo se usa al importar en una campaña.",
+                             [RowError(row["row"], "state_respondent", "sin campaña") for row in designated])
     report = ImportReport()
     try:
         for row in rows:
@@ -247,6 +267,11 @@ def import_file(data: bytes, filename: str, *, campaign: Campaign | None = None,
         db.session.flush()
         if campaign is not None:
             report.added_to_campaign = add_to_campaign(campaign, report.institutions, commit=False)
+            db.session.flush()
+            for row, institution in zip(rows, report.institutions):
+                if row["state_respondent"]:
+                    _designate(campaign, institution, actor)
+                    report.state_respondents += 1
         record(actor, "institutions.import", "campaign" if campaign else "institution",
                campaign.id if campaign else None,
                new=f"{report.created} nuevas, {report.updated} actualizadas", reason=filename)
@@ -294,6 +319,12 @@ def count() -> int:
 
 def set_state_respondent(campaign: Campaign, institution: Institution, actor: Actor = SYSTEM) -> None:
     """Make an institution of the campaign the one answering its state's conditions questionnaire."""
+    _designate(campaign, institution, actor)
+    db.session.commit()
+
+
+def _designate(campaign: Campaign, institution: Institution, actor: Actor) -> None:
+    """Mark the state respondent (and unmark the state's others), audited; no commit."""
     rows = list(db.session.scalars(
         sa.select(Participation).join(Institution, Institution.id == Participation.institution_id)
         .where(Participation.campaign_id == campaign.id, Institution.state_code == institution.state_code)))
@@ -304,7 +335,6 @@ def set_state_respondent(campaign: Campaign, institution: Institution, actor: Ac
         participation.state_respondent = participation is chosen
     record(actor, "campaign.state_respondent", "campaign", campaign.id, field=institution.state_code,
            new=institution.key)
-    db.session.commit()
 
 
 def is_state_respondent(campaign: Campaign, institution: Institution) -> bool:

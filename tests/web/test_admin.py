@@ -182,3 +182,34 @@ def test_forms_without_csrf_token_are_refused(admin, setup):
     response = admin.post(f"/admin/c/{setup.slug}/status", data={"status": "closed"})
     assert response.status_code == 400
     assert "caducó" in response.get_data(as_text=True)
+
+
+def test_import_designates_each_states_respondent_for_the_conditions_questionnaire(admin, app, setup):
+    from diagnostic.services import campaigns, institutions
+
+    data = ("nombre,estado,orden,tipo,responsable_estatal\n"
+            "Secretaría de Finanzas,Querétaro,estatal,ejecutivo,sí\n"
+            "Congreso del Estado,Jalisco,estatal,legislativo,no\n"
+            "Contraloría del Estado,Jalisco,estatal,ejecutivo,Si\n"
+            "Municipio de Zapopan,Jalisco,municipal,municipio,\n").encode()
+    response = upload(admin, f"/admin/c/{setup.slug}/import", "instituciones.csv", data)
+    assert response.status_code == 302
+    assert "Responsables estatales designados: 2" in admin.get(f"/admin/c/{setup.slug}").get_data(as_text=True)
+    with app.app_context():
+        campaign = campaigns.get_by_slug(setup.slug)
+        chosen = {i.name for i in institutions.in_campaign(campaign) if institutions.is_state_respondent(campaign, i)}
+    assert chosen == {"Secretaría de Finanzas", "Contraloría del Estado"}
+
+
+def test_import_refuses_two_respondents_for_one_state_or_an_unknown_value(admin, app, setup):
+    before = institution_count(app)
+    data = ("nombre,estado,orden,tipo,responsable_estatal\n"
+            "Congreso del Estado,Jalisco,estatal,legislativo,sí\n"
+            "Contraloría del Estado,Jalisco,estatal,ejecutivo,sí\n"
+            "Tribunal,Jalisco,estatal,judicial,quizá\n").encode()
+    response = upload(admin, f"/admin/c/{setup.slug}/import", "instituciones.csv", data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "<td>3</td>" in html and "ya tiene responsable en la fila 2" in html
+    assert "<td>4</td>" in html and "quizá" in html
+    assert institution_count(app) == before

@@ -44,6 +44,14 @@ def test_institutions_import_reports_bad_rows_by_number(runner, app, tmp_path):
     assert result.exit_code == 0 and "1 created" in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Institution.id))) == 1
+    designated = tmp_path / "designated.csv"
+    designated.write_text("nombre,estado,orden,tipo,responsable_estatal\nContraloría,Jalisco,estatal,ejecutivo,sí\n",
+                          encoding="utf-8")
+    result = runner.invoke(args=["institutions", "import", str(designated)])  # no --campaign
+    assert result.exit_code == 1
+    assert "designated.csv:fila 2: state_respondent: sin campaña" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Institution.id))) == 1
 
 
 def test_invitations_export_issues_links_once(runner, app, setup, tmp_path):
