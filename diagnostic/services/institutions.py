@@ -268,7 +268,7 @@ def import_file(data: bytes, filename: str, *, campaign: Campaign | None = None,
         if campaign is not None:
             report.added_to_campaign = add_to_campaign(campaign, report.institutions, commit=False)
             db.session.flush()
-            for row, institution in zip(rows, report.institutions):
+            for row, institution in zip(rows, report.institutions, strict=True):
                 if row["state_respondent"]:
                     _designate(campaign, institution, actor)
                     report.state_respondents += 1
