@@ -36,10 +36,30 @@ def home_for(user) -> str:
     return url_for("main.index")
 
 
+CARRY = "_carry-"  # prefix of the fields of a form posted after the sign-in expired
+
+
+def _local(target: str) -> bool:
+    return target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc
+
+
+def login_to_continue():
+    """The sign-in page for a form posted after the sign-in expired, carrying what was posted.
+
+    Nothing is saved before the user signs in again; after that, one button posts the same
+    fields (with a fresh CSRF token) to where they were going. Works without JavaScript.
+    """
+    carried = [(name, value) for name, value in request.form.items(multi=True) if name != "csrf_token"]
+    flash(_("Su sesión expiró. Inicie sesión de nuevo: lo que escribió se conserva y se guardará después."), "error")
+    return render_template("auth/login.html", form=LoginForm(formdata=None), carried=carried,
+                           action=url_for("auth.login", next=request.full_path.rstrip("?"))), 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign-in form."""
-    if current_user.is_authenticated:
+    carried = [(name[len(CARRY):], value) for name, value in request.form.items(multi=True) if name.startswith(CARRY)]
+    if current_user.is_authenticated and not carried:
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
@@ -47,12 +67,14 @@ def login():
         if user is not None:
             login_user(user, remember=form.remember.data)
             target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+            if not _local(target):
                 target = home_for(user)
+            if carried:
+                return render_template("auth/continue.html", carried=carried, target=target)
             return redirect(target)
         flash(_("Correo o contraseña incorrectos."), "error")
     status = 422 if form.errors or request.method == "POST" else 200
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, carried=carried), status
 
 
 @bp.post("/logout")

@@ -82,3 +82,39 @@ def test_autosave_after_the_evaluator_session_ends_is_a_json_401(app, setup):
     client = app.test_client()
     response = client.post(f"{base(setup)}/autosave", json={"answers": {"received": "1"}})
     assert response.status_code == 401 and response.get_json()["error"] == "login"
+
+
+def test_a_page_posted_after_the_sign_in_expired_is_saved_after_signing_in_again(app, setup):
+    import re
+
+    def stored() -> dict:
+        from diagnostic.models import Answer
+
+        with app.app_context():
+            return dict(db.session.execute(sa.select(Answer.field, Answer.value)).all())
+
+    client = app.test_client()
+    login(client, setup.evaluator)
+    token = csrf_token(client, f"{base(setup)}/p/1")
+    client.delete_cookie("session")  # the sign-in expired while the evaluator was typing (no JavaScript)
+    typed = {"csrf_token": token, "action": "next", "received": "14", "answered": "9"}
+    held = client.post(f"{base(setup)}/p/1", data=typed)
+    assert held.status_code == 401
+    html = held.get_data(as_text=True)
+    assert "Su sesión expiró" in html and 'name="_carry-received" value="14"' in html
+    assert 'name="_carry-csrf_token"' not in html  # the stale token is dropped
+    assert stored() == {}  # nothing saved before signing in again
+    action = re.search(r'<form method="post" novalidate action="([^"]+)"', html).group(1).replace("&amp;", "&")
+    wrong = client.post(action, data={"email": setup.evaluator, "password": "nope nope", "csrf_token": csrf_token(client),
+                                      "_carry-received": "14", "_carry-answered": "9", "_carry-action": "next"})
+    assert wrong.status_code == 422 and 'name="_carry-received" value="14"' in wrong.get_data(as_text=True)
+    signed_in = client.post(action, data={"email": setup.evaluator, "password": setup.password,
+                                          "csrf_token": csrf_token(client), "_carry-received": "14",
+                                          "_carry-answered": "9", "_carry-action": "next"})
+    assert signed_in.status_code == 200
+    page = signed_in.get_data(as_text=True)
+    assert f'action="{base(setup)}/p/1"' in page and 'name="received" value="14"' in page
+    fresh = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    saved = client.post(f"{base(setup)}/p/1", data={"csrf_token": fresh, "action": "next", "received": "14", "answered": "9"})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("/p/2")
+    assert stored() == {"received": "14", "answered": "9"}
