@@ -289,7 +289,7 @@ def run(quick: bool = False) -> list[Measurement]:
         processes.append(bare)
         app, app_port = _serve("wsgi:app", env, ROOT)
         processes.append(app)
-        uncached, uncached_port = _serve("wsgi:app", {**env, "APERTURA_RESPONDENT_CACHE_SECONDS": "0"}, ROOT)
+        uncached, uncached_port = _serve("wsgi:app", {**env, "APERTURA_RESPONDENT_PAGE_CACHE": "false"}, ROOT)
         processes.append(uncached)
 
         clients, per_client = (4, 100) if quick else (8, 400)
@@ -311,7 +311,7 @@ def run(quick: bool = False) -> list[Measurement]:
         autosave_rps = len(latencies) / max(sum(latencies), 1e-9)
         print(f"  page: {page_rps:.0f} req/s vs bare {bare_rps:.0f} req/s = {page_rps / bare_rps:.2f} of the bare endpoint "
               f"(target >= 0.5)")
-        print(f"    same page through Flask (RESPONDENT_CACHE_SECONDS=0): {flask_rps:.0f} req/s = {flask_rps / bare_rps:.2f}; "
+        print(f"    same page through Flask (RESPONDENT_PAGE_CACHE=false): {flask_rps:.0f} req/s = {flask_rps / bare_rps:.2f}; "
               f"first views (full render): {first_rps:.0f} req/s = {first_rps / bare_rps:.2f}")
         print(f"  autosave: p95 {autosave_p95 * 1000:.1f} ms, median {_percentile(latencies, 0.5) * 1000:.1f} ms over "
               f"{len(latencies)} saves by {respondents} concurrent respondents (target p95 < 50 ms); "

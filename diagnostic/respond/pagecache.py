@@ -4,19 +4,19 @@ Respondents come back to pages they have already seen: a reload, the browser's b
 button, the progress links, the link opened again the next morning. When nothing was saved
 in between, the page is byte for byte what Flask sent last time, so this WSGI middleware
 replays that response (status, headers and body exactly as Flask produced them) after one
-check: the response's version in the database (`updated_at`, `status`) is still the one the
-page was rendered from. Every save bumps that version, so an edited or submitted response
-is never served from here.
+query that checks, at that moment, both
+- that the link is still usable (not revoked, not expired, its campaign open), and
+- that the response's version (`updated_at`, `status`) is the one the page was rendered
+  from; every save bumps it, so an edited or submitted response is never replayed.
 
 What it never does:
 - serve anything Flask has not marked cacheable (`ENVIRON_KEY`, set by the page view for
   the institution questionnaire of an anonymous respondent, with the version it rendered);
 - touch a request with a query string, a method other than GET, or any cookie besides the
-  `lang` choice (a session, a flash message, a signed-in user all go to Flask);
-- trust a link for longer than ``RESPONDENT_CACHE_SECONDS``: after that the request goes
-  through Flask, which checks the invitation again (revoked, expired, campaign closed).
+  `lang` choice (a session, a flash message, a signed-in user all go to Flask).
+Anything unexpected (a refused link, a database error) goes to Flask, which answers it.
 
-``RESPONDENT_CACHE_SECONDS = 0`` removes the middleware. Each worker process has its own
+``RESPONDENT_PAGE_CACHE = False`` removes the middleware. Each worker process has its own
 cache; the database check keeps workers consistent with each other.
 """
 from __future__ import annotations
@@ -25,17 +25,19 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 from diagnostic.cache import LRU
 from diagnostic.extensions import LANG_COOKIE
-from diagnostic.flow import response_version
+from diagnostic.models import CampaignStatus
 
 log = logging.getLogger(__name__)
 
 ENVIRON_KEY = "apertura.cacheable_page"  # (response_id, version) the page view rendered from
 PAGE_PATH = re.compile(r"/r/([A-Za-z0-9_\-]{16,128})/p/(\d{1,4})")
+
 
 def _language_inputs(environ: dict) -> tuple[str, str] | None:
     """What the page's language depends on (the `lang` cookie, Accept-Language), or None
@@ -53,13 +55,54 @@ def _language_inputs(environ: dict) -> tuple[str, str] | None:
     return chosen, environ.get("HTTP_ACCEPT_LANGUAGE", "")
 
 
+LINK_SQL = """SELECT r.updated_at, r.status, i.revoked_at, i.expires_at, c.status
+FROM invitations i JOIN campaigns c ON c.id = i.campaign_id
+JOIN responses r ON r.campaign_id = i.campaign_id AND r.institution_id = i.institution_id
+WHERE i.token_hash = {hash} AND r.id = {rid}"""
+_PARAMS = {"qmark": ("?", "?"), "format": ("%s", "%s"), "named": (":hash", ":rid"),
+           "pyformat": ("%(hash)s", "%(rid)s"), "numeric": (":1", ":2")}
+
+
+def _utc(value) -> datetime:
+    """A timestamp as the DBAPI returns it (SQLite: naive-UTC text; PostgreSQL: aware) in UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def usable_version(engine: sa.Engine, link: str, response_id: int) -> tuple | None:
+    """The response's version when the link (token sha256) still opens it, else None.
+
+    One statement on a pooled DBAPI connection, no ORM: it runs on every replayed page.
+    """
+    style = engine.dialect.paramstyle
+    sql = LINK_SQL.format(hash=_PARAMS[style][0], rid=_PARAMS[style][1])
+    params = (link, response_id) if style in ("qmark", "format", "numeric") else {"hash": link, "rid": response_id}
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        connection.close()  # back to the pool, which ends the read transaction
+    if row is None:
+        return None
+    updated_at, status, revoked_at, expires_at, campaign_status = row
+    if revoked_at is not None or str(campaign_status) != CampaignStatus.OPEN.value:
+        return None
+    if expires_at is not None and _utc(expires_at) < datetime.now(UTC):
+        return None
+    return str(updated_at), str(status)
+
+
 class PageMicroCache:
     """WSGI middleware replaying unchanged respondent pages (see the module docstring)."""
 
-    def __init__(self, wsgi_app: Callable, engine: sa.Engine, link_seconds: float, size: int = 4096):
+    def __init__(self, wsgi_app: Callable, engine: sa.Engine, size: int = 4096):
         self.wsgi_app = wsgi_app
         self.engine = engine
-        self.links = LRU(size=2 * size, ttl=link_seconds)  # token hash → response id
+        self.links = LRU(size=2 * size)  # token sha256 → response id
         self.pages = LRU(size=size)  # (response id, page, language inputs) → (version, status, headers, body)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -77,9 +120,9 @@ class PageMicroCache:
             if stored is not None:
                 version, status, headers, body = stored
                 try:
-                    current = response_version(response_id, self.engine)
+                    current = usable_version(self.engine, link, response_id)
                 except sa.exc.SQLAlchemyError:  # let Flask answer (and report) a database problem
-                    log.exception("page cache: version check failed")
+                    log.exception("page cache: link check failed")
                     current = None
                 if current == version:
                     start_response(status, list(headers))
@@ -114,12 +157,11 @@ class PageMicroCache:
 
 
 def install(app) -> None:
-    """Put the micro-cache in front of the app unless RESPONDENT_CACHE_SECONDS is 0."""
-    seconds = float(app.config["RESPONDENT_CACHE_SECONDS"] or 0)
-    if seconds <= 0:
+    """Put the micro-cache in front of the app unless RESPONDENT_PAGE_CACHE is off."""
+    if not app.config["RESPONDENT_PAGE_CACHE"]:
         return
     from diagnostic.extensions import db
 
     with app.app_context():
         engine = db.engine
-    app.wsgi_app = PageMicroCache(app.wsgi_app, engine, seconds)
+    app.wsgi_app = PageMicroCache(app.wsgi_app, engine)
