@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 # Rendered questionnaire pages, keyed by everything they show: response version (every save
 # bumps `updated_at`), status, page, language, the flow and who looks. The CSRF token is
 # a placeholder filled per request.
-PAGE_CACHE = LRU(size=4096)
+PAGE_CACHE = LRU(size=2048)
 CSRF_PLACEHOLDER = "\x00csrf-token\x00"
 
 

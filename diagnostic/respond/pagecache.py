@@ -99,7 +99,7 @@ def usable_version(engine: sa.Engine, link: str, response_id: int) -> tuple | No
 class PageMicroCache:
     """WSGI middleware replaying unchanged respondent pages (see the module docstring)."""
 
-    def __init__(self, wsgi_app: Callable, engine: sa.Engine, size: int = 4096):
+    def __init__(self, wsgi_app: Callable, engine: sa.Engine, size: int = 2048):
         self.wsgi_app = wsgi_app
         self.engine = engine
         self.links = LRU(size=2 * size)  # token sha256 → response id
