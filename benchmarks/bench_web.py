@@ -137,28 +137,33 @@ class Client:
         self.conn.close()
 
 
-def _throughput(port: int, paths: list[str], clients: int, per_client: int) -> float:
-    """Requests per second of GETs spread over `clients` keep-alive connections."""
+def _run_clients(port: int, plans: list[list[str]], warm: int = 0) -> float:
+    """Requests per second of keep-alive clients, one per plan, each GETting its plan's paths.
+
+    Each client first repeats its first path `warm` times (connection, worker caches), then
+    all start together; the rate counts the requests done before the wall-clock cap.
+    """
     errors: list[str] = []
+    done = [0] * len(plans)
 
     def worker(i: int, barrier: threading.Barrier) -> None:
         client = Client(port)
-        path = paths[i % len(paths)]
-        for _ in range(2 * WORKERS):  # warm the connection, the session and each worker's page cache
-            client.request("GET", path)
+        for _ in range(warm):
+            client.request("GET", plans[i][0])
         barrier.wait()
         deadline = time.monotonic() + CAP_SECONDS
-        for _ in range(per_client):
+        for path in plans[i]:
             status, _ = client.request("GET", path)
             if status != 200:
                 errors.append(f"{path}: {status}")
                 break
+            done[i] += 1
             if time.monotonic() > deadline:
                 break
         client.close()
 
-    barrier = threading.Barrier(clients + 1)
-    threads = [threading.Thread(target=worker, args=(i, barrier)) for i in range(clients)]
+    barrier = threading.Barrier(len(plans) + 1)
+    threads = [threading.Thread(target=worker, args=(i, barrier)) for i in range(len(plans))]
     for t in threads:
         t.start()
     barrier.wait()
@@ -168,7 +173,12 @@ def _throughput(port: int, paths: list[str], clients: int, per_client: int) -> f
     elapsed = time.perf_counter() - start
     if errors:
         raise RuntimeError(f"benchmark requests failed: {errors[:3]}")
-    return clients * per_client / elapsed
+    return sum(done) / elapsed
+
+
+def _throughput(port: int, paths: list[str], clients: int, per_client: int) -> float:
+    """Requests per second of the same GET repeated by each client (paths dealt round-robin)."""
+    return _run_clients(port, [[paths[i % len(paths)]] * per_client for i in range(clients)], warm=2 * WORKERS)
 
 
 def _first_views(port: int, tokens: list[str], pages: int, clients: int) -> float:
@@ -179,31 +189,7 @@ def _first_views(port: int, tokens: list[str], pages: int, clients: int) -> floa
             raise RuntimeError("landing page failed")
     opener.close()
     paths = [f"/r/{t}/p/{n}" for n in range(pages) for t in tokens]
-    shares = [paths[i::clients] for i in range(clients)]
-    errors: list[str] = []
-
-    def worker(share: list[str]) -> None:
-        client = Client(port)
-        deadline = time.monotonic() + CAP_SECONDS
-        for path in share:
-            status, _ = client.request("GET", path)
-            if status != 200:
-                errors.append(f"{path}: {status}")
-                break
-            if time.monotonic() > deadline:
-                break
-        client.close()
-
-    threads = [threading.Thread(target=worker, args=(share,)) for share in shares]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise RuntimeError(f"first views failed: {errors[:3]}")
-    return len(paths) / elapsed
+    return _run_clients(port, [paths[i::clients] for i in range(clients)])
 
 
 def _autosave_latencies(port: int, tokens: list[str], rounds: int, think: tuple[float, float]) -> list[float]:
