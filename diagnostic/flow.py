@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -24,7 +23,7 @@ from wtforms import ValidationError
 
 from diagnostic import questionnaire as q
 from diagnostic.cache import LRU
-from diagnostic.extensions import db
+from diagnostic.extensions import db, raw_fetchone
 from diagnostic.models import Response, ResponseStatus
 from diagnostic.services import ServiceError, responses
 from diagnostic.services.audit import Actor
@@ -38,27 +37,12 @@ PAGE_CACHE = LRU(size=2048)
 CSRF_PLACEHOLDER = "\x00csrf-token\x00"
 
 
-_VERSION_SQL = "SELECT updated_at, status FROM responses WHERE id = {rid}"
-_PARAM = {"qmark": "?", "numeric": ":1", "named": ":rid", "format": "%s", "pyformat": "%(rid)s"}
-
-
-def response_version(response_id: int, engine: sa.Engine | None = None) -> tuple | None:
+def response_version(response_id: int) -> tuple | None:
     """(updated_at, status) of a response as the database returns them, or None.
 
-    The check behind every cached page view, so it skips the ORM and SQLAlchemy's result
-    machinery: one statement on a pooled DBAPI connection. Every save bumps `updated_at`.
+    The check behind every cached page view; every save bumps `updated_at`.
     """
-    engine = engine or db.engine
-    style = engine.dialect.paramstyle
-    params = (response_id,) if style in ("qmark", "numeric", "format") else {"rid": response_id}
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute(_VERSION_SQL.format(rid=_PARAM[style]), params)
-        row = cursor.fetchone()
-        cursor.close()
-    finally:
-        connection.close()  # back to the pool, which ends the read transaction
+    row = raw_fetchone(db.engine, "SELECT updated_at, status FROM responses WHERE id = :rid", {"rid": response_id})
     return None if row is None else (str(row[0]), str(row[1]))
 
 

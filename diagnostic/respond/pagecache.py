@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from diagnostic.cache import LRU
-from diagnostic.extensions import LANG_COOKIE
+from diagnostic.extensions import LANG_COOKIE, raw_fetchone
 from diagnostic.models import CampaignStatus
 
 log = logging.getLogger(__name__)
@@ -58,9 +58,7 @@ def _language_inputs(environ: dict) -> tuple[str, str] | None:
 LINK_SQL = """SELECT r.updated_at, r.status, i.revoked_at, i.expires_at, c.status
 FROM invitations i JOIN campaigns c ON c.id = i.campaign_id
 JOIN responses r ON r.campaign_id = i.campaign_id AND r.institution_id = i.institution_id
-WHERE i.token_hash = {hash} AND r.id = {rid}"""
-_PARAMS = {"qmark": ("?", "?"), "format": ("%s", "%s"), "named": (":hash", ":rid"),
-           "pyformat": ("%(hash)s", "%(rid)s"), "numeric": (":1", ":2")}
+WHERE i.token_hash = :hash AND r.id = :rid"""
 
 
 def _utc(value) -> datetime:
@@ -73,19 +71,9 @@ def _utc(value) -> datetime:
 def usable_version(engine: sa.Engine, link: str, response_id: int) -> tuple | None:
     """The response's version when the link (token sha256) still opens it, else None.
 
-    One statement on a pooled DBAPI connection, no ORM: it runs on every replayed page.
+    One statement on a pooled DBAPI connection: it runs on every replayed page.
     """
-    style = engine.dialect.paramstyle
-    sql = LINK_SQL.format(hash=_PARAMS[style][0], rid=_PARAMS[style][1])
-    params = (link, response_id) if style in ("qmark", "format", "numeric") else {"hash": link, "rid": response_id}
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-        cursor.close()
-    finally:
-        connection.close()  # back to the pool, which ends the read transaction
+    row = raw_fetchone(engine, LINK_SQL, {"hash": link, "rid": response_id})
     if row is None:
         return None
     updated_at, status, revoked_at, expires_at, campaign_status = row

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 # expire mid-questionnaire. Flask-WTF's session-bound token would add nothing but that risk.
 csrf.exempt(bp)
 
+
 @bp.before_request
 def refuse_cross_site_writes():
     """Defence in depth: a browser marks a POST sent by another site; refuse it before any work."""
