@@ -4,7 +4,7 @@ each against a bare Flask endpoint served the same way in the same run.
 - page: requests per second of `GET /r/<token>/p/0` (the government questionnaire's first
   page, unchanged since the respondent last saw it) against `GET /` of a one-line Flask app;
   target ≥ 0.5 of the bare endpoint. Printed beside it, for the full picture: the same page
-  with the micro-cache off (Flask resolves the link and serves its rendered-page cache), and
+  with the micro-cache off (Flask resolves the link and renders the page every time), and
   first views (every page of every respondent rendered once, each also recording the page
   to resume from).
 - autosave: 50 concurrent respondents, each autosaving one field about once a second

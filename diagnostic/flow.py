@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
 from diagnostic import questionnaire as q
-from diagnostic.cache import LRU
 from diagnostic.extensions import db, raw_fetchone
 from diagnostic.models import Response, ResponseStatus
 from diagnostic.services import ServiceError, responses
@@ -30,31 +28,13 @@ from diagnostic.services.audit import Actor
 
 log = logging.getLogger(__name__)
 
-# Rendered questionnaire pages, keyed by everything they show: response version (every save
-# bumps `updated_at`), status, page, language, the flow and who looks. The CSRF token is
-# a placeholder filled per request.
-PAGE_CACHE = LRU(size=2048)
-CSRF_PLACEHOLDER = "\x00csrf-token\x00"
-
-
 def response_version(response_id: int) -> tuple | None:
     """(updated_at, status) of a response as the database returns them, or None.
 
-    The check behind every cached page view; every save bumps `updated_at`.
+    Every save bumps `updated_at`; the page micro-cache replays a page only while it holds.
     """
     row = raw_fetchone(db.engine, "SELECT updated_at, status FROM responses WHERE id = :rid", {"rid": response_id})
     return None if row is None else (str(row[0]), str(row[1]))
-
-
-def page_cache_key(response_id: int, version: tuple, endpoint: str, index: int, language: str,
-                   user_id: str | None) -> tuple:
-    """The cache key of a rendered page."""
-    return (response_id, version, endpoint, index, language, user_id)
-
-
-def with_csrf(html: str) -> str:
-    """Fill the CSRF placeholder of a cached page with this session's token (if it has one)."""
-    return html.replace(CSRF_PLACEHOLDER, generate_csrf()) if CSRF_PLACEHOLDER in html else html
 
 
 def csrf_ok() -> bool:
@@ -83,7 +63,7 @@ class Flow:
     header: dict = field(default_factory=dict)
     prefix: str = ""  # view-name prefix of a second questionnaire on the same link ("state_")
     csrf: bool = True  # POSTs need a CSRF token (signed-in actors); False when the URL is the credential
-    rendered_version: tuple | None = None  # the response version the last cacheable page showed
+    rendered_version: tuple | None = None  # the response version a plain GET of a page showed
 
     def csrf_ok(self) -> bool:
         """True when this flow needs no CSRF token or the request carries a valid one."""
@@ -131,15 +111,8 @@ class Flow:
         """Render page `index` (values from the store, or from `answers` when given)."""
         cacheable = (request.method == "GET" and answers is None and notice is None and not extra
                      and not posted and show_errors and status == 200 and "_flashes" not in session)
-        if cacheable:
-            self.rendered_version = response_version(self.response.id)  # read before the answers
-            key = page_cache_key(self.response.id, self.rendered_version, self.endpoint + self.prefix,
-                                 index, lang(), current_user.get_id())
-            hit = PAGE_CACHE.get(key)
-            if hit is not None:
-                if not self.readonly:
-                    responses.set_last_page(self.response, index)
-                return with_csrf(hit), 200
+        if cacheable:  # the version it shows, read before the answers (see respond.pagecache)
+            self.rendered_version = response_version(self.response.id)
         builder = self.builder(answers=answers, extra=extra, posted=posted)
         if not 0 <= index < builder.count:
             abort(404)
@@ -151,12 +124,10 @@ class Flow:
         errors = [f for f in page.fields if f.errors and f.relevant]
         html = render_template("questionnaire/page.html", **self._context(
             page=page, answered=answered, total=total, errors=errors, notice=notice,
-            answers_data=builder.answers, csrf_token=lambda: CSRF_PLACEHOLDER if self.csrf else ""))
+            answers_data=builder.answers))
         if not self.readonly and answers is None:  # after rendering: the commit expires what it read
             responses.set_last_page(self.response, index)
-        if cacheable:
-            PAGE_CACHE.set(key, html)
-        return with_csrf(html), status
+        return html, status
 
     def post_page(self, index: int):
         """Save a posted page (one transaction) and go where the pressed button says."""

@@ -7,7 +7,8 @@ replays that response (status, headers and body exactly as Flask produced them) 
 query that checks, at that moment, both
 - that the link is still usable (not revoked, not expired, its campaign open), and
 - that the response's version (`updated_at`, `status`) is the one the page was rendered
-  from; every save bumps it, so an edited or submitted response is never replayed.
+  from (every save bumps it, so an edited or submitted response is never replayed), and the
+  institution and campaign names in its header are unchanged.
 
 What it never does:
 - serve anything Flask has not marked cacheable (`ENVIRON_KEY`, set by the page view for
@@ -55,8 +56,9 @@ def _language_inputs(environ: dict) -> tuple[str, str] | None:
     return chosen, environ.get("HTTP_ACCEPT_LANGUAGE", "")
 
 
-LINK_SQL = """SELECT r.updated_at, r.status, i.revoked_at, i.expires_at, c.status
+LINK_SQL = """SELECT r.updated_at, r.status, n.name, c.name, i.revoked_at, i.expires_at, c.status
 FROM invitations i JOIN campaigns c ON c.id = i.campaign_id
+JOIN institutions n ON n.id = i.institution_id
 JOIN responses r ON r.campaign_id = i.campaign_id AND r.institution_id = i.institution_id
 WHERE i.token_hash = :hash AND r.id = :rid"""
 
@@ -69,19 +71,20 @@ def _utc(value) -> datetime:
 
 
 def usable_version(engine: sa.Engine, link: str, response_id: int) -> tuple | None:
-    """The response's version when the link (token sha256) still opens it, else None.
+    """What a page shows that can change when the link (token sha256) still opens it, else None:
+    the response's version (`updated_at`, `status`), then the institution's and campaign's names.
 
     One statement on a pooled DBAPI connection: it runs on every replayed page.
     """
     row = raw_fetchone(engine, LINK_SQL, {"hash": link, "rid": response_id})
     if row is None:
         return None
-    updated_at, status, revoked_at, expires_at, campaign_status = row
+    *shown, revoked_at, expires_at, campaign_status = row
     if revoked_at is not None or str(campaign_status) != CampaignStatus.OPEN.value:
         return None
     if expires_at is not None and _utc(expires_at) < datetime.now(UTC):
         return None
-    return str(updated_at), str(status)
+    return tuple(str(value) for value in shown)
 
 
 class PageMicroCache:
@@ -91,7 +94,7 @@ class PageMicroCache:
         self.wsgi_app = wsgi_app
         self.engine = engine
         self.links = LRU(size=2 * size)  # token sha256 → response id
-        self.pages = LRU(size=size)  # (response id, page, language inputs) → (version, status, headers, body)
+        self.pages = LRU(size=size)  # (response id, page, language inputs) → (shown, status, headers, body)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
@@ -106,13 +109,13 @@ class PageMicroCache:
         if response_id is not None:
             stored = self.pages.get((response_id, page, language))
             if stored is not None:
-                version, status, headers, body = stored
+                shown, status, headers, body = stored
                 try:
                     current = usable_version(self.engine, link, response_id)
                 except sa.exc.SQLAlchemyError:  # let Flask answer (and report) a database problem
                     log.exception("page cache: link check failed")
                     current = None
-                if current == version:
+                if current == shown:
                     start_response(status, list(headers))
                     return [body]
         return self._record(environ, start_response, link, page, language)
@@ -139,8 +142,14 @@ class PageMicroCache:
             if hasattr(result, "close"):
                 result.close()
         response_id, version = marked
-        self.links.set(link, response_id)
-        self.pages.set((response_id, page, language), (version, status, tuple(headers), body))
+        try:
+            shown = usable_version(self.engine, link, response_id)
+        except sa.exc.SQLAlchemyError:
+            log.exception("page cache: link check failed")
+            shown = None
+        if shown is not None and shown[:2] == version:  # not saved again while the page was rendered
+            self.links.set(link, response_id)
+            self.pages.set((response_id, page, language), (shown, status, tuple(headers), body))
         return [body]
 
 

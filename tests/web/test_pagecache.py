@@ -144,3 +144,14 @@ def test_the_micro_cache_can_be_turned_off(database_url, app):
     finally:
         with off.app_context():
             db.engine.dispose()
+
+
+def test_a_renamed_institution_shows_its_new_name_at_once(app, setup):
+    from diagnostic.models import Institution
+
+    client = app.test_client()
+    assert "Secretaría de Finanzas" in client.get(page(setup)).get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Institution, setup.institution_id).name = "Secretaría de Finanzas y Planeación"
+        db.session.commit()
+    assert "Secretaría de Finanzas y Planeación" in client.get(page(setup)).get_data(as_text=True)
