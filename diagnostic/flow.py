@@ -112,7 +112,11 @@ class Flow:
         cacheable = (request.method == "GET" and answers is None and notice is None and not extra
                      and not posted and show_errors and status == 200 and "_flashes" not in session)
         if cacheable:  # the version it shows, read before the answers (see respond.pagecache)
-            self.rendered_version = response_version(self.response.id)
+            version = response_version(self.response.id)
+            # the status was loaded before: a submission or reopening in between makes this page
+            # not the one of that version, so it is shown but not marked
+            if version is not None and version[1] == self.response.status.value:
+                self.rendered_version = version
         builder = self.builder(answers=answers, extra=extra, posted=posted)
         if not 0 <= index < builder.count:
             abort(404)

@@ -155,3 +155,78 @@ def test_a_renamed_institution_shows_its_new_name_at_once(app, setup):
         db.session.get(Institution, setup.institution_id).name = "Secretaría de Finanzas y Planeación"
         db.session.commit()
     assert "Secretaría de Finanzas y Planeación" in client.get(page(setup)).get_data(as_text=True)
+
+
+def test_a_reissued_link_never_gets_pages_pointing_to_the_old_one(app, setup):
+    from diagnostic.models import Institution
+    from diagnostic.services import campaigns, invitations
+
+    old = app.test_client()
+    old.get(page(setup, 0))
+    old.get(page(setup, 1))
+    with app.app_context():
+        new_token = invitations.create(campaigns.get_by_slug(setup.slug),
+                                       db.session.get(Institution, setup.institution_id))
+    client = app.test_client()
+    client.get(f"/r/{new_token}/p/0")
+    html = client.get(f"/r/{new_token}/p/1").get_data(as_text=True)
+    assert f"/r/{new_token}/p/1" in html and setup.token not in html
+    assert old.get(page(setup, 1)).status_code in (404, 410)  # the old link is gone
+
+
+def test_a_page_drawn_while_the_response_was_submitted_is_not_replayed(app, setup):
+    from sqlalchemy import event
+
+    from diagnostic.models import Response
+
+    client = app.test_client()
+    client.get(f"/r/{setup.token}")  # the draft exists
+
+    fired = []
+
+    def submitted_meanwhile(target, _context):
+        """Another request submits right after this one loaded the response."""
+        if not fired:
+            fired.append(True)
+            with app.app_context(), db.engine.begin() as conn:
+                conn.execute(sa.update(Response).values(status="submitted", updated_at=utcnow()))
+
+    event.listen(Response, "load", submitted_meanwhile)
+    try:
+        drawn = client.get(page(setup, 0)).get_data(as_text=True)
+    finally:
+        event.remove(Response, "load", submitted_meanwhile)
+    assert fired
+    assert 'name="has_unit"' in drawn  # drawn from the draft it had loaded
+    after = client.get(page(setup, 0)).get_data(as_text=True)
+    assert "solo lectura" in after and 'name="has_unit"' not in after
+
+
+def test_a_replayed_page_is_where_the_link_resumes(app, setup):
+    client = app.test_client()
+    client.get(page(setup, 1))
+    client.get(page(setup, 0))
+    flask = Counting(app)
+    client.get(page(setup, 1))
+    assert flask.calls == 0  # replayed
+    resume = client.get(f"/r/{setup.token}/resume")
+    assert resume.headers["Location"].endswith("/p/1")
+
+
+def test_two_lang_cookies_are_left_to_flask_and_never_stored_for_others(app, setup):
+    confused = app.test_client()
+    confused.get(page(setup, 0), headers={"Cookie": "lang=en; lang=es"})
+    spanish = app.test_client()
+    spanish.set_cookie("lang", "es")
+    assert "¿Tiene unidad de transparencia?" in spanish.get(page(setup, 0)).get_data(as_text=True)
+
+
+def test_a_moved_institution_shows_its_new_state_at_once(app, setup):
+    from diagnostic.models import Institution
+
+    client = app.test_client()
+    assert "Querétaro" in client.get(page(setup)).get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Institution, setup.institution_id).state_code = "14"
+        db.session.commit()
+    assert "Jalisco" in client.get(page(setup)).get_data(as_text=True)
