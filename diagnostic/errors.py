@@ -60,6 +60,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         log.warning("CSRF refused %s %s: %s", request.method, request.path, exc.description)
+        from flask_login import current_user
+
+        from diagnostic.auth import carries_form, login_to_continue, resend_expired_form
+
+        if not wants_json() and carries_form():  # keep what was typed: nothing was saved
+            return resend_expired_form() if current_user.is_authenticated else login_to_continue()
         return render_error(400, _("El formulario caducó o no es válido. Recargue la página y vuelva a intentarlo."))
 
     @app.errorhandler(HTTPException)

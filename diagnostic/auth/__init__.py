@@ -43,13 +43,33 @@ def _local(target: str) -> bool:
     return target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc
 
 
+def carries_form() -> bool:
+    """True for a form POST this site's own page sent (what the carry-over may keep).
+
+    The browser says so in Sec-Fetch-Site; older browsers send Origin instead. A page of
+    another site must not be able to plant fields that the user then saves unawares.
+    """
+    if request.method != "POST" or not request.form:
+        return False
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    return origin is None or origin.rstrip("/") == request.host_url.rstrip("/")
+
+
+def _carried() -> list[tuple[str, str]]:
+    """The posted fields, without the stale CSRF token (uploaded files cannot be carried)."""
+    return [(name, value) for name, value in request.form.items(multi=True) if name != "csrf_token"]
+
+
 def login_to_continue():
     """The sign-in page for a form posted after the sign-in expired, carrying what was posted.
 
     Nothing is saved before the user signs in again; after that, one button posts the same
     fields (with a fresh CSRF token) to where they were going. Works without JavaScript.
     """
-    carried = [(name, value) for name, value in request.form.items(multi=True) if name != "csrf_token"]
+    carried = _carried()
     flash(_("Su sesión expiró. Inicie sesión de nuevo: lo que escribió se conserva y se guardará después."), "error")
     return render_template("auth/login.html", form=LoginForm(formdata=None), carried=carried,
                            action=url_for("auth.login", next=request.full_path.rstrip("?"))), 401
@@ -70,7 +90,7 @@ def login():
             if not _local(target):
                 target = home_for(user)
             if carried:
-                return render_template("auth/continue.html", carried=carried, target=target)
+                return render_template("auth/continue.html", carried=carried, target=target, signed_in_again=True)
             return redirect(target)
         flash(_("Correo o contraseña incorrectos."), "error")
     status = 422 if form.errors or request.method == "POST" else 200
@@ -83,3 +103,9 @@ def logout():
     """Sign out."""
     logout_user()
     return redirect(url_for("main.index"))
+
+
+def resend_expired_form():
+    """A signed-in user's form whose CSRF token expired: the same fields, a fresh token, one button."""
+    return render_template("auth/continue.html", carried=_carried(), target=request.full_path.rstrip("?"),
+                           signed_in_again=False), 400

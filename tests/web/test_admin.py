@@ -213,3 +213,19 @@ def test_import_refuses_two_respondents_for_one_state_or_an_unknown_value(admin,
     assert "<td>3</td>" in html and "ya tiene responsable en la fila 2" in html
     assert "<td>4</td>" in html and "quizá" in html
     assert institution_count(app) == before
+
+
+def test_an_admin_form_posted_after_the_session_ended_is_carried_through_the_sign_in(app, setup):
+    client = app.test_client()  # no session at all: it ended while the form was open
+    held = client.post(f"/admin/c/{setup.slug}/state-respondent", data={"key": "QRO-X", "csrf_token": "stale"})
+    assert held.status_code == 401
+    html = held.get_data(as_text=True)
+    assert "Su sesión expiró" in html and 'name="_carry-key" value="QRO-X"' in html
+
+
+def test_an_expired_form_token_keeps_what_a_signed_in_admin_typed(admin, app, setup):
+    held = admin.post(f"/admin/c/{setup.slug}/state-respondent", data={"key": "QRO-X", "csrf_token": "stale"})
+    assert held.status_code == 400
+    html = held.get_data(as_text=True)
+    assert "El formulario caducó" in html and 'name="key" value="QRO-X"' in html
+    assert f'action="/admin/c/{setup.slug}/state-respondent"' in html

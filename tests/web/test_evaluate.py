@@ -118,3 +118,11 @@ def test_a_page_posted_after_the_sign_in_expired_is_saved_after_signing_in_again
     saved = client.post(f"{base(setup)}/p/1", data={"csrf_token": fresh, "action": "next", "received": "14", "answered": "9"})
     assert saved.status_code == 302 and saved.headers["Location"].endswith("/p/2")
     assert stored() == {"received": "14", "answered": "9"}
+
+
+def test_a_form_another_site_posts_is_never_carried_through_the_sign_in(app, setup):
+    client = app.test_client()
+    planted = client.post(f"{base(setup)}/p/1", data={"action": "next", "received": "99"},
+                          headers={"Sec-Fetch-Site": "cross-site"})
+    assert planted.status_code == 302 and "/auth/login" in planted.headers["Location"]
+    assert "_carry-" not in client.get(planted.headers["Location"]).get_data(as_text=True)
