@@ -106,10 +106,7 @@ def check_models(paths: list[str], lang: str = "es") -> tuple[list[str], bool]:
             loaded = IndexModel.load(path)
         except ModelError as err:
             failed = True
-            for issue in err.issues:
-                where = f"{issue.file}:{issue.line}" if issue.line else issue.file
-                node = f" {issue.node}:" if issue.node else ""
-                lines.append(f"{where}:{node} {issue.message_en if lang == 'en' else issue.message_es}")
+            lines += [issue.format(lang) for issue in err.issues]
             continue
         except (OSError, UnicodeDecodeError) as err:
             failed = True

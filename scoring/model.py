@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from enum import unique
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .messages import ERROR, WARNING, MessageCode
 
 LEVELS = ("index", "dimension", "subindex", "component", "item")
 AGGREGATIONS = ("arithmetic", "geometric", "harmonic")
@@ -18,22 +21,97 @@ RULE_FAMILIES = ("options", "share", "ratio", "scale", "thresholds", "expression
 DEFINITIONS_DIR = Path(__file__).resolve().parent.parent / "surveys" / "definitions"
 
 
+@unique
+class ModelIssueCode(MessageCode):
+    """Every message an index-model author can get: (severity, Spanish, English) templates."""
+
+    FILE_NOT_FOUND = (ERROR, "No existe el archivo del modelo: {path}", "Model file not found: {path}")
+    UNKNOWN_MODEL = (ERROR, "Modelo desconocido: {source} (disponibles: {available})",
+                     "Unknown model: {source} (available: {available_en})")
+    YAML_SYNTAX = (ERROR, "YAML inválido: {problem}", "Invalid YAML: {problem}")
+    NOT_A_MODEL = (ERROR, "El modelo necesita las claves `model` y `tree`", "The model needs `model` and `tree` keys")
+    META_NOT_MAPPING = (ERROR, "`model` debe ser un mapeo", "`model` must be a mapping")
+    BAD_DEFAULT = (ERROR, "`{name}` por defecto desconocido: {value!r} (use {allowed})",
+                   "Unknown default `{name}`: {value!r} (use {allowed})")
+    NODE_NOT_MAPPING = (ERROR, "Cada nodo debe ser un mapeo", "Each node must be a mapping")
+    NO_CODE = (ERROR, "Nodo sin `code`", "Node without `code`")
+    UNKNOWN_LEVEL = (ERROR, "Nivel desconocido {level!r} (use {allowed})", "Unknown level {level!r} (use {allowed})")
+    LEVEL_ORDER = (ERROR, "El nivel {level} no puede estar bajo {parent}", "Level {level} cannot sit under {parent}")
+    BAD_WEIGHT = (ERROR, "El peso debe ser un número positivo (es {value!r})",
+                  "Weight must be a positive number (got {value!r})")
+    BAD_WEIGHT_RANGE = (ERROR, "`weight_range` debe ser [mín, máx] con 0 < mín ≤ máx",
+                        "`weight_range` must be [lo, hi] with 0 < lo ≤ hi")
+    BAD_AGGREGATION = (ERROR, "`aggregation` desconocido: {value!r} (use {allowed})",
+                       "Unknown `aggregation`: {value!r} (use {allowed})")
+    BAD_MISSING = (ERROR, "`missing` desconocido: {value!r} (use {allowed})",
+                   "Unknown `missing`: {value!r} (use {allowed})")
+    BAD_REPEAT = (ERROR, "`repeat` desconocido: {value!r} (use {allowed})", "Unknown `repeat`: {value!r} (use {allowed})")
+    BAD_MIN_COVERAGE = (ERROR, "`min_coverage` debe estar entre 0 y 1", "`min_coverage` must be between 0 and 1")
+    EMPTY_CHILDREN = (ERROR, "`children` debe ser una lista no vacía", "`children` must be a non-empty list")
+    NO_CHILDREN = (ERROR, "El índice no tiene hijos", "The index has no children")
+    RULE_ON_PARENT = (ERROR, "Un nodo con hijos no puede tener `rule`", "A node with children cannot have a `rule`")
+    NO_RULE = (ERROR, "Un ítem necesita `rule`", "An item needs a `rule`")
+    ITEM_CHILDREN = (ERROR, "Un ítem no puede tener hijos", "An item cannot have children")
+    DUPLICATE_CODE = (ERROR, "Código repetido {code} (ya en la línea {line})", "Duplicate code {code} (already at line {line})")
+    RULE_NOT_MAPPING = (ERROR, "`rule` debe ser un mapeo", "`rule` must be a mapping")
+    RULE_FAMILY_COUNT = (ERROR, "`rule` necesita exactamente una familia de {families}",
+                         "`rule` needs exactly one family of {families}")
+    RULE_OPTIONS = (ERROR, "`options` debe mapear opciones a puntajes", "`options` must map options to scores")
+    RULE_OPTION_SCORE = (ERROR, "Puntaje de la opción {option!r} fuera de [0, 1]: {score!r}",
+                         "Score of option {option!r} outside [0, 1]: {score!r}")
+    RULE_SHARE = (ERROR, "`share` debe ser una lista de opciones", "`share` must be a list of options")
+    RULE_RATIO = (ERROR, "`ratio` debe ser [numerador, denominador]", "`ratio` must be [numerator, denominator]")
+    RULE_SCALE = (ERROR, "`scale` debe ser [mín, máx] con mín ≠ máx", "`scale` must be [lo, hi] with lo ≠ hi")
+    RULE_THRESHOLD = (ERROR, "Cada umbral es {{min|max: x, score: s}}", "Each threshold is {{min|max: x, score: s}}")
+    RULE_THRESHOLD_VALUE = (ERROR, "Umbral con número o puntaje inválido", "Threshold with an invalid number or score")
+    RULE_ELSE = (ERROR, "`else` debe estar en [0, 1]", "`else` must be in [0, 1]")
+    RULE_EXPRESSION_TEXT = (ERROR, "`expression` debe ser texto", "`expression` must be text")
+    RULE_EXPRESSION = (ERROR, "Expresión inválida: {problem}", "Invalid expression: {problem}")
+    UNKNOWN_NODE = (ERROR, "Nodo desconocido en los ajustes: {code}", "Unknown node in overrides: {code}")
+    NO_SURVEYS = (WARNING, "No se pudo cargar `surveys` para revisar los campos", "Could not import `surveys` to check fields")
+    UNKNOWN_INSTRUMENT = (ERROR, "Instrumento no encontrado: {ref}", "Instrument not found: {ref}")
+    BAD_INSTRUMENT = (ERROR, "El instrumento {ref} no carga: {problem}", "Instrument {ref} does not load: {problem}")
+    FIELD_COLLISION = (ERROR, "El campo {field} está en {first} y en {second}", "Field {field} is in both {first} and {second}")
+    UNKNOWN_FIELD = (ERROR, "Campo desconocido en los instrumentos: {field}", "Unknown field in the instruments: {field}")
+    UNKNOWN_OPTION = (ERROR, "La opción {option!r} no existe en {field}", "Option {option!r} does not exist in {field}")
+
+    @property
+    def is_rule(self) -> bool:
+        """True for the messages about an item's `rule`."""
+        return self.name.startswith("RULE_")
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """A located, bilingual problem in an index model."""
+    """A located, bilingual problem in an index model: file, line, node and why."""
 
-    code: str
+    code: ModelIssueCode
     file: str
     line: int | None
     node: str | None
     message_es: str
     message_en: str
-    severity: str = "error"
+    severity: str = ERROR
+
+    def location(self) -> str:
+        """`FILE:LINE`, or `FILE` when the line is unknown."""
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def format(self, lang: str = "es") -> str:
+        """`FILE:LINE: node: message` in `lang` ('es' or 'en')."""
+        node = f" {self.node}:" if self.node else ""
+        return f"{self.location()}:{node} {self.message_en if lang == 'en' else self.message_es}"
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
         node = f" {self.node}:" if self.node else ""
-        return f"{where}:{node} {self.message_en} / {self.message_es}"
+        return f"{self.location()}:{node} {self.message_en} / {self.message_es}"
+
+
+def make_issue(code: ModelIssueCode, file: str, line: int | None = None, node: str | None = None, /,
+               **params: object) -> Issue:
+    """Build an `Issue` from its code, location and template parameters."""
+    es, en = code.messages(**params)
+    return Issue(code, file, line, node, es, en, code.severity)
 
 
 class ModelError(ValueError):
@@ -131,8 +209,7 @@ class IndexModel:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark else None
-            raise ModelError([Issue("yaml", filename, line, None,
-                                    f"YAML inválido: {exc}", f"Invalid YAML: {exc}")]) from exc
+            raise ModelError([make_issue(ModelIssueCode.YAML_SYNTAX, filename, line, problem=exc)]) from exc
         return cls.from_dict(data, filename=filename, check_instruments=check_instruments)
 
     @classmethod
@@ -141,9 +218,9 @@ class IndexModel:
         builder = _Builder(filename)
         model = builder.build(data)
         issues = builder.issues + check(model, definitions=None)
-        if check_instruments and model.instruments and not any(i.severity == "error" for i in issues):
+        if check_instruments and model.instruments and not any(i.severity == ERROR for i in issues):
             issues += check_instruments_fields(model)
-        errors = [i for i in issues if i.severity == "error"]
+        errors = [i for i in issues if i.severity == ERROR]
         if errors:
             raise ModelError(errors)
         return model
@@ -233,16 +310,14 @@ class IndexModel:
             if isinstance(mapping, Mapping):
                 for code in mapping:
                     if code not in known:
-                        issues.append(Issue("unknown-node", self.path, None, code,
-                                            f"Nodo desconocido en los ajustes: {code}",
-                                            f"Unknown node in overrides: {code}"))
+                        issues.append(make_issue(ModelIssueCode.UNKNOWN_NODE, self.path, None, code, code=code))
         defaults = dict(self.defaults)
         for name, value in (("aggregation", aggregation), ("missing", missing), ("min_coverage", min_coverage)):
             if value is not None and not isinstance(value, Mapping):
                 defaults[name] = value
         model = IndexModel(self.id, copy(self.tree), self.version, dict(self.label), self.instruments,
                            defaults, dict(self.uncertainty), self.path)
-        issues += [i for i in check(model) if i.severity == "error"]
+        issues += [i for i in check(model) if i.severity == ERROR]
         if issues:
             raise ModelError(issues)
         return model
@@ -253,16 +328,14 @@ def resolve_path(source: str | Path) -> Path:
     path = Path(source)
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.exists():
-            raise ModelError([Issue("not-found", str(path), None, None,
-                                    f"No existe el archivo del modelo: {path}",
-                                    f"Model file not found: {path}")])
+            raise ModelError([make_issue(ModelIssueCode.FILE_NOT_FOUND, str(path), path=path)])
         return path
     shipped = DEFINITIONS_DIR / f"{source}.model.yaml"
     if not shipped.exists():
         available = sorted(p.name.removesuffix(".model.yaml") for p in DEFINITIONS_DIR.glob("*.model.yaml"))
-        raise ModelError([Issue("not-found", str(shipped), None, None,
-                                f"Modelo desconocido: {source} (disponibles: {', '.join(available) or 'ninguno'})",
-                                f"Unknown model: {source} (available: {', '.join(available) or 'none'})")])
+        raise ModelError([make_issue(ModelIssueCode.UNKNOWN_MODEL, str(shipped), source=source,
+                                     available=", ".join(available) or "ninguno",
+                                     available_en=", ".join(available) or "none")])
     return shipped
 
 
@@ -318,17 +391,16 @@ class _Builder:
         self.file = filename
         self.issues: list[Issue] = []
 
-    def issue(self, code: str, line: int | None, node: str | None, es: str, en: str) -> None:
-        self.issues.append(Issue(code, self.file, line, node, es, en))
+    def issue(self, code: ModelIssueCode, line: int | None, node: str | None, /, **params: object) -> None:
+        self.issues.append(make_issue(code, self.file, line, node, **params))
 
     def build(self, data: Any) -> IndexModel:
         if not isinstance(data, Mapping) or "tree" not in data:
-            self.issue("shape", _line(data), None, "El modelo necesita las claves `model` y `tree`",
-                       "The model needs `model` and `tree` keys")
+            self.issue(ModelIssueCode.NOT_A_MODEL, _line(data), None)
             raise ModelError(self.issues)
         meta = data.get("model") or {}
         if not isinstance(meta, Mapping):
-            self.issue("shape", _line(data, "model"), None, "`model` debe ser un mapeo", "`model` must be a mapping")
+            self.issue(ModelIssueCode.META_NOT_MAPPING, _line(data, "model"), None)
             meta = {}
         defaults = {"aggregation": "arithmetic", "missing": "zero", "min_coverage": 0.0}
         raw_defaults = meta.get("defaults") or {}
@@ -336,13 +408,11 @@ class _Builder:
             defaults.update(raw_defaults)
         for name, allowed in (("aggregation", AGGREGATIONS), ("missing", MISSING_POLICIES)):
             if defaults[name] not in allowed:
-                self.issue(f"bad-{name}", _line(raw_defaults, name), None,
-                           f"`{name}` por defecto desconocido: {defaults[name]!r} (use {', '.join(allowed)})",
-                           f"Unknown default `{name}`: {defaults[name]!r} (use {', '.join(allowed)})")
+                self.issue(ModelIssueCode.BAD_DEFAULT, _line(raw_defaults, name), None,
+                           name=name, value=defaults[name], allowed=", ".join(allowed))
         cov = _number(defaults.get("min_coverage"))
         if cov is None or not 0 <= cov <= 1:
-            self.issue("bad-min-coverage", _line(raw_defaults, "min_coverage"), None,
-                       "`min_coverage` debe estar entre 0 y 1", "`min_coverage` must be between 0 and 1")
+            self.issue(ModelIssueCode.BAD_MIN_COVERAGE, _line(raw_defaults, "min_coverage"), None)
         else:
             defaults["min_coverage"] = cov
         uncertainty = dict(meta.get("uncertainty") or {})
@@ -366,11 +436,11 @@ class _Builder:
     def node(self, data: Any, parent_level: str | None) -> Node | None:
         line = _line(data)
         if not isinstance(data, Mapping):
-            self.issue("shape", line, None, "Cada nodo debe ser un mapeo", "Each node must be a mapping")
+            self.issue(ModelIssueCode.NODE_NOT_MAPPING, line, None)
             return None
         code = data.get("code", data.get("field"))
         if code is None or str(code).strip() == "":
-            self.issue("no-code", line, None, "Nodo sin `code`", "Node without `code`")
+            self.issue(ModelIssueCode.NO_CODE, line, None)
             code = f"<line {line}>"
         code = str(code)
         level = data.get("level")
@@ -379,54 +449,43 @@ class _Builder:
             if level is None and parent_level in LEVELS[:-1]:
                 level = LEVELS[LEVELS.index(parent_level) + 1]
         if level not in LEVELS:
-            self.issue("unknown-level", _line(data, "level"), code,
-                       f"Nivel desconocido {level!r} (use {', '.join(LEVELS)})",
-                       f"Unknown level {level!r} (use {', '.join(LEVELS)})")
+            self.issue(ModelIssueCode.UNKNOWN_LEVEL, _line(data, "level"), code, level=level, allowed=", ".join(LEVELS))
             level = level or "item"
         elif parent_level in LEVELS and LEVELS.index(level) <= LEVELS.index(parent_level):
-            self.issue("level-order", _line(data, "level"), code,
-                       f"El nivel {level} no puede estar bajo {parent_level}",
-                       f"Level {level} cannot sit under {parent_level}")
+            self.issue(ModelIssueCode.LEVEL_ORDER, _line(data, "level"), code, level=level, parent=parent_level)
         node = Node(code=code, level=str(level), label=_label(data.get("label")), line=line)
         if "weight" in data:
             weight = _number(data["weight"])
             if weight is None or weight <= 0:
-                self.issue("bad-weight", _line(data, "weight"), code,
-                           f"El peso debe ser un número positivo (es {data['weight']!r})",
-                           f"Weight must be a positive number (got {data['weight']!r})")
+                self.issue(ModelIssueCode.BAD_WEIGHT, _line(data, "weight"), code, value=data["weight"])
             else:
                 node.weight = weight
         if "weight_range" in data:
             rng = data["weight_range"]
             nums = [_number(v) for v in rng] if isinstance(rng, list | tuple) else []
             if len(nums) != 2 or None in nums or not 0 < nums[0] <= nums[1]:
-                self.issue("bad-weight-range", _line(data, "weight_range"), code,
-                           "`weight_range` debe ser [mín, máx] con 0 < mín ≤ máx",
-                           "`weight_range` must be [lo, hi] with 0 < lo ≤ hi")
+                self.issue(ModelIssueCode.BAD_WEIGHT_RANGE, _line(data, "weight_range"), code)
             else:
                 node.weight_range = (float(nums[0]), float(nums[1]))
-        for name, allowed in (("aggregation", AGGREGATIONS), ("missing", MISSING_POLICIES)):
+        for name, allowed, bad in (("aggregation", AGGREGATIONS, ModelIssueCode.BAD_AGGREGATION),
+                                   ("missing", MISSING_POLICIES, ModelIssueCode.BAD_MISSING)):
             if name in data:
                 if data[name] not in allowed:
-                    self.issue(f"bad-{name}", _line(data, name), code,
-                               f"`{name}` desconocido: {data[name]!r} (use {', '.join(allowed)})",
-                               f"Unknown `{name}`: {data[name]!r} (use {', '.join(allowed)})")
+                    self.issue(bad, _line(data, name), code, value=data[name], allowed=", ".join(allowed))
                 else:
                     setattr(node, name, data[name])
         if "min_coverage" in data:
             cov = _number(data["min_coverage"])
             if cov is None or not 0 <= cov <= 1:
-                self.issue("bad-min-coverage", _line(data, "min_coverage"), code,
-                           "`min_coverage` debe estar entre 0 y 1", "`min_coverage` must be between 0 and 1")
+                self.issue(ModelIssueCode.BAD_MIN_COVERAGE, _line(data, "min_coverage"), code)
             else:
                 node.min_coverage = cov
         if "field" in data:
             node.field = str(data["field"])
         if "repeat" in data:
             if data["repeat"] not in REPEAT_REDUCERS:
-                self.issue("bad-repeat", _line(data, "repeat"), code,
-                           f"`repeat` desconocido: {data['repeat']!r} (use {', '.join(REPEAT_REDUCERS)})",
-                           f"Unknown `repeat`: {data['repeat']!r} (use {', '.join(REPEAT_REDUCERS)})")
+                self.issue(ModelIssueCode.BAD_REPEAT, _line(data, "repeat"), code,
+                           value=data["repeat"], allowed=", ".join(REPEAT_REDUCERS))
             else:
                 node.repeat = data["repeat"]
         if "rule" in data:
@@ -434,33 +493,30 @@ class _Builder:
         children = data.get("children")
         if children is not None:
             if not isinstance(children, list) or not children:
-                self.issue("empty-parent", _line(data, "children"), code,
-                           "`children` debe ser una lista no vacía", "`children` must be a non-empty list")
+                self.issue(ModelIssueCode.EMPTY_CHILDREN, _line(data, "children"), code)
             else:
                 for child in children:
                     built = self.node(child, node.level)
                     if built is not None:
                         node.children.append(built)
         if node.children and node.rule is not None:
-            self.issue("rule-on-parent", _line(data, "rule"), code,
-                       "Un nodo con hijos no puede tener `rule`", "A node with children cannot have a `rule`")
+            self.issue(ModelIssueCode.RULE_ON_PARENT, _line(data, "rule"), code)
         if node.level == "item" and node.rule is None:
-            self.issue("no-rule", line, code, "Un ítem necesita `rule`", "An item needs a `rule`")
+            self.issue(ModelIssueCode.NO_RULE, line, code)
         if node.level != "item" and not node.children and node.level in LEVELS and parent_level is None:
-            self.issue("empty-parent", line, code, "El índice no tiene hijos", "The index has no children")
+            self.issue(ModelIssueCode.NO_CHILDREN, line, code)
         return node
 
     def rule(self, data: Any, code: str, line: int | None) -> ItemRule | None:
-        def bad(es: str, en: str) -> None:
-            self.issue("bad-rule", line, code, es, en)
+        def bad(problem: ModelIssueCode, /, **params: object) -> None:
+            self.issue(problem, line, code, **params)
 
         if not isinstance(data, Mapping):
-            bad("`rule` debe ser un mapeo", "`rule` must be a mapping")
+            bad(ModelIssueCode.RULE_NOT_MAPPING)
             return None
         families = [k for k in data if k in RULE_FAMILIES]
         if len(families) != 1:
-            bad(f"`rule` necesita exactamente una familia de {', '.join(RULE_FAMILIES)}",
-                f"`rule` needs exactly one family of {', '.join(RULE_FAMILIES)}")
+            bad(ModelIssueCode.RULE_FAMILY_COUNT, families=", ".join(RULE_FAMILIES))
             return None
         family = families[0]
         value = data[family]
@@ -470,59 +526,58 @@ class _Builder:
         params: dict[str, Any] = {family: value}
         if family == "options":
             if not isinstance(value, Mapping) or not value:
-                bad("`options` debe mapear opciones a puntajes", "`options` must map options to scores")
+                bad(ModelIssueCode.RULE_OPTIONS)
                 return None
             scores = {}
             for opt, score in value.items():
                 num = None if score is None else _number(score)
                 if score is not None and (num is None or not 0 <= num <= 1):
-                    bad(f"Puntaje de la opción {opt!r} fuera de [0, 1]: {score!r}",
-                        f"Score of option {opt!r} outside [0, 1]: {score!r}")
+                    bad(ModelIssueCode.RULE_OPTION_SCORE, option=opt, score=score)
                     return None
                 scores[_option_key(opt)] = num
             params[family] = scores
         elif family == "share":
             if not isinstance(value, list) or not value:
-                bad("`share` debe ser una lista de opciones", "`share` must be a list of options")
+                bad(ModelIssueCode.RULE_SHARE)
                 return None
             params[family] = [_option_key(v) for v in value]
         elif family == "ratio":
             if not isinstance(value, list) or len(value) != 2:
-                bad("`ratio` debe ser [numerador, denominador]", "`ratio` must be [numerator, denominator]")
+                bad(ModelIssueCode.RULE_RATIO)
                 return None
         elif family == "scale":
             nums = [_number(v) for v in value] if isinstance(value, list) else []
             if len(nums) != 2 or None in nums or nums[0] == nums[1]:
-                bad("`scale` debe ser [mín, máx] con mín ≠ máx", "`scale` must be [lo, hi] with lo ≠ hi")
+                bad(ModelIssueCode.RULE_SCALE)
                 return None
             params[family] = nums
         elif family == "thresholds":
             bounds = []
             for entry in value if isinstance(value, list) else [None]:
                 if not isinstance(entry, Mapping) or len({"min", "max"} & set(entry)) != 1 or "score" not in entry:
-                    bad("Cada umbral es {min|max: x, score: s}", "Each threshold is {min|max: x, score: s}")
+                    bad(ModelIssueCode.RULE_THRESHOLD)
                     return None
                 kind = "min" if "min" in entry else "max"
                 bound, score = _number(entry[kind]), _number(entry["score"])
                 if bound is None or score is None or not 0 <= score <= 1:
-                    bad("Umbral con número o puntaje inválido", "Threshold with an invalid number or score")
+                    bad(ModelIssueCode.RULE_THRESHOLD_VALUE)
                     return None
                 bounds.append((kind, bound, score))
             otherwise = _number(data.get("else", 0))
             if otherwise is None or not 0 <= otherwise <= 1:
-                bad("`else` debe estar en [0, 1]", "`else` must be in [0, 1]")
+                bad(ModelIssueCode.RULE_ELSE)
                 return None
             params = {family: bounds, "else": otherwise}
         elif family == "expression":
             if not isinstance(value, str) or not value.strip():
-                bad("`expression` debe ser texto", "`expression` must be text")
+                bad(ModelIssueCode.RULE_EXPRESSION_TEXT)
                 return None
             try:
                 _expression_references(value)
             except ImportError:
                 pass
             except Exception as exc:  # noqa: BLE001 - surveys raises its own ExpressionError
-                bad(f"Expresión inválida: {exc}", f"Invalid expression: {exc}")
+                bad(ModelIssueCode.RULE_EXPRESSION, problem=exc)
                 return None
         return ItemRule(family, params, tuple(_option_key(v) for v in na))
 
@@ -550,20 +605,16 @@ def check(model: IndexModel, definitions: Mapping[str, Any] | None = None) -> li
     seen: dict[str, Node] = {}
     for node in model.tree.walk():
         if node.code in seen:
-            issues.append(Issue("duplicate-code", model.path, node.line, node.code,
-                                f"Código repetido {node.code} (ya en la línea {seen[node.code].line})",
-                                f"Duplicate code {node.code} (already at line {seen[node.code].line})"))
+            issues.append(make_issue(ModelIssueCode.DUPLICATE_CODE, model.path, node.line, node.code,
+                                     code=node.code, line=seen[node.code].line))
         else:
             seen[node.code] = node
         if node.weight is not None and node.weight <= 0:
-            issues.append(Issue("bad-weight", model.path, node.line, node.code,
-                                "El peso debe ser positivo", "Weight must be positive"))
+            issues.append(make_issue(ModelIssueCode.BAD_WEIGHT, model.path, node.line, node.code, value=node.weight))
         if node.level != "item" and node.is_leaf and node is model.tree:
-            issues.append(Issue("empty-parent", model.path, node.line, node.code,
-                                "El índice no tiene hijos", "The index has no children"))
+            issues.append(make_issue(ModelIssueCode.NO_CHILDREN, model.path, node.line, node.code))
         if node.level == "item" and node.children:
-            issues.append(Issue("item-children", model.path, node.line, node.code,
-                                "Un ítem no puede tener hijos", "An item cannot have children"))
+            issues.append(make_issue(ModelIssueCode.ITEM_CHILDREN, model.path, node.line, node.code))
     if definitions is not None:
         issues += _check_fields(model, definitions)
     return issues
@@ -575,9 +626,7 @@ def check_instruments_fields(model: IndexModel) -> list[Issue]:
         import surveys
         load = surveys.load
     except (ImportError, AttributeError):
-        return [Issue("no-surveys", model.path, None, None,
-                      "No se pudo cargar `surveys` para revisar los campos",
-                      "Could not import `surveys` to check fields", severity="warning")]
+        return [make_issue(ModelIssueCode.NO_SURVEYS, model.path)]
     definitions: dict[str, Any] = {}
     issues: list[Issue] = []
     base = Path(model.path).parent
@@ -591,14 +640,12 @@ def check_instruments_fields(model: IndexModel) -> list[Issue]:
                 pass
         path = next((p for p in candidates if p.is_file()), None)
         if path is None:
-            issues.append(Issue("unknown-instrument", model.path, None, None,
-                                f"Instrumento no encontrado: {ref}", f"Instrument not found: {ref}"))
+            issues.append(make_issue(ModelIssueCode.UNKNOWN_INSTRUMENT, model.path, ref=ref))
             continue
         try:
             definitions[ref] = load(path)
         except Exception as exc:  # noqa: BLE001 - report the instrument's own error as data
-            issues.append(Issue("bad-instrument", model.path, None, None,
-                                f"El instrumento {ref} no carga: {exc}", f"Instrument {ref} does not load: {exc}"))
+            issues.append(make_issue(ModelIssueCode.BAD_INSTRUMENT, model.path, ref=ref, problem=exc))
     return issues + _check_fields(model, definitions)
 
 
@@ -637,9 +684,8 @@ def _check_fields(model: IndexModel, definitions: Mapping[str, Any]) -> list[Iss
     for ref, definition in definitions.items():
         for name, question in _field_table(definition).items():
             if name in owner:
-                issues.append(Issue("field-collision", model.path, None, None,
-                                    f"El campo {name} está en {owner[name][0]} y en {ref}",
-                                    f"Field {name} is in both {owner[name][0]} and {ref}"))
+                issues.append(make_issue(ModelIssueCode.FIELD_COLLISION, model.path,
+                                         field=name, first=owner[name][0], second=ref))
             else:
                 owner[name] = (ref, definition, question)
     for node in model.tree.walk():
@@ -653,9 +699,7 @@ def _check_fields(model: IndexModel, definitions: Mapping[str, Any]) -> list[Iss
         for name in names:
             bare = name.split(".")[-1]
             if name not in owner and bare not in owner:
-                issues.append(Issue("unknown-field", model.path, node.line, node.code,
-                                    f"Campo desconocido en los instrumentos: {name}",
-                                    f"Unknown field in the instruments: {name}"))
+                issues.append(make_issue(ModelIssueCode.UNKNOWN_FIELD, model.path, node.line, node.code, field=name))
         if node.rule.family in ("options", "share"):
             entry = owner.get(node.source_field) or owner.get(node.source_field.split(".")[-1])
             if entry is None:
@@ -666,7 +710,6 @@ def _check_fields(model: IndexModel, definitions: Mapping[str, Any]) -> list[Iss
             listed = node.rule.params[node.rule.family]
             for opt in list(listed) + list(node.rule.not_applicable):
                 if opt not in allowed:
-                    issues.append(Issue("unknown-option", model.path, node.line, node.code,
-                                        f"La opción {opt!r} no existe en {node.source_field}",
-                                        f"Option {opt!r} does not exist in {node.source_field}"))
+                    issues.append(make_issue(ModelIssueCode.UNKNOWN_OPTION, model.path, node.line, node.code,
+                                             option=opt, field=node.source_field))
     return issues

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import unique
 from functools import cached_property
 from typing import Any
 
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import Aggregation, aggregate
+from .messages import ERROR, WARNING, MessageCode
 from .model import IndexModel, Issue
 from .rules import CodedFrame, apply_rule, apply_rule_coded, reduce_repeat
 
@@ -19,21 +21,57 @@ INSTITUTION_COLUMNS = ("institution", "name", "state", "order", "type")
 OVERRIDES = ("weights", "aggregation", "missing", "min_coverage", "group")
 
 
+@unique
+class InputIssueCode(MessageCode):
+    """Every message about input data (answers, institutions, imported score files)."""
+
+    MISSING_COLUMNS = (ERROR, "Faltan columnas en {what}: {names}", "Missing columns in {what_en}: {names}")
+    UNKNOWN_INSTITUTION = (WARNING, "Respuestas de instituciones no registradas (ignoradas): {names}",
+                           "Answers from unregistered institutions (ignored): {names}")
+    DUPLICATE_ANSWER = (WARNING, "{count} respuestas repetidas (se usa la última)",
+                        "{count} repeated answers (the last one is used)")
+    DUPLICATE_INSTITUTIONS = (ERROR, "Instituciones repetidas: {names}", "Duplicate institutions: {names}")
+    UNKNOWN_STATE = (ERROR, "Estado desconocido: {value!r}", "Unknown state: {value!r}")
+    MISSING_FILE_COLUMNS = (ERROR, "Faltan columnas: {names} (columnas del archivo: {columns})",
+                            "Missing columns: {names} (file columns: {columns})")
+    UNKNOWN_CODE = (ERROR, "Códigos que no están en el modelo {model}: {names}", "Codes not in model {model}: {names}")
+    NO_SCORES = (ERROR, "Ninguna columna coincide con un nodo del modelo {model} ({codes}); use --map",
+                 "No column matches a node of model {model} ({codes}); use --map")
+    MISSING_ID = (ERROR, "Fila sin institución (omitida)", "Row without an institution (skipped)")
+    UNKNOWN_STATE_ROW = (ERROR, "Estado desconocido {value!r} (fila omitida)", "Unknown state {value!r} (row skipped)")
+    DUPLICATE_ROW = (ERROR, "Institución repetida {value!r} (ya en la línea {first_line}; fila omitida)",
+                     "Duplicate institution {value!r} (already at line {first_line}; row skipped)")
+    NON_NUMERIC = (ERROR, "{column}: valor no numérico {value!r} (se trata como faltante)",
+                   "{column}: non-numeric value {value!r} (treated as missing)")
+    OUT_OF_RANGE = (ERROR, "{column}: {value!r} fuera de [0, 1] (se trata como faltante)",
+                    "{column}: {value!r} outside [0, 1] (treated as missing)")
+    DISAGREEMENT = (WARNING, "{column}: dato {value:.4f} ≠ calculado {computed:.4f} (se conservan ambos)",
+                    "{column}: given {value:.4f} ≠ computed {computed:.4f} (both kept)")
+
+
 @dataclass(frozen=True, slots=True)
 class InputIssue:
     """A problem in the input data (row-level where possible), in Spanish and English."""
 
-    code: str
+    code: InputIssueCode
     row: int | None
     column: str | None
     value: Any
     message_es: str
     message_en: str
-    severity: str = "error"
+    severity: str = ERROR
 
     def __str__(self) -> str:
         where = f"row {self.row}: " if self.row is not None else ""
         return f"{where}{self.message_en} / {self.message_es}"
+
+
+def input_issue(code: InputIssueCode, /, *, row: int | None = None, column: str | None = None,
+                value: Any = None, **params: object) -> InputIssue:
+    """Build an `InputIssue` from its code, location and template parameters (`column` and
+    `value` are template parameters too)."""
+    es, en = code.messages(column=column, value=value, **params)
+    return InputIssue(code, row, column, value, es, en, code.severity)
 
 
 class InputError(ValueError):
@@ -48,9 +86,8 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], what_es: str, what_e
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         names = ", ".join(missing)
-        raise InputError([InputIssue("missing-columns", None, names, None,
-                                     f"Faltan columnas en {what_es}: {names}",
-                                     f"Missing columns in {what_en}: {names}")])
+        raise InputError([input_issue(InputIssueCode.MISSING_COLUMNS, column=names,
+                                      what=what_es, what_en=what_en, names=names)])
 
 
 @dataclass(slots=True)
@@ -97,9 +134,8 @@ def score_leaves(answers: pd.DataFrame, index: pd.Index, model: IndexModel) -> L
     unknown = inst_pos < 0
     if unknown.any():
         names = ", ".join(map(str, pd.Index(inst_uniques)[unknown][:10]))
-        issues.append(InputIssue("unknown-institution", None, "institution", names,
-                                 f"Respuestas de instituciones no registradas (ignoradas): {names}",
-                                 f"Answers from unregistered institutions (ignored): {names}", "warning"))
+        issues.append(input_issue(InputIssueCode.UNKNOWN_INSTITUTION, column="institution", value=names,
+                                  names=names))
     field_codes, field_uniques = pd.factorize(answers["field"].astype("object"), sort=False)
     bare_uniques = [_bare(f) for f in field_uniques]
     if "repeat_index" in answers:
@@ -122,9 +158,7 @@ def score_leaves(answers: pd.DataFrame, index: pd.Index, model: IndexModel) -> L
         flat = rows_inst[rows] * len(top_names) + cols[rows]
         repeated = len(flat) - int(np.count_nonzero(np.bincount(flat, minlength=len(index) * len(top_names))))
         if repeated:
-            issues.append(InputIssue("duplicate-answer", None, "field", None,
-                                     f"{repeated} respuestas repetidas (se usa la última)",
-                                     f"{repeated} repeated answers (the last one is used)", "warning"))
+            issues.append(input_issue(InputIssueCode.DUPLICATE_ANSWER, column="field", count=repeated))
         value_codes, uniques = pd.factorize(values[rows], use_na_sentinel=True)
         matrix = np.full((len(index), len(top_names)), -1, dtype=np.int64)
         matrix.reshape(-1)[flat] = value_codes
@@ -196,15 +230,14 @@ def prepare_institutions(institutions: pd.DataFrame) -> pd.DataFrame:
     frame["institution"] = frame["institution"].astype("object")
     if frame["institution"].duplicated().any():
         dupes = ", ".join(map(str, frame.loc[frame["institution"].duplicated(), "institution"].unique()[:10]))
-        raise InputError([InputIssue("duplicate-institution", None, "institution", dupes,
-                                     f"Instituciones repetidas: {dupes}", f"Duplicate institutions: {dupes}")])
+        raise InputError([input_issue(InputIssueCode.DUPLICATE_INSTITUTIONS, column="institution", value=dupes,
+                                      names=dupes)])
     distinct = pd.unique(frame["state"].dropna())
     table = {v: resolve(v) for v in distinct}
     resolved = frame["state"].map(lambda v: table.get(v) if pd.notna(v) else None)
     bad = frame["state"].notna() & resolved.isna()
     if bad.any():
-        issues = [InputIssue("unknown-state", int(i) + 2, "state", v,
-                             f"Estado desconocido: {v!r}", f"Unknown state: {v!r}")
+        issues = [input_issue(InputIssueCode.UNKNOWN_STATE, row=int(i) + 2, column="state", value=v)
                   for i, v in zip(np.flatnonzero(bad), frame.loc[bad, "state"], strict=True)]
         raise InputError(issues)
     frame["state"] = resolved.astype("object")

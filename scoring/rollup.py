@@ -14,7 +14,7 @@ from .aggregate import Aggregation, aggregate, prune
 from .groups import group_means
 from .io import Repair
 from .model import IndexModel, Node
-from .pipeline import InputError, InputIssue
+from .pipeline import InputError, InputIssue, InputIssueCode, input_issue
 
 ID_COLUMNS = ("institution", "so", "sujeto_obligado", "id", "institucion", "nombre", "name")
 STATE_COLUMNS = ("state", "edo", "estado", "entidad", "cve_ent", "entidad_federativa")
@@ -131,18 +131,14 @@ def rollup(frame: pd.DataFrame, model: IndexModel | str, *, id_column: str | Non
         problems = []
         if missing:
             names = ", ".join(missing)
-            problems.append(InputIssue("missing-columns", 1, names, None,
-                                       f"Faltan columnas: {names} (columnas del archivo: {', '.join(map(str, frame.columns))})",
-                                       f"Missing columns: {names} (file columns: {', '.join(map(str, frame.columns))})"))
+            problems.append(input_issue(InputIssueCode.MISSING_FILE_COLUMNS, row=1, column=names, names=names,
+                                        columns=", ".join(map(str, frame.columns))))
         if bad_targets:
             names = ", ".join(bad_targets)
-            problems.append(InputIssue("unknown-code", None, names, None,
-                                       f"Códigos que no están en el modelo {model.id}: {names}",
-                                       f"Codes not in model {model.id}: {names}"))
+            problems.append(input_issue(InputIssueCode.UNKNOWN_CODE, column=names, model=model.id, names=names))
         if not mapping and not missing:
-            problems.append(InputIssue("no-scores", 1, None, None,
-                                       f"Ninguna columna coincide con un nodo del modelo {model.id} ({', '.join(sorted(codes))}); use --map",
-                                       f"No column matches a node of model {model.id} ({', '.join(sorted(codes))}); use --map"))
+            problems.append(input_issue(InputIssueCode.NO_SCORES, row=1, model=model.id,
+                                        codes=", ".join(sorted(codes))))
         raise InputError(problems)
 
     issues: list[InputIssue] = []
@@ -153,8 +149,7 @@ def rollup(frame: pd.DataFrame, model: IndexModel | str, *, id_column: str | Non
         line = line_of[i]
         raw_id = str(frame.at[i, ident]).strip()
         if not raw_id or raw_id.lower() == "nan":
-            issues.append(InputIssue("missing-id", line, ident, None, "Fila sin institución (omitida)",
-                                     "Row without an institution (skipped)"))
+            issues.append(input_issue(InputIssueCode.MISSING_ID, row=line, column=ident))
             continue
         raw_state = frame.at[i, state_col] if state_col else None
         if state_col:
@@ -164,14 +159,12 @@ def rollup(frame: pd.DataFrame, model: IndexModel | str, *, id_column: str | Non
             state, name = st.split_prefixed_name(raw_id)
         if state is None:
             shown = raw_state if state_col else raw_id
-            issues.append(InputIssue("unknown-state", line, state_col or ident, shown,
-                                     f"Estado desconocido {shown!r} (fila omitida)",
-                                     f"Unknown state {shown!r} (row skipped)"))
+            issues.append(input_issue(InputIssueCode.UNKNOWN_STATE_ROW, row=line, column=state_col or ident,
+                                      value=shown))
             continue
         if raw_id in seen:
-            issues.append(InputIssue("duplicate-institution", line, ident, raw_id,
-                                     f"Institución repetida {raw_id!r} (ya en la línea {seen[raw_id]}; fila omitida)",
-                                     f"Duplicate institution {raw_id!r} (already at line {seen[raw_id]}; row skipped)"))
+            issues.append(input_issue(InputIssueCode.DUPLICATE_ROW, row=line, column=ident, value=raw_id,
+                                      first_line=seen[raw_id]))
             continue
         seen[raw_id] = line
         keep.append(i)
@@ -191,13 +184,9 @@ def rollup(frame: pd.DataFrame, model: IndexModel | str, *, id_column: str | Non
         for k, cell in enumerate(cells):
             value, problem = parse_score(cell)
             if problem == "non-numeric":
-                issues.append(InputIssue("non-numeric", line_of[keep[k]], src, cell,
-                                         f"{src}: valor no numérico {cell!r} (se trata como faltante)",
-                                         f"{src}: non-numeric value {cell!r} (treated as missing)"))
+                issues.append(input_issue(InputIssueCode.NON_NUMERIC, row=line_of[keep[k]], column=src, value=cell))
             elif problem == "out-of-range":
-                issues.append(InputIssue("out-of-range", line_of[keep[k]], src, cell,
-                                         f"{src}: {cell!r} fuera de [0, 1] (se trata como faltante)",
-                                         f"{src}: {cell!r} outside [0, 1] (treated as missing)"))
+                issues.append(input_issue(InputIssueCode.OUT_OF_RANGE, row=line_of[keep[k]], column=src, value=cell))
             elif value is not None:
                 values[k] = value
         given[code] = values
@@ -222,9 +211,7 @@ def rollup(frame: pd.DataFrame, model: IndexModel | str, *, id_column: str | Non
                          "difference": computed[k] - g[k]})
     disagreements = pd.DataFrame(rows, columns=["line", "institution", "code", "given", "computed", "difference"])
     for row in rows:
-        issues.append(InputIssue("disagreement", row["line"], row["code"], row["given"],
-                                 f"{row['code']}: dato {row['given']:.4f} ≠ calculado {row['computed']:.4f} (se conservan ambos)",
-                                 f"{row['code']}: given {row['given']:.4f} ≠ computed {row['computed']:.4f} (both kept)",
-                                 "warning"))
+        issues.append(input_issue(InputIssueCode.DISAGREEMENT, row=row["line"], column=row["code"],
+                                  value=row["given"], computed=row["computed"]))
     issues.sort(key=lambda i: (i.row or 0))
     return RollupResult(model, institutions, agg, given, disagreements, issues, list(repairs), tree)

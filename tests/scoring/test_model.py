@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.model import IndexModel, ModelError, check
+from scoring.model import IndexModel, ModelError, ModelIssueCode, check
 
 from .conftest import METRICA_YAML, SMALL_YAML
 
 
-def codes(exc: ModelError) -> set[str]:
+def codes(exc: ModelError) -> set[ModelIssueCode]:
     return {i.code for i in exc.issues}
 
 
@@ -43,20 +43,30 @@ def test_line_numbers_and_bilingual_messages():
     with pytest.raises(ModelError) as info:
         IndexModel.from_text(text, filename="m.model.yaml")
     issue = info.value.issues[0]
-    assert issue.code == "unknown-level" and issue.node == "TG" and issue.line == 15
+    assert issue.code is ModelIssueCode.UNKNOWN_LEVEL and issue.node == "TG" and issue.line == 15
     assert issue.file == "m.model.yaml"
     assert "Nivel desconocido" in issue.message_es and "Unknown level" in issue.message_en
     assert "m.model.yaml:15" in str(issue)
 
 
 @pytest.mark.parametrize("change, code", [
-    (("code: TC", "code: TG"), "duplicate-code"),
-    (("code: TC, level: subindex, weight: 0.5", "code: TC, level: subindex, weight: 0"), "bad-weight"),
-    (("code: TC, level: subindex, weight: 0.5", "code: TC, level: subindex, weight: -1"), "bad-weight"),
-    (("missing: zero", "missing: drop"), "bad-missing"),
-    (("aggregation: arithmetic", "aggregation: median"), "bad-aggregation"),
-    (("code: TG, level: subindex, weight: 0.5}", "code: TG, level: subindex, weight: 0.5, children: []}"), "empty-parent"),
-    (("code: TG, level: subindex, weight: 0.5}", "code: TG, level: dimension, weight: 0.5}"), "level-order"),
+    (("code: TC", "code: TG"), ModelIssueCode.DUPLICATE_CODE),
+    (("code: TC, level: subindex, weight: 0.5", "code: TC, level: subindex, weight: 0"), ModelIssueCode.BAD_WEIGHT),
+    (("code: TC, level: subindex, weight: 0.5", "code: TC, level: subindex, weight: -1"), ModelIssueCode.BAD_WEIGHT),
+    (("missing: zero", "missing: drop"), ModelIssueCode.BAD_DEFAULT),
+    (("aggregation: arithmetic", "aggregation: median"), ModelIssueCode.BAD_DEFAULT),
+    (("code: TC, level: subindex, weight: 0.5", "code: TC, level: subindex, weight: 0.5, missing: drop"),
+     ModelIssueCode.BAD_MISSING),
+    (("code: TC, level: subindex, weight: 0.5", "code: TC, level: subindex, weight: 0.5, aggregation: median"),
+     ModelIssueCode.BAD_AGGREGATION),
+    (("code: TC, level: subindex, weight: 0.5", "code: TC, level: subindex, weight: 0.5, repeat: median"),
+     ModelIssueCode.BAD_REPEAT),
+    (("code: TC, level: subindex, weight: 0.5", "code: TC, level: subindex, weight: 0.5, min_coverage: 2"),
+     ModelIssueCode.BAD_MIN_COVERAGE),
+    (("code: TC, level: subindex, weight: 0.5", "code: TC, level: subindex, weight_range: [2, 1]"),
+     ModelIssueCode.BAD_WEIGHT_RANGE),
+    (("code: TG, level: subindex, weight: 0.5}", "code: TG, level: subindex, weight: 0.5, children: []}"), ModelIssueCode.EMPTY_CHILDREN),
+    (("code: TG, level: subindex, weight: 0.5}", "code: TG, level: dimension, weight: 0.5}"), ModelIssueCode.LEVEL_ORDER),
 ])
 def test_model_errors(change, code):
     with pytest.raises(ModelError) as info:
@@ -64,33 +74,43 @@ def test_model_errors(change, code):
     assert code in codes(info.value)
 
 
-@pytest.mark.parametrize("rule", [
-    "{options: {}}", "{options: {'yes': 2}}", "{share: pnt}", "{ratio: [a]}", "{scale: [1, 1]}",
-    "{thresholds: [{min: 1}]}", "{thresholds: [{min: 1, max: 2, score: 1}]}", "{options: {'yes': 1}, share: [a]}",
-    "{median: 1}", "{thresholds: [{min: 1, score: 1}], else: 3}",
+@pytest.mark.parametrize(("rule", "code"), [
+    ("{options: {}}", ModelIssueCode.RULE_OPTIONS),
+    ("{options: {'yes': 2}}", ModelIssueCode.RULE_OPTION_SCORE),
+    ("{share: pnt}", ModelIssueCode.RULE_SHARE),
+    ("{ratio: [a]}", ModelIssueCode.RULE_RATIO),
+    ("{scale: [1, 1]}", ModelIssueCode.RULE_SCALE),
+    ("{thresholds: [{min: 1}]}", ModelIssueCode.RULE_THRESHOLD),
+    ("{thresholds: [{min: 1, max: 2, score: 1}]}", ModelIssueCode.RULE_THRESHOLD),
+    ("{thresholds: [{min: x, score: 1}]}", ModelIssueCode.RULE_THRESHOLD_VALUE),
+    ("{options: {'yes': 1}, share: [a]}", ModelIssueCode.RULE_FAMILY_COUNT),
+    ("{median: 1}", ModelIssueCode.RULE_FAMILY_COUNT),
+    ("{thresholds: [{min: 1, score: 1}], else: 3}", ModelIssueCode.RULE_ELSE),
+    ("{expression: 3}", ModelIssueCode.RULE_EXPRESSION_TEXT),
+    ("{expression: '${a} +'}", ModelIssueCode.RULE_EXPRESSION),
+    ("[options]", ModelIssueCode.RULE_NOT_MAPPING),
 ])
-def test_bad_rule_shapes(rule):
-    text = SMALL_YAML.replace('{options: {"yes": 1, "no": 0}}}\n    - code: P', "X", 1)
+def test_bad_rule_shapes(rule, code):
     text = SMALL_YAML.replace('{code: pg_has, rule: {options: {"yes": 1, "no": 0}}}', "{code: pg_has, rule: " + rule + "}")
     with pytest.raises(ModelError) as info:
         IndexModel.from_text(text)
-    assert "bad-rule" in codes(info.value)
+    assert code in codes(info.value) and code.is_rule
     assert all(i.node == "pg_has" for i in info.value.issues)
 
 
 def test_item_without_rule_and_invalid_yaml():
     with pytest.raises(ModelError) as info:
         IndexModel.from_text(SMALL_YAML.replace('{code: pg_has, rule: {options: {"yes": 1, "no": 0}}}', "{code: pg_has, level: item}"))
-    assert "no-rule" in codes(info.value)
+    assert ModelIssueCode.NO_RULE in codes(info.value)
     with pytest.raises(ModelError) as info:
         IndexModel.from_text("tree: [unclosed")
-    assert "yaml" in codes(info.value)
+    assert ModelIssueCode.YAML_SYNTAX in codes(info.value)
 
 
 def test_unknown_shipped_id_and_missing_path(tmp_path):
     with pytest.raises(ModelError) as info:
         IndexModel.load("no-such-model")
-    assert "not-found" in codes(info.value)
+    assert ModelIssueCode.UNKNOWN_MODEL in codes(info.value)
     with pytest.raises(ModelError):
         IndexModel.load(tmp_path / "nothing.model.yaml")
 
@@ -113,9 +133,9 @@ def test_fields_checked_against_instrument_definitions(small_model):
 
     issues = check(small_model, {"gobierno": Definition(), "ciudadana": Other()})
     found = {(i.code, i.node) for i in issues}
-    assert ("unknown-field", "pg_has") in found
-    assert ("unknown-option", "ai_channels") in found  # `phone` is not in the list
-    assert any(i.code == "field-collision" and "sex" in i.message_en for i in issues)
+    assert (ModelIssueCode.UNKNOWN_FIELD, "pg_has") in found
+    assert (ModelIssueCode.UNKNOWN_OPTION, "ai_channels") in found  # `phone` is not in the list
+    assert any(i.code is ModelIssueCode.FIELD_COLLISION and "sex" in i.message_en for i in issues)
     assert all(i.message_es and i.message_en for i in issues)
 
 
@@ -143,5 +163,5 @@ def test_shipped_models_check_against_real_instruments():
     broken = text.replace("code: pg_has_mechanism", "code: pg_has_mechanism_typo", 1)
     with pytest.raises(ModelError) as info:
         IndexModel.from_text(broken, filename=str(path))
-    issue = next(i for i in info.value.issues if i.code == "unknown-field")
+    issue = next(i for i in info.value.issues if i.code is ModelIssueCode.UNKNOWN_FIELD)
     assert issue.node == "pg_has_mechanism_typo" and issue.line and "Campo desconocido" in issue.message_es

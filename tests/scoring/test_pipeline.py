@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from scoring.aggregate import a_amean, a_gmean, a_hmean
-from scoring.pipeline import InputError, compare, score
+from scoring.pipeline import InputError, InputIssueCode, compare, score
 
 from .conftest import long_answers
 
@@ -116,14 +116,14 @@ def test_bad_inputs_are_reported(small_model):
     bad_state = INSTITUTIONS.assign(state=["Narnia", "CDMX", "1"])
     with pytest.raises(InputError) as info:
         score(ANSWERS, bad_state, small_model)
-    assert info.value.issues[0].code == "unknown-state" and info.value.issues[0].row == 2
+    assert info.value.issues[0].code is InputIssueCode.UNKNOWN_STATE and info.value.issues[0].row == 2
     dup = pd.concat([INSTITUTIONS, INSTITUTIONS.iloc[[0]]])
     with pytest.raises(InputError):
         score(ANSWERS, dup, small_model)
     extra = pd.concat([ANSWERS, long_answers([("zz", "ai_unit", None, "yes"), ("a", "ai_unit", None, "no")])])
     result = score(extra, INSTITUTIONS, small_model)
     codes = {i.code for i in result.issues}
-    assert {"unknown-institution", "duplicate-answer"} <= codes
+    assert {InputIssueCode.UNKNOWN_INSTITUTION, InputIssueCode.DUPLICATE_ANSWER} <= codes
     assert result.datasets["items"].loc["a", "ai_unit"] == 0.0  # the last answer wins, and it is reported
     with pytest.raises(TypeError):
         score(ANSWERS, INSTITUTIONS, small_model, colour="red")

@@ -12,7 +12,7 @@ from scoring import benchmarks, states
 from scoring.cli import rollup as rollup_command
 from scoring.cli import run_rollup
 from scoring.io import read_csv
-from scoring.pipeline import InputError
+from scoring.pipeline import InputError, InputIssueCode
 from scoring.rollup import rollup
 
 
@@ -108,11 +108,11 @@ def test_row_level_reports(metrica_model):
     })
     result = rollup(frame, metrica_model)
     by_code = {(i.code, i.row) for i in result.issues}
-    assert ("non-numeric", 3) in by_code
-    assert ("unknown-state", 4) in by_code
-    assert ("duplicate-institution", 5) in by_code
-    assert ("out-of-range", 6) in by_code
-    assert ("disagreement", 7) in by_code
+    assert (InputIssueCode.NON_NUMERIC, 3) in by_code
+    assert (InputIssueCode.UNKNOWN_STATE_ROW, 4) in by_code
+    assert (InputIssueCode.DUPLICATE_ROW, 5) in by_code
+    assert (InputIssueCode.OUT_OF_RANGE, 6) in by_code
+    assert (InputIssueCode.DISAGREEMENT, 7) in by_code
     assert all(i.message_es and i.message_en for i in result.issues)
     assert list(result.institutions.index) == ["Mexico_A", "Mexico_B", "Mexico_D", "Jalisco_E"]
     wide = result.wide()
@@ -130,7 +130,7 @@ def test_missing_columns_is_one_clear_error(metrica_model):
     assert len(info.value.issues) == 1 and "entidad" in info.value.issues[0].message_en
     with pytest.raises(InputError) as info:
         rollup(pd.DataFrame({"SO": ["Mexico_x"], "foo": ["0.1"]}), metrica_model)
-    assert info.value.issues[0].code == "no-scores"
+    assert info.value.issues[0].code is InputIssueCode.NO_SCORES
 
 
 def test_column_map_and_lower_level_only(metrica_model):
