@@ -91,16 +91,21 @@ def _decimals(values: Sequence[object]) -> int:
     return min(best, 8)
 
 
-def rollup(frame: pd.DataFrame, model: IndexModel | str, *, id_column: str | None = None,
-           state_column: str | None = None, type_column: str | None = None,
-           order_column: str | None = None, column_map: Mapping[str, str] | None = None,
-           lines: Sequence[int] | None = None, repairs: Sequence[Repair] = ()) -> RollupResult:
-    """Roll per-institution scores at any level up through `model`; row problems are reported
-    in `.issues` (with file line numbers when `lines` is given), never turned into numbers."""
-    if not isinstance(model, IndexModel):
-        model = IndexModel.load(model)
-    frame = frame.reset_index(drop=True)
-    line_of = list(lines) if lines is not None else [i + 2 for i in range(len(frame))]
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """The file's id, state, type and order columns, and score column → model code."""
+
+    ident: str
+    state: str | None
+    type: str | None
+    order: str | None
+    mapping: dict[str, str]
+
+
+def _resolve_columns(frame: pd.DataFrame, model: IndexModel, id_column: str | None, state_column: str | None,
+                     type_column: str | None, order_column: str | None,
+                     column_map: Mapping[str, str] | None) -> _Columns:
+    """Find the id, state, type, order and score columns; raise `InputError` naming what is missing."""
     ident = _find(frame, id_column, ID_COLUMNS)
     state_col = _find(frame, state_column, STATE_COLUMNS)
     type_col = _find(frame, type_column, TYPE_COLUMNS)
@@ -140,8 +145,13 @@ def rollup(frame: pd.DataFrame, model: IndexModel | str, *, id_column: str | Non
             problems.append(input_issue(InputIssueCode.NO_SCORES, row=1, model=model.id,
                                         codes=", ".join(sorted(codes))))
         raise InputError(problems)
+    return _Columns(ident, state_col, type_col, order_col, mapping)
 
-    issues: list[InputIssue] = []
+
+def _parse_institutions(frame: pd.DataFrame, columns: _Columns, line_of: Sequence[int],
+                        issues: list[InputIssue]) -> tuple[pd.DataFrame, list[int]]:
+    """Institutions of the usable rows (id, name, state, type, order, line) and those rows' positions."""
+    ident, state_col = columns.ident, columns.state
     keep: list[int] = []
     seen: dict[str, int] = {}
     records = []
@@ -169,15 +179,20 @@ def rollup(frame: pd.DataFrame, model: IndexModel | str, *, id_column: str | Non
         seen[raw_id] = line
         keep.append(i)
         records.append({"institution": raw_id, "name": name, "state": state,
-                        "type": frame.at[i, type_col] if type_col else None,
-                        "order": frame.at[i, order_col] if order_col else None, "line": line})
+                        "type": frame.at[i, columns.type] if columns.type else None,
+                        "order": frame.at[i, columns.order] if columns.order else None, "line": line})
     institutions = pd.DataFrame(records, columns=["institution", "name", "state", "type", "order", "line"])
     institutions.index = pd.Index(institutions["institution"].astype("object"))
     institutions.index.name = None
+    return institutions, keep
 
-    given = pd.DataFrame(index=institutions.index)
+
+def _parse_scores(frame: pd.DataFrame, columns: _Columns, keep: list[int], index: pd.Index,
+                  line_of: Sequence[int], issues: list[InputIssue]) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The given scores (institutions × codes, unusable cells missing) and each code's decimals."""
+    given = pd.DataFrame(index=index)
     decimals: dict[str, int] = {}
-    for src, code in mapping.items():
+    for src, code in columns.mapping.items():
         values = np.full(len(keep), np.nan)
         cells = frame.loc[keep, src].tolist()
         decimals[code] = _decimals(cells)
@@ -190,12 +205,24 @@ def rollup(frame: pd.DataFrame, model: IndexModel | str, *, id_column: str | Non
             elif value is not None:
                 values[k] = value
         given[code] = values
+    return given, decimals
+
+
+def _aggregate_given(model: IndexModel, given: pd.DataFrame,
+                     institutions: pd.DataFrame) -> tuple[Node, list[Node], Aggregation]:
+    """Aggregate the lowest given scores through the model pruned to what the file has."""
     tree = prune(model.tree, set(given.columns))
     leaves = [n for n in tree.walk() if n.is_leaf]
     leaf_scores = np.column_stack([given[n.code].to_numpy() if n.code in given else np.full(len(given), np.nan)
                                    for n in leaves]) if leaves else np.empty((len(given), 0))
     groups = pd.factorize(institutions["type"].astype("object").fillna(""))[0] if len(institutions) else None
     agg = aggregate(model, leaf_scores, np.zeros(leaf_scores.shape, dtype=bool), groups, tree=tree)
+    return tree, leaves, agg
+
+
+def _check_given(given: pd.DataFrame, agg: Aggregation, leaves: list[Node], institutions: pd.DataFrame,
+                 decimals: Mapping[str, int], issues: list[InputIssue]) -> pd.DataFrame:
+    """Given higher-level scores that disagree with the computed ones beyond rounding (both kept)."""
     rows = []
     leaf_codes = {n.code for n in leaves}
     for code in given.columns:
@@ -209,9 +236,27 @@ def rollup(frame: pd.DataFrame, model: IndexModel | str, *, id_column: str | Non
             rows.append({"line": int(institutions["line"].iloc[k]), "institution": institutions.index[k],
                          "code": code, "given": g[k], "computed": computed[k],
                          "difference": computed[k] - g[k]})
-    disagreements = pd.DataFrame(rows, columns=["line", "institution", "code", "given", "computed", "difference"])
     for row in rows:
         issues.append(input_issue(InputIssueCode.DISAGREEMENT, row=row["line"], column=row["code"],
                                   value=row["given"], computed=row["computed"]))
+    return pd.DataFrame(rows, columns=["line", "institution", "code", "given", "computed", "difference"])
+
+
+def rollup(frame: pd.DataFrame, model: IndexModel | str, *, id_column: str | None = None,
+           state_column: str | None = None, type_column: str | None = None,
+           order_column: str | None = None, column_map: Mapping[str, str] | None = None,
+           lines: Sequence[int] | None = None, repairs: Sequence[Repair] = ()) -> RollupResult:
+    """Roll per-institution scores at any level up through `model`; row problems are reported
+    in `.issues` (with file line numbers when `lines` is given), never turned into numbers."""
+    if not isinstance(model, IndexModel):
+        model = IndexModel.load(model)
+    frame = frame.reset_index(drop=True)
+    line_of = list(lines) if lines is not None else [i + 2 for i in range(len(frame))]
+    columns = _resolve_columns(frame, model, id_column, state_column, type_column, order_column, column_map)
+    issues: list[InputIssue] = []
+    institutions, keep = _parse_institutions(frame, columns, line_of, issues)
+    given, decimals = _parse_scores(frame, columns, keep, institutions.index, line_of, issues)
+    tree, leaves, agg = _aggregate_given(model, given, institutions)
+    disagreements = _check_given(given, agg, leaves, institutions, decimals, issues)
     issues.sort(key=lambda i: (i.row or 0))
     return RollupResult(model, institutions, agg, given, disagreements, issues, list(repairs), tree)
