@@ -3,10 +3,11 @@ item rules) that turns answers into 0-1 scores, loaded from `<id>.model.yaml`.""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import unique
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -17,7 +18,6 @@ LEVELS = ("index", "dimension", "subindex", "component", "item")
 AGGREGATIONS = ("arithmetic", "geometric", "harmonic")
 MISSING_POLICIES = ("zero", "reweight", "impute")
 REPEAT_REDUCERS = ("mean", "min", "max", "sum")
-RULE_FAMILIES = ("options", "share", "ratio", "scale", "thresholds", "expression")
 DEFINITIONS_DIR = Path(__file__).resolve().parent.parent / "surveys" / "definitions"
 
 
@@ -508,78 +508,108 @@ class _Builder:
         return node
 
     def rule(self, data: Any, code: str, line: int | None) -> ItemRule | None:
-        def bad(problem: ModelIssueCode, /, **params: object) -> None:
-            self.issue(problem, line, code, **params)
-
-        if not isinstance(data, Mapping):
-            bad(ModelIssueCode.RULE_NOT_MAPPING)
+        """The item rule of `data`: one family chosen by name, its parameters checked by that family."""
+        try:
+            if not isinstance(data, Mapping):
+                raise _BadRule(ModelIssueCode.RULE_NOT_MAPPING)
+            families = [k for k in data if k in RULE_FAMILIES]
+            if len(families) != 1:
+                raise _BadRule(ModelIssueCode.RULE_FAMILY_COUNT, families=", ".join(RULE_FAMILIES))
+            family = families[0]
+            params = RULE_BUILDERS[family](data[family], data)
+        except _BadRule as bad:
+            self.issue(bad.code, line, code, **bad.params)
             return None
-        families = [k for k in data if k in RULE_FAMILIES]
-        if len(families) != 1:
-            bad(ModelIssueCode.RULE_FAMILY_COUNT, families=", ".join(RULE_FAMILIES))
-            return None
-        family = families[0]
-        value = data[family]
         na = data.get("not_applicable") or ()
         if isinstance(na, str):
             na = (na,)
-        params: dict[str, Any] = {family: value}
-        if family == "options":
-            if not isinstance(value, Mapping) or not value:
-                bad(ModelIssueCode.RULE_OPTIONS)
-                return None
-            scores = {}
-            for opt, score in value.items():
-                num = None if score is None else _number(score)
-                if score is not None and (num is None or not 0 <= num <= 1):
-                    bad(ModelIssueCode.RULE_OPTION_SCORE, option=opt, score=score)
-                    return None
-                scores[_option_key(opt)] = num
-            params[family] = scores
-        elif family == "share":
-            if not isinstance(value, list) or not value:
-                bad(ModelIssueCode.RULE_SHARE)
-                return None
-            params[family] = [_option_key(v) for v in value]
-        elif family == "ratio":
-            if not isinstance(value, list) or len(value) != 2:
-                bad(ModelIssueCode.RULE_RATIO)
-                return None
-        elif family == "scale":
-            nums = [_number(v) for v in value] if isinstance(value, list) else []
-            if len(nums) != 2 or None in nums or nums[0] == nums[1]:
-                bad(ModelIssueCode.RULE_SCALE)
-                return None
-            params[family] = nums
-        elif family == "thresholds":
-            bounds = []
-            for entry in value if isinstance(value, list) else [None]:
-                if not isinstance(entry, Mapping) or len({"min", "max"} & set(entry)) != 1 or "score" not in entry:
-                    bad(ModelIssueCode.RULE_THRESHOLD)
-                    return None
-                kind = "min" if "min" in entry else "max"
-                bound, score = _number(entry[kind]), _number(entry["score"])
-                if bound is None or score is None or not 0 <= score <= 1:
-                    bad(ModelIssueCode.RULE_THRESHOLD_VALUE)
-                    return None
-                bounds.append((kind, bound, score))
-            otherwise = _number(data.get("else", 0))
-            if otherwise is None or not 0 <= otherwise <= 1:
-                bad(ModelIssueCode.RULE_ELSE)
-                return None
-            params = {family: bounds, "else": otherwise}
-        elif family == "expression":
-            if not isinstance(value, str) or not value.strip():
-                bad(ModelIssueCode.RULE_EXPRESSION_TEXT)
-                return None
-            try:
-                _expression_references(value)
-            except ImportError:
-                pass
-            except Exception as exc:  # noqa: BLE001 - surveys raises its own ExpressionError
-                bad(ModelIssueCode.RULE_EXPRESSION, problem=exc)
-                return None
         return ItemRule(family, params, tuple(_option_key(v) for v in na))
+
+
+# -- rule families: name → builder of the rule's parameters --------------------------------
+class _BadRule(Exception):
+    """A rule that cannot be built: the message code and its parameters."""
+
+    def __init__(self, code: ModelIssueCode, /, **params: object):
+        super().__init__(code.name)
+        self.code = code
+        self.params = params
+
+
+def _options_params(value: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """`options: {option: score or null}`, each score in [0, 1]."""
+    if not isinstance(value, Mapping) or not value:
+        raise _BadRule(ModelIssueCode.RULE_OPTIONS)
+    scores = {}
+    for opt, score in value.items():
+        num = None if score is None else _number(score)
+        if score is not None and (num is None or not 0 <= num <= 1):
+            raise _BadRule(ModelIssueCode.RULE_OPTION_SCORE, option=opt, score=score)
+        scores[_option_key(opt)] = num
+    return {"options": scores}
+
+
+def _share_params(value: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """`share: [option, ...]`: the share of these options that were chosen."""
+    if not isinstance(value, list) or not value:
+        raise _BadRule(ModelIssueCode.RULE_SHARE)
+    return {"share": [_option_key(v) for v in value]}
+
+
+def _ratio_params(value: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """`ratio: [numerator, denominator]` (two field names)."""
+    if not isinstance(value, list) or len(value) != 2:
+        raise _BadRule(ModelIssueCode.RULE_RATIO)
+    return {"ratio": value}
+
+
+def _scale_params(value: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """`scale: [lo, hi]` with lo ≠ hi (reversed when hi < lo)."""
+    nums = [_number(v) for v in value] if isinstance(value, list) else []
+    if len(nums) != 2 or None in nums or nums[0] == nums[1]:
+        raise _BadRule(ModelIssueCode.RULE_SCALE)
+    return {"scale": nums}
+
+
+def _thresholds_params(value: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """`thresholds: [{min|max: x, score: s}, ...]` plus `else: s` (first match wins)."""
+    bounds = []
+    for entry in value if isinstance(value, list) else [None]:
+        if not isinstance(entry, Mapping) or len({"min", "max"} & set(entry)) != 1 or "score" not in entry:
+            raise _BadRule(ModelIssueCode.RULE_THRESHOLD)
+        kind = "min" if "min" in entry else "max"
+        bound, score = _number(entry[kind]), _number(entry["score"])
+        if bound is None or score is None or not 0 <= score <= 1:
+            raise _BadRule(ModelIssueCode.RULE_THRESHOLD_VALUE)
+        bounds.append((kind, bound, score))
+    otherwise = _number(data.get("else", 0))
+    if otherwise is None or not 0 <= otherwise <= 1:
+        raise _BadRule(ModelIssueCode.RULE_ELSE)
+    return {"thresholds": bounds, "else": otherwise}
+
+
+def _expression_params(value: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """`expression: text` in the questionnaire's expression language."""
+    if not isinstance(value, str) or not value.strip():
+        raise _BadRule(ModelIssueCode.RULE_EXPRESSION_TEXT)
+    try:
+        _expression_references(value)
+    except ImportError:
+        pass
+    except Exception as exc:  # noqa: BLE001 - surveys raises its own ExpressionError
+        raise _BadRule(ModelIssueCode.RULE_EXPRESSION, problem=exc) from exc
+    return {"expression": value}
+
+
+RULE_BUILDERS: Mapping[str, Callable[[Any, Mapping[str, Any]], dict[str, Any]]] = MappingProxyType({
+    "options": _options_params,
+    "share": _share_params,
+    "ratio": _ratio_params,
+    "scale": _scale_params,
+    "thresholds": _thresholds_params,
+    "expression": _expression_params,
+})
+RULE_FAMILIES = tuple(RULE_BUILDERS)
 
 
 def _option_key(value: Any) -> str:
