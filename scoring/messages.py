@@ -16,11 +16,6 @@ class MessageCode(Enum):
         """'error' or 'warning'."""
         return self.value[0]
 
-    @property
-    def templates(self) -> tuple[str, str]:
-        """The Spanish and English templates, unfilled."""
-        return self.value[1], self.value[2]
-
     def messages(self, **params: object) -> tuple[str, str]:
         """The Spanish and English messages with `params` filled in (`x_en` defaults to `x`)."""
         english = dict(params)

@@ -75,12 +75,6 @@ class ModelIssueCode(MessageCode):
     UNKNOWN_FIELD = (ERROR, "Campo desconocido en los instrumentos: {field}", "Unknown field in the instruments: {field}")
     UNKNOWN_OPTION = (ERROR, "La opción {option!r} no existe en {field}", "Option {option!r} does not exist in {field}")
 
-    @property
-    def is_rule(self) -> bool:
-        """True for the messages about an item's `rule`."""
-        return self.name.startswith("RULE_")
-
-
 @dataclass(frozen=True, slots=True)
 class Issue:
     """A located, bilingual problem in an index model: file, line, node and why."""

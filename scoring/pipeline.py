@@ -2,7 +2,6 @@
 the parameters used and every intermediate dataset (COINr's named datasets)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import unique
 from functools import cached_property
@@ -13,10 +12,9 @@ import pandas as pd
 
 from .aggregate import Aggregation, aggregate
 from .messages import ERROR, WARNING, MessageCode
-from .model import IndexModel, Issue
+from .model import IndexModel
 from .rules import CodedFrame, apply_rule, apply_rule_coded, reduce_repeat
 
-ANSWER_COLUMNS = ("institution", "field", "repeat_index", "value")
 INSTITUTION_COLUMNS = ("institution", "name", "state", "order", "type")
 OVERRIDES = ("weights", "aggregation", "missing", "min_coverage", "group")
 
@@ -374,12 +372,3 @@ def compare(a: ScoreResult, b: ScoreResult, level: str = "index", code: str | No
     return out.sort_values("rank_a", kind="stable").reset_index(drop=True)
 
 
-def model_issues_to_input(issues: list[Issue]) -> list[InputIssue]:
-    """Model issues as input issues (for CLI reporting)."""
-    return [InputIssue(i.code, i.line, i.node, None, i.message_es, i.message_en) for i in issues]
-
-
-def answers_from_mapping(records: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    """Long-form answers from `{institution: {field: value}}` (top-level fields only)."""
-    rows = [(inst, f, None, v) for inst, values in records.items() for f, v in values.items()]
-    return pd.DataFrame(rows, columns=list(ANSWER_COLUMNS))

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-NA_TOKENS = frozenset({"na", "n/a", "no aplica", "no_aplica", "noaplica"})
 RuleOutput = tuple[pd.Series, pd.Series]
 
 
@@ -110,16 +109,6 @@ def r_expression(frame: pd.DataFrame, text: str) -> RuleOutput:
             continue
     score = pd.Series(out, index=frame.index, dtype="float64").clip(0.0, 1.0)
     return score, pd.Series(False, index=frame.index)
-
-
-RULES: dict[str, Callable[..., RuleOutput]] = {
-    "options": r_options,
-    "share": r_share,
-    "ratio": r_ratio,
-    "scale": r_scale,
-    "thresholds": r_thresholds,
-    "expression": r_expression,
-}
 
 
 def apply_rule(rule: Any, frame: pd.DataFrame, field: str) -> RuleOutput:

@@ -459,8 +459,6 @@ class UncertaintyResult:
     states: pd.DataFrame
     institutions: pd.DataFrame
     samples: pd.DataFrame
-    state_ranks: np.ndarray
-    state_codes: list[str]
     params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -525,7 +523,7 @@ def uncertainty(result: Any, *, n: int = 1000, seed: int = 0, code: str | None =
     params = {"n": n, "seed": seed, "code": code, "quantiles": quantiles, "weights": dict(zip(
         factors.nodes, zip(factors.low.tolist(), factors.high.tolist(), strict=True), strict=True)),
         "aggregations": factors.aggregations, "missing": factors.missing}
-    return UncertaintyResult(states_table, i_table, samples, s_ranks, codes, params)
+    return UncertaintyResult(states_table, i_table, samples, params)
 
 
 def sobol(result: Any, *, n: int = 512, seed: int = 0, code: str | None = None,

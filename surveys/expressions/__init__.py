@@ -69,10 +69,6 @@ class Expression:
         """The value of the expression for `values` (field name -> typed value); NaN is ''."""
         return finish(self._fn(values, current))
 
-    def evaluate_raw(self, values: Mapping[str, Any], current: Any = None) -> Any:
-        """Like `evaluate` but keeps NaN (used where emptiness is tested right after)."""
-        return self._fn(values, current)
-
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Expression) and other.canonical == self.canonical
 

@@ -20,7 +20,7 @@ def placeholders(template: str) -> set[str]:
 
 @pytest.mark.parametrize("code", MEMBERS, ids=lambda c: f"{type(c).__name__}.{c.name}")
 def test_every_message_has_spanish_and_english_with_the_same_placeholders(code):
-    es, en = code.templates
+    _, es, en = code.value
     assert es.strip() and en.strip() and es != en
     assert code.severity in (ERROR, WARNING)
     assert placeholders(es) == placeholders(en)
