@@ -1,12 +1,23 @@
-"""Fixtures shared by the whole suite: the databases every web test runs against."""
+"""Fixtures shared by the whole suite: the databases every web test runs against, and the
+Hypothesis profile (no deadline, no too-slow health checks: the machine may be slow or busy)."""
 from __future__ import annotations
 
 import itertools
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests import pgserver
+
+settings.register_profile(
+    "apertura",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+# CI: the same examples on every run, and the blob to reproduce a failure locally.
+settings.register_profile("ci", parent=settings.get_profile("apertura"), derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "apertura"))
 
 _counter = itertools.count()
 

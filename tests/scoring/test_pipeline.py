@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from scoring.aggregate import a_amean, a_gmean, a_hmean
+from scoring.model import IndexModel
 from scoring.pipeline import InputError, InputIssueCode, compare, score
 
 from .conftest import long_answers
@@ -130,13 +131,10 @@ def test_bad_inputs_are_reported(small_model):
 
 
 def test_shipped_apertura_model_scores_synthetic_answers():
-    from scoring.model import IndexModel
-
     model = IndexModel.load("apertura")
     answers = long_answers([("a", "tc_requests.tc_answered", 0, "yes"), ("a", "tc_requests.tc_days", 0, "3"),
                             ("a", "tc_requests.tc_answered", 1, "no")])
     inst = pd.DataFrame({"institution": ["a"], "state": ["09"], "type": ["x"]})
-    pytest.importorskip("surveys.expressions")
     result = score(answers, inst, model)
     assert result.datasets["items"].loc["a", "tc_days"] == pytest.approx(0.5)
     assert 0.0 <= result.wide("index").loc["a", "GA"] <= 1.0

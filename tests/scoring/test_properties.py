@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from scoring import uncertainty as unc
@@ -45,7 +45,7 @@ def answer_sets(draw):
     return long_answers(rows), institutions
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60)
 @given(answer_sets(), POLICIES, AGGREGATIONS)
 def test_every_score_in_unit_interval(data, missing, aggregation):
     answers, institutions = data
@@ -61,7 +61,7 @@ def test_every_score_in_unit_interval(data, missing, aggregation):
 unit = hs.floats(0, 1, allow_nan=False)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(hs.lists(hs.tuples(unit, unit, unit, unit), min_size=1, max_size=5), hs.integers(0, 3), unit,
        AGGREGATIONS, hs.sampled_from(["zero", "reweight"]))
 def test_raising_an_answer_never_lowers_a_score(rows, which, bump, aggregation, missing):
@@ -77,7 +77,7 @@ def test_raising_an_answer_never_lowers_a_score(rows, which, bump, aggregation, 
     assert (after >= before - 1e-12).all()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(hs.lists(hs.floats(0.01, 100, allow_nan=False), min_size=2, max_size=2),
        hs.lists(hs.floats(0.01, 100, allow_nan=False), min_size=2, max_size=2),
        hs.lists(hs.floats(0.01, 100, allow_nan=False), min_size=2, max_size=2))
@@ -97,7 +97,7 @@ MGA_SMALL = pd.DataFrame({
 })
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=10)
 @given(hs.integers(0, 2**32 - 1))
 def test_same_seed_same_intervals(seed):
     result = rollup(MGA_SMALL, METRICA)

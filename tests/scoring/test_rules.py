@@ -57,7 +57,6 @@ def test_thresholds_first_match_wins():
 
 
 def test_expression_rule_uses_the_questionnaire_language():
-    pytest.importorskip("surveys.expressions")
     frame = pd.DataFrame({"a": ["yes", "no", None], "b": ["3", "1", "2"]})
     score, na = rules.r_expression(frame, "if(${a} = 'yes', ${b} div 2, if(${a} = 'no', 0, ''))")
     assert score[0] == 1.0 and score[1] == 0.0 and np.isnan(score[2]) and not na.any()

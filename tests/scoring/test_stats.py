@@ -61,9 +61,19 @@ def test_permutation_pvalues_agree_with_scipy():
 
 def test_bootstrap_mean_ci_is_scipy_and_seeded():
     x = np.array([0.1, 0.3, 0.35, 0.5, 0.6, 0.62, 0.8, np.nan])
+    clean = x[~np.isnan(x)]
     low, high = stats.bootstrap_mean_ci(x, seed=5)
-    assert low < np.nanmean(x) < high
+    ref = sps.bootstrap((clean,), np.mean, n_resamples=2000, confidence_level=0.95, method="BCa",
+                        rng=np.random.default_rng(5)).confidence_interval
+    assert (low, high) == pytest.approx((ref.low, ref.high))  # NaN dropped, seed passed through
+    assert low < clean.mean() < high
     assert (low, high) == stats.bootstrap_mean_ci(x, seed=5)
+    # The percentile interval against a bootstrap written out by hand (another generator).
+    rng = np.random.default_rng(11)
+    means = clean[rng.integers(0, len(clean), size=(40000, len(clean)))].mean(axis=1)
+    by_hand = np.quantile(means, [0.025, 0.975])
+    assert stats.bootstrap_mean_ci(x, n_resamples=40000, method="percentile", seed=5) == pytest.approx(by_hand, abs=0.01)
+    assert stats.bootstrap_mean_ci([0.4, 0.4, np.nan]) == (0.4, 0.4)  # no spread: the mean itself
 
 
 def small_frame():

@@ -232,7 +232,7 @@ _ALPHABET = st.sampled_from(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(st.lists(_ALPHABET, max_size=25).map("".join))
 def test_random_text_parses_or_fails_with_a_located_error(text):
     try:
