@@ -145,6 +145,21 @@ class User(UserMixin, db.Model):
         return self.active
 
 
+class ApiToken(db.Model):
+    """The hashed API bearer token of one staff user (at most one per user)."""
+
+    __tablename__ = "api_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    hint: so.Mapped[str] = so.mapped_column(sa.String(12))
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    last_used_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+
+    user: so.Mapped[User] = so.relationship()
+
+
 class InstrumentVersion(db.Model):
     """A stored questionnaire version: its source, normalised definition and hash.
 

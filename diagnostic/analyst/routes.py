@@ -7,9 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from diagnostic.analyst import bp
-from diagnostic.api import tokens
 from diagnostic.security import analyst_required
-from diagnostic.services import campaigns, exports, review, scores
+from diagnostic.services import campaigns, exports, review, scores, tokens
 from diagnostic.services.audit import Actor
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

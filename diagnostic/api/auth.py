@@ -7,8 +7,8 @@ from functools import wraps
 from flask import g, jsonify, request
 from flask_babel import gettext as _
 
-from diagnostic.api import tokens
 from diagnostic.models import Role
+from diagnostic.services import tokens
 
 API_ROLES = (Role.ADMIN, Role.ANALYST)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import click
 
-from diagnostic.api import bp, tokens
-from diagnostic.services import ServiceError
+from diagnostic.api import bp
+from diagnostic.services import ServiceError, tokens
 
 
 @bp.cli.command("token")

@@ -50,7 +50,7 @@ def api_cases(response_id: int) -> list[tuple[str, str, dict | None]]:
 @pytest.fixture
 def world(app):
     """The scored campaign and an API token per staff role."""
-    from diagnostic.api import tokens
+    from diagnostic.services import tokens
 
     scored = seed_scored(app)
     with app.app_context():
