@@ -2,37 +2,30 @@
 from __future__ import annotations
 
 from flask import Response, abort, render_template, request
-from flask_login import current_user
 
 from diagnostic.reports import bp
-from diagnostic.services import campaigns, exports, report
-
-
-def _campaign(slug: str):
-    campaign = campaigns.get_by_slug(slug)
-    if not report.can_view(campaign, current_user):
-        abort(404)
-    return campaign
+from diagnostic.security import results_campaign
+from diagnostic.services import exports, report
 
 
 @bp.get("/<slug>/")
 def portal(slug: str):
     """All states of a campaign with their index, interval and rank interval."""
-    campaign = _campaign(slug)
+    campaign = results_campaign(slug)
     return render_template("reports/portal.html", campaign=campaign, rows=report.state_summaries(campaign))
 
 
 @bp.get("/<slug>/<state>")
 def state_html(slug: str, state: str):
     """The diagnostic report of one state."""
-    built = report.build(_campaign(slug), state)
+    built = report.build(results_campaign(slug), state)
     return render_template("reports/state.html", r=built, for_pdf=False)
 
 
 @bp.get("/<slug>/<state>.pdf")
 def state_pdf(slug: str, state: str):
     """The same report as a PDF (WeasyPrint)."""
-    built = report.build(_campaign(slug), state)
+    built = report.build(results_campaign(slug), state)
     html = render_template("reports/state.html", r=built, for_pdf=True)
     body = report.pdf(html, base_url=request.url_root)
     filename = f"apertura-{built.campaign.slug}-{built.abbr.lower()}.pdf"
@@ -43,7 +36,7 @@ def state_pdf(slug: str, state: str):
 @bp.get("/<slug>/datos-<by>.csv")
 def open_data(slug: str, by: str):
     """Open data: the score table by institution, state, type, order or nation (CSV, UTF-8)."""
-    campaign = _campaign(slug)
+    campaign = results_campaign(slug)
     from diagnostic.services import scores
 
     if by not in scores.GROUPINGS:

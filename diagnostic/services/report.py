@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from diagnostic.models import Campaign, CampaignStatus, InstrumentPurpose
+from diagnostic.models import Campaign, InstrumentPurpose
+from diagnostic.security import can_view_results
 from diagnostic.services import ServiceError, campaigns, responses, scores
 from scoring import IndexModel, benchmarks, stats
 from scoring import score as score_answers
@@ -64,17 +65,9 @@ class StateReport:
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-def can_view(campaign: Campaign, user) -> bool:
-    """Published campaigns are public; other states only for analysts and admins."""
-    if campaign.status == CampaignStatus.PUBLISHED:
-        return True
-    role = getattr(user, "role", None)
-    return bool(getattr(user, "is_authenticated", False)) and str(role) in ("admin", "analyst")
-
-
 def visible_campaigns(user) -> list[Campaign]:
     """Campaigns whose results this visitor may read, newest first."""
-    return sorted((c for c in campaigns.all_campaigns() if can_view(c, user)),
+    return sorted((c for c in campaigns.all_campaigns() if can_view_results(c, user)),
                   key=lambda c: (c.year, c.id), reverse=True)
 
 
