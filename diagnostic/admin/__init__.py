@@ -196,19 +196,6 @@ def set_status(slug: str):
     return back(slug)
 
 
-@bp.post("/c/<slug>/responses/<int:response_id>/reopen")
-@admin_required
-def reopen(slug: str, response_id: int):
-    """Send a submitted response back to draft (with a reason)."""
-    c = campaigns.get_by_slug(slug)
-    response = responses.get(response_id)
-    if response.campaign_id != c.id:
-        raise ServiceError(_("La respuesta no es de esta campaña."), status=404)
-    responses.reopen(response, actor(), request.form.get("reason", ""))
-    flash(_("Respuesta reabierta."), "saved")
-    return back(slug)
-
-
 @bp.get("/users")
 @admin_required
 def user_list():

@@ -9,6 +9,7 @@ from flask_login import current_user
 from diagnostic.analyst import bp
 from diagnostic.security import analyst_required
 from diagnostic.services import campaigns, exports, review, scores, tokens
+from diagnostic.services import responses as responses_service
 from diagnostic.services.audit import Actor
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -67,9 +68,9 @@ def verify(slug: str, response_id: int):
 @bp.post("/<slug>/responses/<int:response_id>/reopen")
 @analyst_required
 def reopen(slug: str, response_id: int):
-    """Send a submitted response back to the respondent, with a reason."""
-    review.reopen(review.get_response(campaigns.get_by_slug(slug), response_id),
-                  request.form.get("reason", ""), current_user)
+    """Send a submitted response back to the respondent, with a reason (analysts and admins)."""
+    responses_service.reopen(review.get_response(campaigns.get_by_slug(slug), response_id),
+                             Actor.for_user(current_user), request.form.get("reason", ""))
     flash(_("La respuesta se reabrió: la institución puede editarla de nuevo."), "saved")
     return redirect(url_for("analyst.response", slug=slug, response_id=response_id))
 
