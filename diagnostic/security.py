@@ -35,7 +35,7 @@ def roles_required(*roles: Role) -> Callable:
             if not current_user.is_authenticated:
                 if request.is_json or request.path.endswith("/autosave"):
                     return jsonify(error="login", message="Inicie sesión de nuevo; sus cambios esperan en este navegador."), 401
-                from diagnostic.auth import carries_form, login_to_continue
+                from diagnostic.auth.carry import carries_form, login_to_continue
 
                 if carries_form():
                     return login_to_continue()  # the posted form is carried through the sign-in
