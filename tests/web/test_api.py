@@ -6,15 +6,10 @@ import re
 
 import pytest
 
-from tests.web.test_analyst import open_answers, seed_scored, sign_in
+from tests.web.conftest import open_answers, sign_in
 
 API = "/api/v1"
 
-
-@pytest.fixture
-def scored(app):
-    """The small scored campaign of test_analyst."""
-    return seed_scored(app)
 
 
 @pytest.fixture
