@@ -1,6 +1,10 @@
-"""Typed SQLAlchemy 2 models: the whole database schema of the web app.
+"""Every table of the web app as typed SQLAlchemy 2 models (API tokens included), the enums
+they use (roles, campaign and response status, instrument purpose, order of government),
+the UTC timestamp type, and the two integrity rules the ORM enforces: the audit log is
+append-only and an instrument version used by a campaign cannot change.
 
-Changes to this file need an Alembic revision under `migrations/versions/`.
+Changes to this file need an Alembic revision under `migrations/versions/` (the
+autogenerate diff against the migrated schema must stay empty).
 """
 from __future__ import annotations
 
