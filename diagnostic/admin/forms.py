@@ -113,15 +113,6 @@ class UserForm(FlaskForm):
     password = PasswordField(_l("Contraseña (mínimo 8 caracteres)"), validators=[DataRequired(), Length(max=200)])
 
 
-def submitted(form: FlaskForm) -> FlaskForm:
-    """The posted form once valid; otherwise a refusal naming each field that is wrong."""
-    if not form.validate_on_submit():
-        raise ServiceError(_("Revise los datos del formulario."),
-                           details=[f"{form[name].label.text}: {error}" for name, errors in form.errors.items()
-                                    for error in errors])
-    return form
-
-
 def read_upload(file: FileStorage | None, allowed: tuple[str, ...]) -> tuple[bytes, str]:
     """The bytes and name of an uploaded file; ServiceError for a missing or wrong type."""
     if file is None or not getattr(file, "filename", None):

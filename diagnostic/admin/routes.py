@@ -19,8 +19,9 @@ from diagnostic.admin.forms import (
     StatusForm,
     UserForm,
     read_upload,
-    submitted,
 )
+from diagnostic.analyst.forms import ReopenForm
+from diagnostic.forms import submitted
 from diagnostic.models import InstrumentPurpose, Role
 from diagnostic.security import admin_required
 from diagnostic.services import (
@@ -81,7 +82,7 @@ def campaign(slug: str):
         instrument_form=InstrumentForm().with_versions(instruments.all_versions()),
         state_form=StateRespondentForm(), import_form=ImportForm(),
         assign_form=AssignForm().with_choices(evaluators, all_states),
-        invitations_form=InvitationsForm(), status_form=StatusForm())
+        invitations_form=InvitationsForm(), status_form=StatusForm(), reopen_form=ReopenForm())
 
 
 @bp.post("/c/<slug>/instrument")
