@@ -34,7 +34,7 @@ def roles_required(*roles: Role) -> Callable:
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 if request.is_json or request.path.endswith("/autosave"):
-                    return jsonify(error="login", message="Inicie sesión de nuevo; sus cambios esperan en este navegador."), 401
+                    return jsonify(error="login", message=_("Inicie sesión de nuevo; sus cambios esperan en este navegador.")), 401
                 from diagnostic.auth.carry import carries_form, login_to_continue
 
                 if carries_form():
