@@ -9,14 +9,14 @@ from flask.cli import FlaskGroup, with_appcontext
 
 
 def init_app(app: Flask) -> None:
-    """Register the pure libraries' commands and the app's own."""
+    """Register every command: the pure libraries' and the app's (the only place that does)."""
+    from diagnostic.analyst.cli import score_command
+    from diagnostic.api.cli import api_group
     from scoring.cli import model_group, rollup
     from surveys.cli import survey
 
-    app.cli.add_command(survey)
-    app.cli.add_command(rollup)
-    app.cli.add_command(model_group)
-    for command in (db_group, users_group, institutions_group, invitations_group, demo_command):
+    for command in (survey, rollup, model_group, db_group, users_group, institutions_group, invitations_group,
+                    demo_command, score_command, api_group):
         app.cli.add_command(command)
 
 

@@ -62,7 +62,7 @@ def init_app(app: Flask) -> None:
         log.warning("CSRF refused %s %s: %s", request.method, request.path, exc.description)
         from flask_login import current_user
 
-        from diagnostic.auth import carries_form, login_to_continue, resend_expired_form
+        from diagnostic.auth.carry import carries_form, login_to_continue, resend_expired_form
 
         if not wants_json() and carries_form():  # keep what was typed: nothing was saved
             return resend_expired_form() if current_user.is_authenticated else login_to_continue()

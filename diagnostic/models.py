@@ -1,6 +1,10 @@
-"""Typed SQLAlchemy 2 models: the whole database schema of the web app.
+"""Every table of the web app as typed SQLAlchemy 2 models (API tokens included), the enums
+they use (roles, campaign and response status, instrument purpose, order of government),
+the UTC timestamp type, and the two integrity rules the ORM enforces: the audit log is
+append-only and an instrument version used by a campaign cannot change.
 
-Changes to this file need an Alembic revision under `migrations/versions/`.
+Changes to this file need an Alembic revision under `migrations/versions/` (the
+autogenerate diff against the migrated schema must stay empty).
 """
 from __future__ import annotations
 
@@ -143,6 +147,21 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+
+class ApiToken(db.Model):
+    """The hashed API bearer token of one staff user (at most one per user)."""
+
+    __tablename__ = "api_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    hint: so.Mapped[str] = so.mapped_column(sa.String(12))
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    last_used_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+
+    user: so.Mapped[User] = so.relationship()
 
 
 class InstrumentVersion(db.Model):

@@ -4,7 +4,6 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import diagnostic.api.tokens  # noqa: F401  (the API keeps its token table beside its code)
 import diagnostic.models  # noqa: F401  (registers every table on the metadata)
 from diagnostic.extensions import configure_engine, db
 

@@ -1,11 +1,12 @@
-"""`apertura score --campaign SLUG`: the campaign's score tables, as the web shows them."""
+"""`apertura score --campaign SLUG`: the campaign's score tables, as the web shows them
+(registered by `diagnostic.cli`)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
-from diagnostic.analyst import bp
 from diagnostic.services import ServiceError, campaigns, exports, scores
 
 
@@ -19,7 +20,7 @@ def run_score(slug: str, *, by: str = "state", level: str = scores.HEADLINE, fmt
     return exports.scores_csv(computed, by, level)
 
 
-@bp.cli.command("score")
+@click.command("score")
 @click.option("--campaign", "slug", required=True, help="Campaign slug / identificador de la campaña.")
 @click.option("--by", type=click.Choice(scores.GROUPINGS), default="state", show_default=True)
 @click.option("--level", default=scores.HEADLINE, show_default=True,
@@ -28,6 +29,7 @@ def run_score(slug: str, *, by: str = "state", level: str = scores.HEADLINE, fmt
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write here instead of stdout.")
 @click.option("--seed", type=int, default=scores.DEFAULT_SEED, show_default=True,
               help="Seed of the resampling (bootstrap) behind intervals.")
+@with_appcontext
 def score_command(slug: str, by: str, level: str, fmt: str, out: str | None, seed: int) -> None:
     """Score a campaign by institution, state, type, order or for the nation."""
     try:

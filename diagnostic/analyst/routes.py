@@ -7,9 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from diagnostic.analyst import bp
-from diagnostic.api import tokens
+from diagnostic.analyst.forms import ReopenForm, TokenForm, VerifyForm
+from diagnostic.forms import submitted
 from diagnostic.security import analyst_required
-from diagnostic.services import campaigns, exports, review, scores
+from diagnostic.services import campaigns, exports, review, scores, tokens
+from diagnostic.services import responses as responses_service
 from diagnostic.services.audit import Actor
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -52,7 +54,8 @@ def response(slug: str, response_id: int):
     """One response: answers, evidence, item scores and coverage, verification and audit trail."""
     campaign = campaigns.get_by_slug(slug)
     data = review.review(review.get_response(campaign, response_id))
-    return render_template("analyst/review.html", campaign=campaign, review=data)
+    return render_template("analyst/review.html", campaign=campaign, review=data, verify_form=VerifyForm(),
+                           reopen_form=ReopenForm())
 
 
 @bp.post("/<slug>/responses/<int:response_id>/verify")
@@ -60,17 +63,18 @@ def response(slug: str, response_id: int):
 def verify(slug: str, response_id: int):
     """Accept or correct one answer (a correction needs a reason)."""
     target = review.get_response(campaigns.get_by_slug(slug), response_id)
-    outcome = review.verify(target, request.form, current_user)
+    form = submitted(VerifyForm())
+    outcome = review.verify(target, form.data, current_user)
     flash(_("Respuesta aceptada.") if outcome == "accepted" else _("Corrección guardada."), "saved")
-    return redirect(url_for("analyst.response", slug=slug, response_id=response_id) + "#a-" + request.form["field"])
+    return redirect(url_for("analyst.response", slug=slug, response_id=response_id) + "#a-" + form.field.data)
 
 
 @bp.post("/<slug>/responses/<int:response_id>/reopen")
 @analyst_required
 def reopen(slug: str, response_id: int):
-    """Send a submitted response back to the respondent, with a reason."""
-    review.reopen(review.get_response(campaigns.get_by_slug(slug), response_id),
-                  request.form.get("reason", ""), current_user)
+    """Send a submitted response back to the respondent, with a reason (analysts and admins)."""
+    target = review.get_response(campaigns.get_by_slug(slug), response_id)
+    responses_service.reopen(target, Actor.for_user(current_user), submitted(ReopenForm()).reason.data)
     flash(_("La respuesta se reabrió: la institución puede editarla de nuevo."), "saved")
     return redirect(url_for("analyst.response", slug=slug, response_id=response_id))
 
@@ -132,10 +136,10 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
 @analyst_required
 def api_token():
     """See, create (shown once) or revoke one's own API token."""
-    token = None
-    if request.method == "POST" and request.form.get("action") == "revoke":
+    form, token = TokenForm(), None
+    if form.is_submitted() and submitted(form).action.data == "revoke":
         tokens.revoke(current_user, Actor.for_user(current_user))
         flash(_("El token se revocó."), "saved")
-    elif request.method == "POST":
+    elif form.is_submitted():
         token = tokens.issue(current_user, Actor.for_user(current_user))
-    return render_template("analyst/token.html", token=token, current=tokens.of_user(current_user))
+    return render_template("analyst/token.html", token=token, current=tokens.of_user(current_user), form=form)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import g, jsonify, request
 
 from diagnostic.api import bp, service
-from diagnostic.api.auth import token_required
 from diagnostic.api.openapi import document
+from diagnostic.security import token_required
 from diagnostic.services import scores
 
 

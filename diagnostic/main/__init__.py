@@ -1,19 +1,6 @@
 """Public pages: home and health check."""
-from flask import Blueprint, render_template
-from flask_login import current_user
-
-from diagnostic.services import report
+from flask import Blueprint
 
 bp = Blueprint("main", __name__)
 
-
-@bp.get("/healthz")
-def healthz():
-    """Liveness probe for load balancers."""
-    return {"status": "ok"}
-
-
-@bp.get("/")
-def index():
-    """Home page: the campaigns whose results the visitor may read."""
-    return render_template("main/index.html", campaigns=report.visible_campaigns(current_user))
+from diagnostic.main import routes  # noqa: E402,F401

@@ -2,50 +2,44 @@
 from __future__ import annotations
 
 from flask import Response, abort, render_template, request
-from flask_login import current_user
 
-from diagnostic.reports import bp
-from diagnostic.services import campaigns, exports, report
-
-
-def _campaign(slug: str):
-    campaign = campaigns.get_by_slug(slug)
-    if not report.can_view(campaign, current_user):
-        abort(404)
-    return campaign
+from diagnostic.reports import bp, charts, pdf
+from diagnostic.security import results_campaign
+from diagnostic.services import exports, report, scores
 
 
 @bp.get("/<slug>/")
 def portal(slug: str):
     """All states of a campaign with their index, interval and rank interval."""
-    campaign = _campaign(slug)
+    campaign = results_campaign(slug)
     return render_template("reports/portal.html", campaign=campaign, rows=report.state_summaries(campaign))
+
+
+def _state_page(slug: str, state: str, for_pdf: bool) -> tuple[report.StateReport, str]:
+    built = report.build(results_campaign(slug), state)
+    return built, render_template("reports/state.html", r=built, chart_svg=charts.headline_chart(built.headline),
+                                  for_pdf=for_pdf)
 
 
 @bp.get("/<slug>/<state>")
 def state_html(slug: str, state: str):
     """The diagnostic report of one state."""
-    built = report.build(_campaign(slug), state)
-    return render_template("reports/state.html", r=built, for_pdf=False)
+    return _state_page(slug, state, for_pdf=False)[1]
 
 
 @bp.get("/<slug>/<state>.pdf")
 def state_pdf(slug: str, state: str):
-    """The same report as a PDF (WeasyPrint)."""
-    built = report.build(_campaign(slug), state)
-    html = render_template("reports/state.html", r=built, for_pdf=True)
-    body = report.pdf(html, base_url=request.url_root)
+    """The same report as a PDF."""
+    built, html = _state_page(slug, state, for_pdf=True)
     filename = f"apertura-{built.campaign.slug}-{built.abbr.lower()}.pdf"
-    return Response(body, mimetype="application/pdf",
+    return Response(pdf.render(html, base_url=request.url_root), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
 @bp.get("/<slug>/datos-<by>.csv")
 def open_data(slug: str, by: str):
     """Open data: the score table by institution, state, type, order or nation (CSV, UTF-8)."""
-    campaign = _campaign(slug)
-    from diagnostic.services import scores
-
+    campaign = results_campaign(slug)
     if by not in scores.GROUPINGS:
         abort(404)
     body = exports.scores_csv(scores.compute(campaign), by)

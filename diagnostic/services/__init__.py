@@ -3,9 +3,16 @@
 Views stay thin (access decorator, one service call, one render). Services take and return
 models or plain data, never requests; each write is one transaction committed by the
 service itself, and every change to an answer or a status appends to the audit log.
+Refusals are `ServiceError` (or `NotFound`, `Conflict`), defined below.
 
-Modules: `audit`, `states`, `users`, `institutions`, `instruments`, `campaigns`,
-`invitations`, `assignments`, `responses`, `demo`.
+Modules, by what they hold:
+- set-up: `states`, `users`, `tokens` (API tokens), `institutions`, `instruments`,
+  `campaigns`, `invitations`, `assignments`;
+- answering and checking: `responses` (saves, submission, reopening, verification),
+  `review` (progress and one response's review), `audit` (the append-only log);
+- results: `scores` (scoring a campaign), `exports` (CSV, XLSX, codebook),
+  `report` (the data of a per-state report; charts and PDF are drawn in `diagnostic.reports`);
+- `demo` (a realistic demo campaign).
 """
 from __future__ import annotations
 

@@ -46,7 +46,3 @@ def for_response(response_id: int) -> list[AuditEvent]:
     return list(db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.response_id == response_id).order_by(AuditEvent.id)))
 
-
-def recent(limit: int = 100) -> list[AuditEvent]:
-    """The latest audit rows, newest first."""
-    return list(db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))

@@ -1,35 +1,34 @@
-"""The per-state diagnostic report (methodology §8): where the state stands, whether the gap
-is real, where the gaps are (*brechas*), who is behind, conditions, inclusion, and the
-methodology annex. Everything comes from `scores.compute`, so the report, the score
-tables, the exports and `apertura score` agree. What the report lists is data in
-`diagnostic/reports/report.yaml`.
+"""The per-state diagnostic report (methodology §8), as plain data: where the state stands,
+whether the gap is real, where the gaps are (*brechas*), who is behind, conditions,
+inclusion, and the methodology annex, one builder per section. Everything comes from
+`scores.compute`, so the report, the score tables, the exports and `apertura score` agree.
+What the report lists is data in `diagnostic/data/report.yaml`; charts and PDF are drawn
+by `diagnostic.reports`.
 """
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 
 import pandas as pd
 import yaml
 
-from diagnostic.models import Campaign, CampaignStatus, InstrumentPurpose
+from diagnostic.models import Campaign, InstrumentPurpose
+from diagnostic.security import can_view_results
 from diagnostic.services import ServiceError, campaigns, responses, scores
 from scoring import IndexModel, benchmarks, stats
 from scoring import score as score_answers
 from scoring import states as state_names
 from scoring.uncertainty import brechas
 
-SETTINGS_FILE = Path(__file__).resolve().parent.parent / "reports" / "report.yaml"
-
 
 @lru_cache(maxsize=1)
 def settings() -> dict:
-    """The report settings (`diagnostic/reports/report.yaml`)."""
-    return yaml.safe_load(SETTINGS_FILE.read_text(encoding="utf-8"))
+    """The report settings (`diagnostic/data/report.yaml`, package data)."""
+    return yaml.safe_load(resources.files("diagnostic").joinpath("data", "report.yaml").read_text(encoding="utf-8"))
 
 
 def _num(value: object) -> float | None:
@@ -60,21 +59,12 @@ class StateReport:
     inclusion: list[dict]
     annex: dict
     editions: list[dict]
-    chart_svg: str = ""
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-def can_view(campaign: Campaign, user) -> bool:
-    """Published campaigns are public; other states only for analysts and admins."""
-    if campaign.status == CampaignStatus.PUBLISHED:
-        return True
-    role = getattr(user, "role", None)
-    return bool(getattr(user, "is_authenticated", False)) and str(role) in ("admin", "analyst")
 
 
 def visible_campaigns(user) -> list[Campaign]:
     """Campaigns whose results this visitor may read, newest first."""
-    return sorted((c for c in campaigns.all_campaigns() if can_view(c, user)),
+    return sorted((c for c in campaigns.all_campaigns() if can_view_results(c, user)),
                   key=lambda c: (c.year, c.id), reverse=True)
 
 
@@ -122,40 +112,6 @@ def _verdict(name: str, row: dict, rank: dict, n_states: int, fdr: float) -> tup
     return es, en
 
 
-def _chart(headline: list[dict]) -> str:
-    """A dot-and-interval chart of the state against the rest of the nation, as inline SVG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    rows = [r for r in headline if r["value"] is not None]
-    if not rows:
-        return ""
-    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(rows) + 0.8), dpi=100)
-    try:
-        ys = list(range(len(rows)))[::-1]
-        for y, r in zip(ys, rows, strict=True):
-            if r["low"] is not None and r["high"] is not None:
-                ax.plot([r["low"], r["high"]], [y, y], color="#1f4e79", linewidth=2.5, solid_capstyle="butt")
-            ax.plot(r["value"], y, "o", color="#1f4e79", markersize=7, label="Entidad" if y == ys[0] else None)
-            if r["rest"] is not None:
-                ax.plot(r["rest"], y, "D", color="#c55a11", markersize=6, label="Resto del país" if y == ys[0] else None)
-        ax.set_yticks(ys, [r["code"] for r in rows])
-        ax.set_xlim(0, 1)
-        ax.set_xlabel("0 – 1")
-        ax.grid(axis="x", color="#dddddd")
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.legend(loc="lower right", fontsize=8, frameon=False)
-        fig.tight_layout()
-        buffer = io.StringIO()
-        fig.savefig(buffer, format="svg")
-    finally:
-        plt.close(fig)
-    svg = buffer.getvalue()
-    return svg[svg.index("<svg"):]
-
-
 def _conditions(campaign: Campaign, state: str, model_id: str) -> list[dict] | None:
     """The state conditions index and its components (§8.5), or None without such answers."""
     rows = responses.long_form(campaign, InstrumentPurpose.STATE)
@@ -178,108 +134,149 @@ def _conditions(campaign: Campaign, state: str, model_id: str) -> list[dict] | N
             for node in model.tree.walk() if node.level in ("index", "component")]
 
 
-def build(campaign: Campaign, state: str, seed: int = scores.DEFAULT_SEED) -> StateReport:
-    """Assemble the report of one state (INEGI code or any spelling) for a campaign."""
+@dataclass(frozen=True)
+class _Scored:
+    """What every section builder reads: the computed scores, the state's row, the settings."""
+
+    campaign: Campaign
+    code: str
+    conf: dict
+    computed: scores.CampaignScores
+    table: pd.DataFrame
+    row: pd.Series
+    codes: list[str]
+    labels: dict
+
+
+def _scored(campaign: Campaign, state: str, seed: int) -> _Scored:
     conf = settings()
     code = resolve_state(state)
     computed = scores.compute(campaign, seed=seed)
     table = computed.table("state").set_index("state")
     if code not in table.index:
         raise ServiceError(f"La campaña no tiene instituciones de {code}", status=404)
-    row = table.loc[code]
-    nation = computed.table("nation").iloc[0]
     model_codes = {n.code for n in computed.model.tree.walk()}
     codes = [c for c in conf["headline"] if c in model_codes] or computed.codes()
-    bench_state = benchmarks.by_state().set_index("state")
     labels = {n.code: n.label for n in computed.model.tree.walk()}
-    headline = []
-    for c in codes:
-        published = _published(bench_state, code, conf["benchmark_columns"].get(c))
-        headline.append({
-            "code": c, "label_es": labels[c].get("es", c), "label_en": labels[c].get("en", c),
-            "value": _num(row.get(c)), "low": _num(row.get(f"{c}_low")), "high": _num(row.get(f"{c}_high")),
-            "adjusted": _num(row.get(f"{c}_adjusted")), "rest": _num(row.get(f"{c}_rest")),
-            "nation": _num(nation.get(c)), "nation_low": _num(nation.get(f"{c}_low")),
-            "nation_high": _num(nation.get(f"{c}_high")),
-            "gap": _num(row.get(f"{c}_gap")), "gap_low": _num(row.get(f"{c}_gap_low")),
-            "gap_high": _num(row.get(f"{c}_gap_high")), "welch_p": _num(row.get(f"{c}_welch_p")),
-            "perm_p": _num(row.get(f"{c}_perm_p")), "g": _num(row.get(f"{c}_g")), "q": _num(row.get(f"{c}_q")),
-            "mga_2017": published,
-        })
-    ranked_states = table.index[table["rank"].notna()] if "rank" in table else table.index
-    n_states = int(len(ranked_states))
-    rank = {"value": _num(row.get("rank")), "low": _num(row.get("rank_low")), "high": _num(row.get("rank_high"))}
-    st = state_names.by_code(code)
-    verdict_es, verdict_en = _verdict(st.name, headline[0], rank, n_states, float(conf["fdr"]))
+    return _Scored(campaign, code, conf, computed, table, table.loc[code], codes, labels)
 
-    gaps_frame = brechas(computed.result, code, level="component") if "component" in computed.model.levels() else pd.DataFrame()
-    parents = computed.model.parents()
-    gaps = [{"code": g.code, "parent": parents.get(g.code) or "", "label_es": labels.get(g.code, {}).get("es", g.code),
-             "label_en": labels.get(g.code, {}).get("en", g.code), "state": _num(g.state_mean),
+
+def _headline(s: _Scored) -> list[dict]:
+    """The headline table (§8.1): each code with interval, rest of the nation, tests and MGA 2017."""
+    row, nation = s.row, s.computed.table("nation").iloc[0]
+    bench_state = benchmarks.by_state().set_index("state")
+    return [{
+        "code": c, "label_es": s.labels[c].get("es", c), "label_en": s.labels[c].get("en", c),
+        "value": _num(row.get(c)), "low": _num(row.get(f"{c}_low")), "high": _num(row.get(f"{c}_high")),
+        "adjusted": _num(row.get(f"{c}_adjusted")), "rest": _num(row.get(f"{c}_rest")),
+        "nation": _num(nation.get(c)), "nation_low": _num(nation.get(f"{c}_low")),
+        "nation_high": _num(nation.get(f"{c}_high")),
+        "gap": _num(row.get(f"{c}_gap")), "gap_low": _num(row.get(f"{c}_gap_low")),
+        "gap_high": _num(row.get(f"{c}_gap_high")), "welch_p": _num(row.get(f"{c}_welch_p")),
+        "perm_p": _num(row.get(f"{c}_perm_p")), "g": _num(row.get(f"{c}_g")), "q": _num(row.get(f"{c}_q")),
+        "mga_2017": _published(bench_state, s.code, s.conf["benchmark_columns"].get(c)),
+    } for c in s.codes]
+
+
+def _rank(s: _Scored) -> tuple[dict, int]:
+    """The state's rank with its interval (§8.2), and how many states are ranked."""
+    ranked = s.table.index[s.table["rank"].notna()] if "rank" in s.table else s.table.index
+    rank = {"value": _num(s.row.get("rank")), "low": _num(s.row.get("rank_low")), "high": _num(s.row.get("rank_high"))}
+    return rank, int(len(ranked))
+
+
+def _gaps(s: _Scored) -> list[dict]:
+    """The *brechas* (§8.3): components with the largest potential effect, as many as the settings say."""
+    model = s.computed.model
+    frame = brechas(s.computed.result, s.code, level="component") if "component" in model.levels() else pd.DataFrame()
+    parents = model.parents()
+    return [{"code": g.code, "parent": parents.get(g.code) or "", "label_es": s.labels.get(g.code, {}).get("es", g.code),
+             "label_en": s.labels.get(g.code, {}).get("en", g.code), "state": _num(g.state_mean),
              "nation": _num(g.national_mean), "gap": _num(g.gap), "weight": _num(g.weight),
              "potential": _num(g.potential)}
-            for g in gaps_frame.itertuples(index=False) if (_num(g.potential) or 0) > 0][: int(conf["brechas"])]
+            for g in frame.itertuples(index=False) if (_num(g.potential) or 0) > 0][: int(s.conf["brechas"])]
 
-    index_code = codes[0]
-    wide = computed.scores_wide([c for c in codes])
-    coverage = computed.scores_wide([index_code], coverage=True)[index_code]
-    insts = computed.result.institutions.reindex(wide.index)
-    data = insts[["name", "type", "order", "state"]].join(wide).assign(coverage=coverage)
-    own = data[data["state"] == code]
+
+def _institution_scores(s: _Scored) -> pd.DataFrame:
+    """One row per institution: name, type, order, state, headline scores and index coverage."""
+    index_code = s.codes[0]
+    wide = s.computed.scores_wide(list(s.codes))
+    coverage = s.computed.scores_wide([index_code], coverage=True)[index_code]
+    insts = s.computed.result.institutions.reindex(wide.index)
+    return insts[["name", "type", "order", "state"]].join(wide).assign(coverage=coverage)
+
+
+def _by_type(s: _Scored, data: pd.DataFrame) -> list[dict]:
+    """The state's institutions by type against the same type nationally (§8.4)."""
+    index_code = s.codes[0]
     type_nation = data.groupby("type")[index_code].mean()
-    by_type = []
-    for kind, group in own.groupby("type", sort=True):
-        by_type.append({"type": kind, "n": len(group), "state": _num(group[index_code].mean()),
-                        "nation": _num(type_nation.get(kind)),
-                        "gap": _num(group[index_code].mean() - type_nation.get(kind))})
-    responded = pd.Series(computed.result.leaf.responded, index=computed.result.institutions.index)
-    institution_rows = [
-        {"name": r.name, "type": r.type, "order": r.order, "coverage": _num(r.coverage),
-         "responded": bool(responded.get(key, False)),
-         **{c: _num(getattr(r, c)) for c in codes if c.isidentifier()}}
-        for key, r in own.sort_values(index_code, ascending=False, na_position="last").iterrows()
-    ]
+    return [{"type": kind, "n": len(group), "state": _num(group[index_code].mean()),
+             "nation": _num(type_nation.get(kind)), "gap": _num(group[index_code].mean() - type_nation.get(kind))}
+            for kind, group in data[data["state"] == s.code].groupby("type", sort=True)]
 
-    leaf_codes = {n.code for n in computed.model.leaves()}
-    items = [c for c in conf["inclusion_items"] if c in leaf_codes]
-    inclusion = []
-    if items:
-        item_wide = computed.scores_wide(items)
-        states_of = computed.result.institutions.reindex(item_wide.index)["state"]
-        for c in items:
-            node = computed.model.node(c)
-            inclusion.append({"code": c, "label_es": node.label.get("es", c), "label_en": node.label.get("en", c),
-                              "state": _num(item_wide.loc[states_of == code, c].mean()),
-                              "nation": _num(item_wide[c].mean())})
 
-    progress = campaigns.progress(campaign)
-    reliability = stats.reliability(computed.result)
-    annex = {
+def _institutions(s: _Scored, data: pd.DataFrame) -> list[dict]:
+    """Who is behind (§8.4): the state's institutions, best first, with coverage and whether they answered."""
+    own = data[data["state"] == s.code]
+    responded = pd.Series(s.computed.result.leaf.responded, index=s.computed.result.institutions.index)
+    return [{"name": r.name, "type": r.type, "order": r.order, "coverage": _num(r.coverage),
+             "responded": bool(responded.get(key, False)),
+             **{c: _num(getattr(r, c)) for c in s.codes if c.isidentifier()}}
+            for key, r in own.sort_values(s.codes[0], ascending=False, na_position="last").iterrows()]
+
+
+def _inclusion(s: _Scored) -> list[dict]:
+    """The inclusion items of the settings (§8.6), state against nation."""
+    leaf_codes = {n.code for n in s.computed.model.leaves()}
+    items = [c for c in s.conf["inclusion_items"] if c in leaf_codes]
+    if not items:
+        return []
+    item_wide = s.computed.scores_wide(items)
+    states_of = s.computed.result.institutions.reindex(item_wide.index)["state"]
+    rows = []
+    for c in items:
+        node = s.computed.model.node(c)
+        rows.append({"code": c, "label_es": node.label.get("es", c), "label_en": node.label.get("en", c),
+                     "state": _num(item_wide.loc[states_of == s.code, c].mean()), "nation": _num(item_wide[c].mean())})
+    return rows
+
+
+def _annex(s: _Scored, data: pd.DataFrame) -> dict:
+    """The methodology annex (§8.7): instruments, model and weights, policies, coverage, reliability."""
+    campaign, computed = s.campaign, s.computed
+    return {
         "instruments": [(ci.purpose.value, ci.instrument_version.instrument_id, ci.instrument_version.version,
                          ci.instrument_version.content_hash) for ci in campaign.instruments],
         "model": (computed.model.id, computed.model.version, campaign.index_model.content_hash if campaign.index_model else ""),
         "weights": [{"code": n.code, "level": n.level, "weight": w, "label_es": n.label.get("es", n.code),
                      "label_en": n.label.get("en", n.code)} for n, w in _effective(computed.model)],
         "policies": dict(computed.model.defaults),
-        "progress": progress,
+        "progress": campaigns.progress(campaign),
         "coverage_mean": _num(data["coverage"].mean()),
-        "coverage_state": _num(own["coverage"].mean()),
+        "coverage_state": _num(data.loc[data["state"] == s.code, "coverage"].mean()),
         "reliability": [{"code": r.code, "alpha": _num(r.alpha), "low": _num(r.low), "high": _num(r.high),
-                         "k": int(r.k)} for r in reliability.itertuples(index=False)],
+                         "k": int(r.k)} for r in stats.reliability(computed.result).itertuples(index=False)],
         "fingerprint": computed.fingerprint,
         "seed": computed.seed,
-        "settings_version": conf.get("version", ""),
+        "settings_version": s.conf.get("version", ""),
     }
-    editions = benchmarks.national().to_dict(orient="records")
-    report = StateReport(
-        campaign=campaign, state=code, name=st.name, abbr=st.abbr, headline=headline,
-        verdict_es=verdict_es, verdict_en=verdict_en, rank=rank, n_states=n_states, gaps=gaps,
-        by_type=by_type, institutions=institution_rows,
-        conditions=_conditions(campaign, code, conf["conditions_model"]),
-        inclusion=inclusion, annex=annex, editions=editions,
+
+
+def build(campaign: Campaign, state: str, seed: int = scores.DEFAULT_SEED) -> StateReport:
+    """Assemble the report of one state (INEGI code or any spelling) for a campaign, section by section."""
+    s = _scored(campaign, state, seed)
+    headline = _headline(s)
+    rank, n_states = _rank(s)
+    st = state_names.by_code(s.code)
+    verdict_es, verdict_en = _verdict(st.name, headline[0], rank, n_states, float(s.conf["fdr"]))
+    data = _institution_scores(s)
+    return StateReport(
+        campaign=campaign, state=s.code, name=st.name, abbr=st.abbr, headline=headline,
+        verdict_es=verdict_es, verdict_en=verdict_en, rank=rank, n_states=n_states, gaps=_gaps(s),
+        by_type=_by_type(s, data), institutions=_institutions(s, data),
+        conditions=_conditions(campaign, s.code, s.conf["conditions_model"]),
+        inclusion=_inclusion(s), annex=_annex(s, data), editions=benchmarks.national().to_dict(orient="records"),
     )
-    report.chart_svg = _chart(headline)
-    return report
 
 
 def _published(table: pd.DataFrame, state: str, columns: str | list[str] | None) -> float | None:
@@ -307,12 +304,3 @@ def state_summaries(campaign: Campaign, seed: int = scores.DEFAULT_SEED) -> list
              "value": _num(r[code]), "low": _num(r[f"{code}_low"]), "high": _num(r[f"{code}_high"]),
              "rank_low": _num(r.get("rank_low")), "rank_high": _num(r.get("rank_high"))}
             for r in table.to_dict(orient="records")]
-
-
-def pdf(html: str, base_url: str) -> bytes:
-    """Render report HTML to PDF with WeasyPrint (the `pdf` extra)."""
-    try:
-        from weasyprint import HTML
-    except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise ServiceError("La exportación a PDF requiere el extra 'pdf' (WeasyPrint)", status=501) from exc
-    return HTML(string=html, base_url=base_url).write_pdf()

@@ -293,11 +293,6 @@ def verify(response: Response, form: dict, user: User) -> str:
     raise ServiceError("Elija aceptar o corregir")
 
 
-def reopen(response: Response, reason: str, user: User) -> None:
-    """Send a submitted response back to the respondent (draft), with a reason."""
-    responses.reopen(response, Actor.for_user(user), reason or "")
-
-
 def mark_verified(response: Response, user: User) -> None:
     """Close the verification of a submitted response."""
     responses.mark_verified(response, Actor.for_user(user))

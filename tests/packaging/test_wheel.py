@@ -17,6 +17,7 @@ def test_wheel_ships_templates_definitions_and_migrations(tmp_path):
     assert "templates/base.html" in names
     assert "templates/main/index.html" in names
     assert "diagnostic/__init__.py" in names
+    assert "diagnostic/data/report.yaml" in names  # the report settings, found as package data
     assert any(n.startswith("surveys/definitions/") and n.endswith(".yaml") for n in names)
     assert any(n.startswith("migrations/") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

@@ -1,5 +1,6 @@
 """Web fixtures: an app on each database of `database_url` (schema built by the Alembic
-migrations, not create_all), its client and CLI runner, and a small open campaign."""
+migrations, not create_all), its client and CLI runner, a small open campaign (`setup`),
+and a small campaign scored by the shipped model (`scored`), with the helpers tests share."""
 from __future__ import annotations
 
 import re
@@ -181,3 +182,123 @@ def login(client, email: str, password: str = Setup.password):
     response = client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+# ------------------------------------------------------------------ a small scored campaign
+# Complete answers of the shipped government questionnaire: an open institution and a closed one.
+SITE = "https://finanzas.example.org"
+OPEN = {
+    "resp_name": "María López", "resp_position": "Titular de la Unidad", "resp_email": "ml@finanzas.example.org",
+    "ai_unit": "yes", "ai_unit_evidence": f"{SITE}/unidad", "ai_channels": ["pnt", "email", "in_person"],
+    "ai_channels_evidence": f"{SITE}/solicitudes", "ai_guide": "yes", "ai_guide_evidence": f"{SITE}/guia.pdf",
+    "ai_requests_received": "200", "ai_requests_answered": "150", "ai_requests_evidence": f"{SITE}/est.xlsx",
+    "ai_disability_assistance": "yes", "ai_disability_assistance_evidence": f"{SITE}/accesible",
+    "ai_indigenous_assistance": "no", "ai_free_electronic": "yes", "ai_free_electronic_evidence": f"{SITE}/costos",
+    "ta_share": "80", "ta_share_evidence": f"{SITE}/sipot", "ta_site_links": "yes", "ta_site_links_evidence": f"{SITE}/",
+    "ta_updated_quarter": "no", "ta_reusable_formats": "yes", "ta_reusable_formats_evidence": f"{SITE}/f21.csv",
+    "tp_beyond_obligations": "yes", "tp_beyond_obligations_evidence": f"{SITE}/pc", "tp_demand_based": "no",
+    "tp_plain_language": "yes", "tp_plain_language_evidence": f"{SITE}/pc/guia", "tp_sex_disaggregated": "na",
+    "tp_impact_evaluated": "no", "da_datasets": "4", "da_datasets_evidence": "https://www.datos.gob.mx/",
+    "da_open_license": "yes", "da_open_license_evidence": f"{SITE}/licencia", "da_metadata": "no",
+    "da_machine_readable": "yes", "da_machine_readable_evidence": f"{SITE}/ingresos.csv",
+    "da_update_schedule": "no", "da_portal_listed": "yes", "da_portal_listed_evidence": "https://www.datos.gob.mx/",
+    "pg_has_mechanism": "yes", "pg_mechanism_kinds": ["advisory_council", "public_consultation"],
+    "pg_mechanism_evidence": f"{SITE}/acuerdo.pdf", "pg_main_mechanism": "advisory_council",
+    "pg_main_mechanism_name": "Consejo Consultivo", "pg_participants": "organised_civil_society",
+    "pg_participants_evidence": f"{SITE}/convocatoria", "pg_operated": "yes", "pg_operated_evidence": f"{SITE}/actas",
+    "pg_sessions": "3", "pg_participation_format": "consultative", "pg_participation_format_evidence": f"{SITE}/reglas",
+    "pg_outcomes_published": "yes", "pg_outcomes_published_evidence": f"{SITE}/resultados",
+    "pg_proposals_answered": "no", "inc_parity_rules": "no", "inc_measures": ["accessible_venue", "remote_participation"],
+}
+
+# Institutions of the small campaign: key, name, state, order, type.
+INSTITUTIONS = [
+    ("Q1", "Secretaría de Finanzas de Querétaro", "22", "estatal", "ejecutivo"),
+    ("Q2", "Congreso de Querétaro", "22", "estatal", "legislativo"),
+    ("J1", "Secretaría de Hacienda de Jalisco", "14", "estatal", "ejecutivo"),
+    ("J2", "Municipio de Zapopan", "14", "municipal", "municipio"),
+    ("C1", '=HYPERLINK("http://evil.example","clic")', "09", "estatal", "ejecutivo"),
+]
+
+
+@dataclass
+class Scored:
+    """A small open campaign scored by the shipped `apertura` model."""
+
+    slug: str
+    ids: dict[str, int]
+    responses: dict[str, int]
+    users: dict[str, int]
+
+
+def open_answers() -> dict:
+    """A fresh copy of the open institution's answers."""
+    return {k: (list(v) if isinstance(v, list) else v) for k, v in OPEN.items()}
+
+
+def closed_answers() -> dict:
+    """An institution with no openness practices (no requests, no participation mechanism)."""
+    return {
+        "resp_name": "José Pérez", "resp_position": "Enlace", "resp_email": "jp@congreso.example.org",
+        "ai_unit": "no", "ai_channels": ["pnt"], "ai_channels_evidence": "https://www.plataformadetransparencia.org.mx/",
+        "ai_guide": "no", "ai_requests_received": "0", "ai_requests_answered": "0", "ai_disability_assistance": "no",
+        "ai_indigenous_assistance": "no", "ai_free_electronic": "yes",
+        "ai_free_electronic_evidence": "https://congreso.example.org/transparencia", "ta_share": "0",
+        "ta_site_links": "no", "ta_updated_quarter": "no", "ta_reusable_formats": "no",
+        "tp_beyond_obligations": "no", "da_datasets": "0", "pg_has_mechanism": "no",
+    }
+
+
+def seed_scored(app) -> Scored:
+    """Campaign `metrica-prueba`: 5 institutions in 3 states; Q1 and J1 open, Q2 closed (all
+    submitted), J2 a draft, C1 not started; invitations for Q1 and J2; one user per role."""
+    from diagnostic.extensions import db
+    from diagnostic.models import Institution, Order
+    from diagnostic.services import (
+        campaigns,
+        institutions,
+        instruments,
+        invitations,
+        responses,
+        users,
+    )
+    from diagnostic.services.audit import SYSTEM
+
+    with app.app_context():
+        ids = {role: users.create(f"{role}@example.org", role.title(), role, Setup.password).id
+               for role in ("admin", "analyst", "evaluator")}
+        campaign = campaigns.create("Métrica de prueba", 2025, slug="metrica-prueba")
+        campaigns.set_instrument(campaign, "institution", instruments.store_shipped("gobierno"))
+        campaigns.set_index_model(campaign, instruments.store_shipped_index_model("apertura"))
+        created = []
+        for key, name, state, order, kind in INSTITUTIONS:
+            inst = Institution(key=key, name=name, state_code=state, order=Order(order), type=kind)
+            db.session.add(inst)
+            created.append(inst)
+        db.session.commit()
+        institutions.add_to_campaign(campaign, created)
+        campaigns.set_status(campaign, "open")
+        by_key = {i.key: i for i in created}
+        invitations.issue(campaign, [by_key["Q1"], by_key["J2"]])
+        response_ids = {}
+        for key, answers, submit in (("Q1", open_answers(), True), ("Q2", closed_answers(), True),
+                                     ("J1", open_answers(), True), ("J2", {"ai_unit": "yes"}, False)):
+            response = responses.get_or_create(campaign, "institution", by_key[key])
+            responses.save_page(response, answers, SYSTEM)
+            if submit:
+                responses.submit(response, SYSTEM)
+            response_ids[key] = response.id
+        return Scored("metrica-prueba", {k: i.id for k, i in by_key.items()}, response_ids, ids)
+
+
+def sign_in(client, user_id: int) -> None:
+    """Sign a test client in as a user (session cookie, as Flask-Login sets it)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+
+
+@pytest.fixture
+def scored(app) -> Scored:
+    """The small scored campaign (`seed_scored`)."""
+    return seed_scored(app)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import csrf_token
-from tests.web.test_analyst import seed_scored, sign_in
+from tests.web.conftest import csrf_token, sign_in
 
 ROLES = ("anonymous", "evaluator", "analyst", "admin")
 SLUG = "metrica-prueba"
@@ -48,11 +47,10 @@ def api_cases(response_id: int) -> list[tuple[str, str, dict | None]]:
 
 
 @pytest.fixture
-def world(app):
+def world(app, scored):
     """The scored campaign and an API token per staff role."""
-    from diagnostic.api import tokens
+    from diagnostic.services import tokens
 
-    scored = seed_scored(app)
     with app.app_context():
         issued = {role: tokens.issue_for_email(f"{role}@example.org") for role in ("admin", "analyst", "evaluator")}
     return scored, issued

@@ -6,21 +6,16 @@ import re
 
 import pytest
 
-from tests.web.test_analyst import open_answers, seed_scored, sign_in
+from tests.web.conftest import open_answers, sign_in
 
 API = "/api/v1"
 
-
-@pytest.fixture
-def scored(app):
-    """The small scored campaign of test_analyst."""
-    return seed_scored(app)
 
 
 @pytest.fixture
 def tokens(app, scored) -> dict[str, str]:
     """A token per role (issued through the CLI command's service)."""
-    from diagnostic.api import tokens as service
+    from diagnostic.services import tokens as service
 
     with app.app_context():
         return {role: service.issue_for_email(f"{role}@example.org") for role in ("admin", "analyst", "evaluator")}
@@ -44,8 +39,8 @@ def test_missing_and_bad_tokens_are_401_wrong_role_403(client, tokens):
 
 
 def test_token_is_stored_hashed_and_replaced(app, client, tokens, runner):
-    from diagnostic.api.tokens import ApiToken
     from diagnostic.extensions import db
+    from diagnostic.models import ApiToken
 
     with app.app_context():
         stored = [t.token_hash for t in db.session.query(ApiToken).all()]

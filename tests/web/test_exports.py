@@ -11,15 +11,10 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from diagnostic.services.exports import safe_cell
-from tests.web.test_analyst import seed_scored, sign_in
+from tests.web.conftest import sign_in
 
 EVIL = '=HYPERLINK("http://evil.example","clic")'
 
-
-@pytest.fixture
-def scored(app):
-    """The small scored campaign of test_analyst (C1's name is a formula)."""
-    return seed_scored(app)
 
 
 def _csv(client, url: str) -> list[dict]:

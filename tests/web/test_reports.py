@@ -7,14 +7,7 @@ import re
 import shutil
 import subprocess
 
-import pytest
-
-from tests.web.test_analyst import seed_scored, sign_in
-
-
-@pytest.fixture
-def scored(app):
-    return seed_scored(app)
+from tests.web.conftest import sign_in
 
 
 def _publish(app, slug):
@@ -56,7 +49,10 @@ def test_state_report_answers_the_methodology_questions(app, client, scored):
     assert "<svg" in html  # the interval chart
     assert "sha256:" in html  # data fingerprint in the annex
     english = client.get(f"/resultados/{scored.slug}/22?lang=en").get_data(as_text=True)
-    assert "is" in english and "the rest of the nation" in english
+    verdict_en = re.search(r'<p class="verdict">(.*?)</p>', english, re.S).group(1)
+    assert re.match(r"With an index of \d\.\d\d.*, Querétaro is \d\.\d\d (above|below) the rest of the nation "
+                    r"\(\d\.\d\d\); the difference is (statistically significant|not conclusive)", verdict_en), verdict_en
+    assert "Its place among the" in verdict_en and "resto del país" not in verdict_en
 
 
 def test_unknown_state_is_a_clear_404(app, client, scored):
@@ -72,11 +68,11 @@ def test_pdf_report_is_a_real_pdf_with_the_state_name(app, client, scored, tmp_p
     assert response.mimetype == "application/pdf"
     body = response.get_data()
     assert body.startswith(b"%PDF")
-    if shutil.which("pdftotext"):
-        path = tmp_path / "r.pdf"
-        path.write_bytes(body)
-        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
-        assert "Querétaro" in text and "Anexo metodológico" in text
+    assert shutil.which("pdftotext"), "pdftotext is missing: `make test` installs it (poppler-utils)"
+    path = tmp_path / "r.pdf"
+    path.write_bytes(body)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Querétaro" in text and "Anexo metodológico" in text
 
 
 def test_portal_lists_states_and_serves_open_data(app, client, scored):

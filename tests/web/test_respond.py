@@ -225,7 +225,7 @@ def test_reopened_response_can_be_edited_again(client, app, setup):
     with app.app_context():
         response_id = db.session.scalar(sa.select(Response.id))
     token = csrf_token(admin, f"/admin/c/{setup.slug}")
-    reopened = admin.post(f"/admin/c/{setup.slug}/responses/{response_id}/reopen",
+    reopened = admin.post(f"/analyst/{setup.slug}/responses/{response_id}/reopen",
                           data={"reason": "Falta evidencia", "csrf_token": token})
     assert reopened.status_code == 302
     assert response_status(app) == ResponseStatus.DRAFT

@@ -14,13 +14,7 @@ import sqlalchemy as sa
 import scoring
 from scoring import IndexModel, groups, stats
 from scoring.uncertainty import uncertainty
-from tests.web.test_analyst import seed_scored, sign_in
-
-
-@pytest.fixture
-def scored(app):
-    """The small scored campaign of test_analyst."""
-    return seed_scored(app)
+from tests.web.conftest import sign_in
 
 
 def _direct(app, slug: str):

@@ -1,4 +1,4 @@
-"""Per-user API tokens: shown once when created, stored only as a sha256 hash.
+"""Per-user API bearer tokens: shown once when created, stored only as a sha256 hash.
 
 A token is `apt_` + 43 URL-safe characters (256 bits), so a fast hash is enough: it cannot
 be guessed, and a stolen database does not reveal it. Creating a new token replaces the
@@ -8,32 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from diagnostic.extensions import db
-from diagnostic.models import Timestamp, User, utcnow
+from diagnostic.models import ApiToken, User, utcnow
 from diagnostic.services import NotFound, users
 from diagnostic.services.audit import SYSTEM, Actor, record
 
 PREFIX = "apt_"
-
-
-class ApiToken(db.Model):
-    """The hashed API token of one staff user (at most one per user)."""
-
-    __tablename__ = "api_tokens"
-
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
-    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
-    hint: so.Mapped[str] = so.mapped_column(sa.String(12))
-    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
-    last_used_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
-
-    user: so.Mapped[User] = so.relationship()
 
 
 def hash_token(token: str) -> str:

@@ -1,0 +1,124 @@
+"""Campaign set-up forms (Flask-WTF): labels through lazy gettext, field names as posted."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, time
+from pathlib import PurePath
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from diagnostic.models import InstrumentPurpose, Role
+from diagnostic.services import ServiceError
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
+class CampaignForm(FlaskForm):
+    """A new draft campaign."""
+
+    name = StringField(_l("Nombre"), validators=[DataRequired(), Length(max=200)])
+    year = IntegerField(_l("Año"), validators=[InputRequired(), NumberRange(min=1900, max=2999)])
+    slug = StringField(_l("Identificador (opcional)"), validators=[Optional(), Length(max=80)])
+    closes_at = DateField(_l("Fecha límite"), validators=[Optional()])
+    instructions = TextAreaField(_l("Instrucciones para las instituciones"))
+
+    def closes_at_utc(self) -> datetime | None:
+        """The deadline as midnight UTC of the chosen day, if any."""
+        return datetime.combine(self.closes_at.data, time(), tzinfo=UTC) if self.closes_at.data else None
+
+
+class InstrumentForm(FlaskForm):
+    """A stored instrument version, or a new definition file, for one purpose."""
+
+    purpose = SelectField(_l("Quién responde"), choices=[SelectChoice(p.value) for p in InstrumentPurpose])
+    version_id = SelectField(_l("Versión guardada"), coerce=_int_or_none, validate_choice=False)
+    file = FileField(_l("O suba una definición (YAML, XLSX, CSV)"))
+
+    def with_versions(self, versions: Iterable) -> InstrumentForm:
+        """Offer these stored versions."""
+        self.version_id.choices = [SelectChoice("", "—")] + [
+            SelectChoice(v.id, f"{v.instrument_id} {v.version} · {v.content_hash[:19]}") for v in versions]
+        return self
+
+
+class StateRespondentForm(FlaskForm):
+    """The institution (by key) that answers its state's conditions questionnaire."""
+
+    key = StringField(_l("Clave de la institución"), validators=[DataRequired(), Length(max=80)],
+                      filters=[lambda v: v.strip() if v else v])
+
+
+class ImportForm(FlaskForm):
+    """A CSV or XLSX file of institutions."""
+
+    file = FileField(_l("Archivo"))
+
+
+class AssignForm(FlaskForm):
+    """Institutions of a state (or listed keys) for one evaluator."""
+
+    evaluator_id = SelectField(_l("Evaluador"), coerce=_int_or_none, validate_choice=False)
+    state = SelectField(_l("Entidad"), validate_choice=False)
+    keys = TextAreaField(_l("Claves de institución (opcional, una por línea)"))
+
+    def with_choices(self, evaluators: Iterable, states: Iterable) -> AssignForm:
+        """Offer these evaluators and states."""
+        self.evaluator_id.choices = [SelectChoice(u.id, f"{u.name} ({u.email})") for u in evaluators]
+        self.state.choices = [SelectChoice("", _("Todas"))] + [SelectChoice(s.code, f"{s.code} {s.name}") for s in states]
+        return self
+
+    def key_set(self) -> set[str]:
+        """The institution keys typed, one per line or comma-separated."""
+        return {k.strip() for k in (self.keys.data or "").replace(",", "\n").splitlines() if k.strip()}
+
+
+class InvitationsForm(FlaskForm):
+    """Issue invitation links (optionally replacing those already issued)."""
+
+    reissue = BooleanField(_l("Reemplazar también los enlaces ya emitidos"))
+
+
+class StatusForm(FlaskForm):
+    """Move a campaign to another status."""
+
+    status = HiddenField(validators=[DataRequired()])
+    reason = StringField(_l("Motivo"), validators=[Optional(), Length(max=500)])
+
+
+class UserForm(FlaskForm):
+    """A new staff account (the password rules are the users service's)."""
+
+    email = EmailField(_l("Correo electrónico"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Nombre"), validators=[Length(max=200)])
+    role = SelectField(_l("Rol"), choices=[SelectChoice(r.value) for r in Role])
+    password = PasswordField(_l("Contraseña (mínimo 8 caracteres)"), validators=[DataRequired(), Length(max=200)])
+
+
+def read_upload(file: FileStorage | None, allowed: tuple[str, ...]) -> tuple[bytes, str]:
+    """The bytes and name of an uploaded file; ServiceError for a missing or wrong type."""
+    if file is None or not getattr(file, "filename", None):
+        raise ServiceError(_("Elija un archivo."))
+    filename = PurePath(file.filename).name
+    if PurePath(filename).suffix.lower() not in allowed:
+        raise ServiceError(_("Tipo de archivo no admitido: %(f)s (se aceptan %(a)s)", f=filename, a=", ".join(allowed)),
+                           status=415)
+    return file.read(), filename

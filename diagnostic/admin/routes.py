@@ -1,0 +1,193 @@
+"""Admin views: one form, one service call, a redirect back to the campaign page."""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from diagnostic.admin import bp
+from diagnostic.admin.forms import (
+    AssignForm,
+    CampaignForm,
+    ImportForm,
+    InstrumentForm,
+    InvitationsForm,
+    StateRespondentForm,
+    StatusForm,
+    UserForm,
+    read_upload,
+)
+from diagnostic.analyst.forms import ReopenForm
+from diagnostic.forms import submitted
+from diagnostic.models import InstrumentPurpose, Role
+from diagnostic.security import admin_required
+from diagnostic.services import (
+    ServiceError,
+    assignments,
+    campaigns,
+    institutions,
+    instruments,
+    invitations,
+    responses,
+    states,
+    users,
+)
+from diagnostic.services.audit import Actor
+
+log = logging.getLogger(__name__)
+
+
+def actor() -> Actor:
+    """The signed-in admin as an audit actor."""
+    return Actor.for_user(current_user)
+
+
+def back(slug: str):
+    """Redirect to a campaign's set-up page."""
+    return redirect(url_for("admin.campaign", slug=slug))
+
+
+@bp.get("/")
+@admin_required
+def index():
+    """Campaigns and the form to create one."""
+    return render_template("admin/index.html", campaigns=campaigns.all_campaigns(),
+                           form=CampaignForm(year=datetime.now(UTC).year))
+
+
+@bp.post("/campaigns")
+@admin_required
+def create_campaign():
+    """Create a draft campaign."""
+    form = submitted(CampaignForm())
+    campaign = campaigns.create(form.name.data, form.year.data, slug=form.slug.data or None,
+                                instructions=form.instructions.data or "", closes_at=form.closes_at_utc(),
+                                actor=actor())
+    return back(campaign.slug)
+
+
+@bp.get("/c/<slug>")
+@admin_required
+def campaign(slug: str):
+    """A campaign's set-up page."""
+    c = campaigns.get_by_slug(slug)
+    evaluators, all_states = users.list_by_role(Role.EVALUATOR), states.all_states()
+    return render_template(
+        "admin/campaign.html", campaign=c, progress=campaigns.progress(c), purposes=list(InstrumentPurpose),
+        current={p: campaigns.instrument(c, p) for p in InstrumentPurpose},
+        transitions=sorted(s.value for s in campaigns.TRANSITIONS[c.status]), submitted=responses.for_campaign(c),
+        instrument_form=InstrumentForm().with_versions(instruments.all_versions()),
+        state_form=StateRespondentForm(), import_form=ImportForm(),
+        assign_form=AssignForm().with_choices(evaluators, all_states),
+        invitations_form=InvitationsForm(), status_form=StatusForm(), reopen_form=ReopenForm())
+
+
+@bp.post("/c/<slug>/instrument")
+@admin_required
+def set_instrument(slug: str):
+    """Pick a stored instrument version, or upload a new one, for a purpose."""
+    c = campaigns.get_by_slug(slug)
+    form = submitted(InstrumentForm())
+    if form.file.data and form.file.data.filename:
+        version = instruments.store(*read_upload(form.file.data, instruments.ACCEPTED))
+    elif form.version_id.data is not None:
+        version = instruments.get(form.version_id.data)
+    else:
+        raise ServiceError(_("Elija una versión o suba un archivo."))
+    campaigns.set_instrument(c, form.purpose.data, version, actor=actor())
+    flash(_("Instrumento asignado: %(t)s", t=version.title), "saved")
+    return back(slug)
+
+
+@bp.post("/c/<slug>/import")
+@admin_required
+def import_institutions(slug: str):
+    """Import institutions from CSV or XLSX into the campaign (all or nothing)."""
+    c = campaigns.get_by_slug(slug)
+    data, filename = read_upload(submitted(ImportForm()).file.data, tuple(current_app.config["UPLOAD_EXTENSIONS"]))
+    try:
+        report = institutions.import_file(data, filename, campaign=c, actor=actor())
+    except institutions.ImportRejected as exc:
+        log.warning("institution import rejected (%s): %s", filename, exc.message)
+        return render_template("admin/import_errors.html", campaign=c, error=exc, filename=filename), 422
+    flash(_("Importadas: %(c)s nuevas, %(u)s actualizadas, %(a)s añadidas a la campaña.",
+            c=report.created, u=report.updated, a=report.added_to_campaign), "saved")
+    if report.state_respondents:
+        flash(_("Responsables estatales designados: %(n)s.", n=report.state_respondents), "saved")
+    return back(slug)
+
+
+@bp.post("/c/<slug>/state-respondent")
+@admin_required
+def state_respondent(slug: str):
+    """Designate the institution (by key) that answers its state's conditions questionnaire."""
+    c = campaigns.get_by_slug(slug)
+    key = submitted(StateRespondentForm()).key.data
+    institution = next((i for i in institutions.in_campaign(c) if i.key == key), None)
+    if institution is None:
+        raise ServiceError(_("Ninguna institución de la campaña tiene la clave %(k)s.", k=key), status=404)
+    institutions.set_state_respondent(c, institution, actor=actor())
+    flash(_("%(i)s responderá las condiciones de %(s)s.", i=institution.name, s=institution.state.name), "saved")
+    return back(slug)
+
+
+@bp.post("/c/<slug>/assign")
+@admin_required
+def assign(slug: str):
+    """Assign the institutions of a state (or listed keys) to an evaluator."""
+    c = campaigns.get_by_slug(slug)
+    form = submitted(AssignForm())
+    evaluator = users.get(form.evaluator_id.data) if form.evaluator_id.data is not None else None
+    if evaluator is None:
+        raise ServiceError(_("Elija un evaluador."))
+    keys = form.key_set()
+    chosen = [i for i in institutions.in_campaign(c, form.state.data or None) if not keys or i.key in keys]
+    if not chosen:
+        raise ServiceError(_("Ninguna institución de la campaña coincide."))
+    n = assignments.assign(c, chosen, evaluator, actor=actor())
+    flash(_("%(n)s instituciones asignadas a %(e)s.", n=n, e=evaluator.email), "saved")
+    return back(slug)
+
+
+@bp.post("/c/<slug>/invitations")
+@admin_required
+def issue_invitations(slug: str):
+    """Issue invitation links and download them as CSV (tokens are shown only this once)."""
+    c = campaigns.get_by_slug(slug)
+    links = invitations.issue(c, institutions.in_campaign(c), reissue=submitted(InvitationsForm()).reissue.data,
+                              days=current_app.config["INVITATION_DAYS"], actor=actor())
+    body = invitations.links_csv(links, current_app.config["PUBLIC_URL"] or request.host_url)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="invitaciones-{c.slug}.csv"',
+        "Cache-Control": "no-store"})
+
+
+@bp.post("/c/<slug>/status")
+@admin_required
+def set_status(slug: str):
+    """Open, close or publish a campaign."""
+    c = campaigns.get_by_slug(slug)
+    form = submitted(StatusForm())
+    campaigns.set_status(c, form.status.data, actor=actor(), reason=form.reason.data or None)
+    flash(_("Estado de la campaña: %(s)s", s=c.status.value), "saved")
+    return back(slug)
+
+
+@bp.get("/users")
+@admin_required
+def user_list():
+    """Staff accounts and the form to create one."""
+    return render_template("admin/users.html", users=users.list_by_role(), form=UserForm())
+
+
+@bp.post("/users")
+@admin_required
+def create_user():
+    """Create a staff account."""
+    form = submitted(UserForm())
+    users.create(form.email.data, form.name.data or "", form.role.data, form.password.data)
+    flash(_("Cuenta creada."), "saved")
+    return redirect(url_for("admin.user_list"))
