@@ -73,16 +73,16 @@ class ScoresUnavailable(ServiceError):
 
 
 def _located(issues: list) -> list[Both]:
-    """Scoring issues as detail lines in both languages, each with where it is (line, node, row)."""
+    """Scoring issues as detail lines in both languages, each with where it is (file:line, row, node)."""
     lines = []
     for issue in issues:
-        line, row, node = (getattr(issue, k, None) for k in ("line", "row", "node"))
-        es = en = f"{node}: " if node else ""
+        file, line, row, node = (getattr(issue, k, None) for k in ("file", "line", "row", "node"))
+        where = f"{file}:{line}: " if file and line else f"{file}: " if file else ""
+        node_part = f"{node}: " if node else ""
+        es = en = where
         if row is not None:
-            es, en = f"fila {row}: {es}", f"row {row}: {en}"
-        if line:
-            es, en = f"línea {line}: {es}", f"line {line}: {en}"
-        lines.append(Both(es + issue.message_es, en + issue.message_en))
+            es, en = f"{where}fila {row}: ", f"{where}row {row}: "
+        lines.append(Both(es + node_part + issue.message_es, en + node_part + issue.message_en))
     return lines
 
 

@@ -249,3 +249,27 @@ def test_opening_a_campaign_without_questionnaire_is_refused_in_the_interface_la
     refused = client.post("/admin/c/otra-2026/status", data={"status": "open", "csrf_token": token})
     assert refused.status_code == 409
     shows(refused, lang, Refusal.INSTITUTIONAL_INSTRUMENT_REQUIRED)
+
+
+@LANGS
+def test_a_campaign_that_cannot_be_scored_is_refused_in_the_interface_language(app, setup, lang):
+    client = app.test_client()
+    login(client, setup.analyst)
+    in_language(client, lang)
+    refused = client.get(f"/analyst/{setup.slug}/scores")
+    assert refused.status_code == 409
+    shows(refused, lang, Refusal.NO_INDEX_MODEL)
+
+
+def test_scoring_issues_become_located_detail_lines_in_both_languages():
+    from types import SimpleNamespace
+
+    from diagnostic.services.scores import _located
+
+    # the fields scoring's model and input issues carry (scoring.model.Issue, scoring.pipeline.InputIssue)
+    model = SimpleNamespace(file="indice.yaml", line=12, node="D1", message_es="los pesos no suman 1",
+                            message_en="weights do not add up to 1")
+    data = SimpleNamespace(row=4, column="ai_unit", message_es="valor no válido", message_en="invalid value")
+    lines = _located([model, data])
+    assert [line.text("es") for line in lines] == ["indice.yaml:12: D1: los pesos no suman 1", "fila 4: valor no válido"]
+    assert [line.text("en") for line in lines] == ["indice.yaml:12: D1: weights do not add up to 1", "row 4: invalid value"]
