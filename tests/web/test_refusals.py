@@ -273,3 +273,26 @@ def test_scoring_issues_become_located_detail_lines_in_both_languages():
     lines = _located([model, data])
     assert [line.text("es") for line in lines] == ["indice.yaml:12: D1: los pesos no suman 1", "fila 4: valor no válido"]
     assert [line.text("en") for line in lines] == ["indice.yaml:12: D1: weights do not add up to 1", "row 4: invalid value"]
+
+
+@LANGS
+def test_a_broken_definition_lists_its_located_errors_in_the_interface_language(app, setup, lang):
+    from tests.web.conftest import INSTRUMENT
+
+    client = app.test_client()
+    login(client, setup.admin)
+    in_language(client, lang)
+    token = csrf_token(client, "/admin/")
+    client.post("/admin/campaigns", data={"name": "Borrador", "year": "2026", "csrf_token": token})
+    broken = INSTRUMENT.replace("relevant: \"${has_unit} = 'yes'\"", "relevant: \"${no_such_field} = 'yes'\"")
+    response = client.post("/admin/c/borrador-2026/instrument", content_type="multipart/form-data",
+                           data={"csrf_token": token, "purpose": "institution",
+                                 "file": (io.BytesIO(broken.encode()), "roto.yaml")})
+    assert response.status_code == 422
+    shows(response, lang, Refusal.DEFINITION_INVALID, filename="roto.yaml", count=1)
+    body = text_of(response)
+    located = re.search(r"<li>(roto\.yaml:\d+: [^<]*no_such_field[^<]*)</li>", body)
+    assert located, body[-1500:]
+    question = "is not a question of the questionnaire"
+    assert (question in located.group(1)) == (lang == "en")
+    assert ("no es una pregunta del cuestionario" in located.group(1)) == (lang == "es")
