@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from diagnostic.services import ServiceError
+from diagnostic.services.refusals import current_lang
 
 log = logging.getLogger("diagnostic.errors")
 
@@ -37,13 +38,18 @@ def messages() -> dict[int, tuple[str, str]]:
     }
 
 
-def render_error(code: int, message: str | None = None, details: list | None = None):
-    """An error as HTML page or JSON with the given status."""
+def render_error(code: int, message: str | None = None, details: list | None = None,
+                 refusal: str | None = None, json_details: list | None = None):
+    """An error as HTML page or JSON with the given status (`refusal`: the service refusal's code)."""
     title, default = messages().get(code, messages()[400 if code < 500 else 500])
     if wants_json():
-        return jsonify(error=code, title=title, message=message or default, details=details or []), code
+        body = {"error": code, "title": title, "message": message or default,
+                "details": json_details if json_details is not None else details or []}
+        if refusal:
+            body["code"] = refusal
+        return jsonify(body), code
     return render_template("error.html", title=title, message=message or default, details=details or [],
-                           code=code), code
+                           code=code, refusal=refusal), code
 
 
 def init_app(app: Flask) -> None:
@@ -51,11 +57,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
-        log.warning("refused %s %s: %s %s", request.method, request.path, exc.status, exc.message)
+        log.warning("refused %s %s: %s %s %s", request.method, request.path, exc.status, exc.code,
+                    exc.message_for("es"))
         from diagnostic.extensions import db
 
         db.session.rollback()
-        return render_error(exc.status, exc.message, exc.details)
+        lang = current_lang()
+        return render_error(exc.status, exc.message_for(lang), exc.details_for(lang), refusal=exc.code,
+                            json_details=exc.details_json(lang))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

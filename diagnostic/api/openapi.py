@@ -37,7 +37,7 @@ DOCUMENT: dict = {
         "summary": "Campaigns, institutions, responses and openness scores (OGP MX0087).",
         "description": ("Read campaigns, institutions, responses and score tables, and submit responses in bulk. "
                         "Authenticate with `Authorization: Bearer <token>` (create a token at /analyst/token or "
-                        "with `apertura api token EMAIL`). Errors are JSON: `{error, message, details}`; "
+                        "with `apertura api token EMAIL`). Errors are JSON: `{error, code, message, details}`; "
                         "validation details carry a `path` and messages in Spanish and English."),
         "license": {"name": "MIT", "identifier": "MIT"},
     },
@@ -94,7 +94,9 @@ DOCUMENT: dict = {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         "schemas": {
             "Error": {"type": "object", "required": ["error", "message"], "properties": {
-                "error": {"type": "integer"}, "title": {"type": "string"}, "message": {"type": "string"},
+                "error": {"type": "integer"}, "title": {"type": "string"},
+                "code": {"type": "string", "description": "Stable code of a service refusal", "examples": ["campaign_not_found"]},
+                "message": {"type": "string", "description": "In the request's language (Accept-Language, ?lang=)"},
                 "details": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/ErrorDetail"},
                                                                  {"type": "string"}]}}}},
             "ErrorDetail": {"type": "object", "properties": {

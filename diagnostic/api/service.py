@@ -25,7 +25,7 @@ from diagnostic.models import (
     ResponseStatus,
     User,
 )
-from diagnostic.services import ServiceError, campaigns, instruments, responses, scores
+from diagnostic.services import Refusal, ServiceError, campaigns, instruments, responses, scores
 from diagnostic.services.audit import Actor
 
 MAX_PER_PAGE = 200
@@ -53,9 +53,9 @@ class PageArgs:
             page = int(args.get("page", 1))
             per_page = int(args.get("per_page", DEFAULT_PER_PAGE))
         except (TypeError, ValueError):
-            raise ServiceError("page y per_page deben ser números enteros", status=400) from None
+            raise ServiceError(Refusal.PAGE_NOT_INTEGER) from None
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-            raise ServiceError(f"page ≥ 1 y 1 ≤ per_page ≤ {MAX_PER_PAGE}", status=400)
+            raise ServiceError(Refusal.PAGE_OUT_OF_RANGE, maximum=MAX_PER_PAGE)
         return cls(page, per_page)
 
 
@@ -140,7 +140,7 @@ def list_responses(slug: str, args: PageArgs, status: str | None = None) -> dict
         try:
             query = query.where(Response.status == ResponseStatus(status))
         except ValueError:
-            raise ServiceError(f"Estado desconocido: {status} (draft, submitted, verified)", status=400) from None
+            raise ServiceError(Refusal.UNKNOWN_RESPONSE_STATUS, value=status) from None
     return _paginate_query(query, args, response_json)
 
 
@@ -230,7 +230,7 @@ def _plan(campaign: Campaign, index: int, item: object, seen: set) -> tuple[_Pla
         for path, value in values.items():
             responses.set_path(merged, path, value)
     except ServiceError as exc:
-        return None, [_detail(f"{where}.answers", exc.message, exc.message)]
+        return None, [_detail(f"{where}.answers", exc.message_for("es"), exc.message_for("en"))]
     result = surveys.validate(instruments.definition(version), merged, partial=False)
     errors = [_detail(f"{where}.answers.{e.path}", e.message_es, e.message_en) for e in result.errors]
     return (None if errors else _Planned(institution, purpose, response, values)), errors
@@ -240,16 +240,16 @@ def submit_bulk(slug: str, body: object, user: User) -> dict:
     """Submit many responses at once, all or nothing; Invalid (422) lists every error by path."""
     campaign = campaigns.get_by_slug(slug)
     if body is None:
-        raise ServiceError("El cuerpo de la solicitud debe ser JSON válido", status=400)
+        raise ServiceError(Refusal.BODY_NOT_JSON)
     items = body.get("responses") if isinstance(body, Mapping) else None
     if not isinstance(items, list) or not items:
-        raise Invalid("Se esperaba {\"responses\": [...]}",
+        raise Invalid(Refusal.BULK_NOT_A_LIST,
                       details=[_detail("responses", "Se esperaba una lista no vacía", "A non-empty list was expected")])
     if len(items) > MAX_BULK:
-        raise Invalid(f"Como máximo {MAX_BULK} respuestas por solicitud",
+        raise Invalid(Refusal.BULK_TOO_MANY, maximum=MAX_BULK,
                       details=[_detail("responses", f"Como máximo {MAX_BULK}", f"At most {MAX_BULK}")])
     if campaign.status != CampaignStatus.OPEN:
-        raise ServiceError("La campaña no está abierta", status=409)
+        raise ServiceError(Refusal.CAMPAIGN_NOT_OPEN)
     plans, errors, seen = [], [], set()
     for index, item in enumerate(items):
         plan, problems = _plan(campaign, index, item, seen)
@@ -257,7 +257,7 @@ def submit_bulk(slug: str, body: object, user: User) -> dict:
         if plan is not None:
             plans.append(plan)
     if errors:
-        raise Invalid("Ninguna respuesta se guardó: hay errores", details=errors)
+        raise Invalid(Refusal.BULK_REJECTED, details=errors)
     actor = Actor.for_user(user)
     submitted = []
     for plan in plans:

@@ -1,7 +1,7 @@
 """Report PDFs rendered from the report's HTML with WeasyPrint (the `pdf` extra)."""
 from __future__ import annotations
 
-from diagnostic.services import ServiceError
+from diagnostic.services import Refusal, ServiceError
 
 
 def render(html: str, base_url: str) -> bytes:
@@ -9,5 +9,5 @@ def render(html: str, base_url: str) -> bytes:
     try:
         from weasyprint import HTML
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise ServiceError("La exportación a PDF requiere el extra 'pdf' (WeasyPrint)", status=501) from exc
+        raise ServiceError(Refusal.PDF_UNAVAILABLE) from exc
     return HTML(string=html, base_url=base_url).write_pdf()

@@ -3,9 +3,11 @@
 Views stay thin (access decorator, one service call, one render). Services take and return
 models or plain data, never requests; each write is one transaction committed by the
 service itself, and every change to an answer or a status appends to the audit log.
-Refusals are `ServiceError` (or `NotFound`, `Conflict`), defined below.
+Refusals are `ServiceError` (or `NotFound`, `Conflict`), defined below, each with a coded
+`Refusal` from `refusals` whose message exists in Spanish and English.
 
 Modules, by what they hold:
+- refusals: `refusals` (every coded refusal, in Spanish and English);
 - set-up: `states`, `users`, `tokens` (API tokens), `institutions`, `instruments`,
   `campaigns`, `invitations`, `assignments`;
 - answering and checking: `responses` (saves, submission, reopening, verification),
@@ -16,18 +18,53 @@ Modules, by what they hold:
 """
 from __future__ import annotations
 
+from diagnostic.services.refusals import Refusal, current_lang, detail_json, detail_text
+
 
 class ServiceError(Exception):
-    """A refusal the user can act on; `message` is shown as is, `status` is the HTTP code."""
+    """A refusal the user can act on: a coded `Refusal` with its parameters, shown in the reader's language.
+
+    `status` is the HTTP code (the refusal's own unless given). A plain `str` is accepted only
+    when it is already translated (gettext in a view); services always pass a `Refusal`.
+    """
 
     status = 400
 
-    def __init__(self, message: str, *, status: int | None = None, details: list | None = None):
-        super().__init__(message)
-        self.message = message
-        self.details = details or []
+    def __init__(self, refusal: Refusal | str, *, details: list | None = None, status: int | None = None,
+                 **params: object):
+        self.refusal = refusal if isinstance(refusal, Refusal) else None
+        self.params = params
+        self._text = None if self.refusal is not None else str(refusal)
+        self.details = list(details or [])
         if status is not None:
             self.status = status
+        elif self.refusal is not None:
+            self.status = self.refusal.status
+        super().__init__(self.message_for("es"))  # also checks every parameter is given
+
+    @property
+    def code(self) -> str:
+        """A stable identifier of the refusal for clients (`campaign_not_found`), or `refused`."""
+        return self.refusal.code if self.refusal is not None else "refused"
+
+    def message_for(self, lang: str) -> str:
+        """The message in `lang` ('es' or 'en')."""
+        if self.refusal is None:
+            return self._text
+        return self.refusal.render(lang, **self.params)
+
+    @property
+    def message(self) -> str:
+        """The message in the interface language of the current request (Spanish outside one)."""
+        return self.message_for(current_lang())
+
+    def details_for(self, lang: str) -> list[str]:
+        """The details as lines of text in `lang`."""
+        return [detail_text(d, lang) for d in self.details]
+
+    def details_json(self, lang: str) -> list:
+        """The details for a JSON body: bilingual records as they are, other lines in `lang`."""
+        return [detail_json(d, lang) for d in self.details]
 
 
 class NotFound(ServiceError):

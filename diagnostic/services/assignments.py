@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from diagnostic.extensions import db
 from diagnostic.models import Assignment, Campaign, CampaignStatus, Institution, Role, User
-from diagnostic.services import NotFound, ServiceError
+from diagnostic.services import NotFound, Refusal, ServiceError
 from diagnostic.services.audit import SYSTEM, Actor, record
 
 
@@ -13,7 +13,7 @@ def assign(campaign: Campaign, institutions: list[Institution], evaluator: User,
            actor: Actor = SYSTEM) -> int:
     """Assign institutions to an evaluator (replacing a previous evaluator); returns how many."""
     if evaluator.role != Role.EVALUATOR:
-        raise ServiceError(f"{evaluator.email} no tiene el rol de evaluador")
+        raise ServiceError(Refusal.NOT_AN_EVALUATOR, email=evaluator.email)
     current = {a.institution_id: a for a in db.session.scalars(
         sa.select(Assignment).where(Assignment.campaign_id == campaign.id))}
     changed = 0
@@ -52,5 +52,5 @@ def get(campaign: Campaign, institution_id: int, user: User) -> Assignment:
         Assignment.campaign_id == campaign.id, Assignment.institution_id == institution_id,
         Assignment.user_id == user.id))
     if assignment is None:
-        raise NotFound("Institución no asignada")
+        raise NotFound(Refusal.INSTITUTION_NOT_ASSIGNED)
     return assignment

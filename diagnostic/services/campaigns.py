@@ -20,7 +20,7 @@ from diagnostic.models import (
     Response,
     ResponseStatus,
 )
-from diagnostic.services import Conflict, NotFound, ServiceError
+from diagnostic.services import Conflict, NotFound, Refusal, ServiceError
 from diagnostic.services.audit import SYSTEM, Actor, record
 
 # Allowed status changes: draft → open → closed → published; a closed campaign may reopen.
@@ -43,12 +43,12 @@ def create(name: str, year: int, *, slug: str | None = None, instructions: str =
     """Create a draft campaign; the slug must be unique."""
     name = name.strip()
     if not name:
-        raise ServiceError("El nombre de la campaña es obligatorio")
+        raise ServiceError(Refusal.CAMPAIGN_NAME_REQUIRED)
     if not 2000 <= int(year) <= 2100:
-        raise ServiceError("Año fuera de rango (2000–2100)")
+        raise ServiceError(Refusal.YEAR_OUT_OF_RANGE)
     slug = slugify(slug or f"{name}-{year}")
     if get_by_slug(slug, missing_ok=True) is not None:
-        raise Conflict(f"Ya existe una campaña con el identificador {slug}")
+        raise Conflict(Refusal.CAMPAIGN_EXISTS, slug=slug)
     campaign = Campaign(name=name, year=int(year), slug=slug, instructions=instructions, closes_at=closes_at)
     db.session.add(campaign)
     db.session.flush()
@@ -61,7 +61,7 @@ def get_by_slug(slug: str, *, missing_ok: bool = False) -> Campaign | None:
     """The campaign with this slug; NotFound unless `missing_ok`."""
     campaign = db.session.scalar(sa.select(Campaign).where(Campaign.slug == slug))
     if campaign is None and not missing_ok:
-        raise NotFound("Campaña no encontrada")
+        raise NotFound(Refusal.CAMPAIGN_NOT_FOUND)
     return campaign
 
 
@@ -85,9 +85,9 @@ def set_instrument(campaign: Campaign, purpose: InstrumentPurpose | str, version
     try:
         purpose = InstrumentPurpose(purpose)
     except ValueError:
-        raise ServiceError(f"Propósito desconocido: {purpose!r}") from None
+        raise ServiceError(Refusal.UNKNOWN_PURPOSE, purpose=purpose) from None
     if campaign.status != CampaignStatus.DRAFT:
-        raise Conflict("Solo se cambian instrumentos en una campaña en borrador")
+        raise Conflict(Refusal.INSTRUMENTS_ONLY_IN_DRAFT)
     link = next((i for i in campaign.instruments if i.purpose == purpose), None)
     old = link.instrument_version.content_hash if link else None
     if link is None:
@@ -102,7 +102,7 @@ def set_instrument(campaign: Campaign, purpose: InstrumentPurpose | str, version
 def set_index_model(campaign: Campaign, model: IndexModelVersion, actor: Actor = SYSTEM) -> None:
     """Choose the index model that scores the campaign."""
     if campaign.status == CampaignStatus.PUBLISHED:
-        raise Conflict("Una campaña publicada no cambia de modelo")
+        raise Conflict(Refusal.MODEL_FIXED_AFTER_PUBLISHING)
     old = campaign.index_model.content_hash if campaign.index_model else None
     campaign.index_model = model
     model.locked = True
@@ -116,11 +116,11 @@ def set_status(campaign: Campaign, status: CampaignStatus | str, actor: Actor = 
     try:
         status = CampaignStatus(status)
     except ValueError:
-        raise ServiceError(f"Estado desconocido: {status!r}") from None
+        raise ServiceError(Refusal.UNKNOWN_CAMPAIGN_STATUS, value=status) from None
     if status not in TRANSITIONS[campaign.status]:
-        raise Conflict(f"No se puede pasar de {campaign.status.value} a {status.value}")
+        raise Conflict(Refusal.TRANSITION_NOT_ALLOWED, source=campaign.status.value, target=status.value)
     if status == CampaignStatus.OPEN and instrument(campaign, InstrumentPurpose.INSTITUTION) is None:
-        raise Conflict("Elija el cuestionario institucional antes de abrir la campaña")
+        raise Conflict(Refusal.INSTITUTIONAL_INSTRUMENT_REQUIRED)
     if status == CampaignStatus.OPEN:
         for link in campaign.instruments:
             link.instrument_version.locked = True

@@ -39,6 +39,7 @@ from diagnostic.models import (
 )
 from diagnostic.services import (
     Conflict,
+    Refusal,
     assignments,
     campaigns,
     instruments,
@@ -375,7 +376,7 @@ def _valid(definition, answers: dict, rng: random.Random):
 def build(*, seed: int = 2017, n_institutions: int = 1200, password: str = "apertura-demo") -> Summary:
     """Create the demo users, institutions, campaign, invitations and responses (empty database only)."""
     if campaigns.get_by_slug(SLUG, missing_ok=True) is not None:
-        raise Conflict(f"La campaña de demostración {SLUG} ya existe")
+        raise Conflict(Refusal.DEMO_EXISTS, slug=SLUG)
     rng = random.Random(seed)
     summary = Summary(campaign=SLUG)
     admin = users.create("admin@apertura.demo", "Administración", Role.ADMIN, password)

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from diagnostic.models import Campaign
-from diagnostic.services import ServiceError
+from diagnostic.services import Refusal, ServiceError
 from diagnostic.services.scores import HEADLINE, TEXT_COLUMNS, CampaignScores, to_records
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -86,7 +86,7 @@ def frame_csv(frame: pd.DataFrame) -> str:
 def scores_csv(scores: CampaignScores, by: str, level: str = HEADLINE, shape: str = "wide") -> str:
     """The score table as CSV, wide (as on the web) or long (one value per row)."""
     if shape not in SHAPES:
-        raise ServiceError(f"Forma desconocida: {shape} (wide, long)", status=400)
+        raise ServiceError(Refusal.UNKNOWN_SHAPE, shape=shape)
     frame = wide_frame(scores, by, level) if shape == "wide" else long_frame(scores, by, level)
     return frame_csv(frame)
 

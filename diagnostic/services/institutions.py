@@ -16,8 +16,9 @@ import sqlalchemy as sa
 
 from diagnostic.extensions import db
 from diagnostic.models import Campaign, Institution, Order, Participation
-from diagnostic.services import ServiceError, states
+from diagnostic.services import Refusal, ServiceError, states
 from diagnostic.services.audit import SYSTEM, Actor, record
+from diagnostic.services.refusals import RowProblem, current_lang
 from scoring.io import decode_lines
 
 # Canonical institution types (methodology §2) and the spellings accepted on import.
@@ -64,21 +65,35 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 @dataclass
 class RowError:
-    """One rejected row: its number in the file, the column and what is wrong."""
+    """One rejected row: its number in the file, the column and what is wrong (a coded problem)."""
 
     row: int
     column: str
-    message: str
+    problem: RowProblem
+    params: dict = field(default_factory=dict)
+
+    def message_for(self, lang: str) -> str:
+        """What is wrong, in `lang`."""
+        return self.problem.render(lang, **self.params)
+
+    @property
+    def message(self) -> str:
+        """What is wrong, in the interface language of the current request (Spanish outside one)."""
+        return self.message_for(current_lang())
+
+    def format(self, lang: str) -> str:
+        """`fila N: column: message` in `lang`."""
+        return f"{'row' if lang == 'en' else 'fila'} {self.row}: {self.column}: {self.message_for(lang)}"
 
     def __str__(self) -> str:
-        return f"fila {self.row}: {self.column}: {self.message}"
+        return self.format("es")
 
 
 class ImportRejected(ServiceError):
     """The file was rejected; `errors` lists every bad row and nothing was written."""
 
-    def __init__(self, message: str, errors: list[RowError]):
-        super().__init__(message, status=422, details=[str(e) for e in errors])
+    def __init__(self, refusal: Refusal, errors: list[RowError], **params: object):
+        super().__init__(refusal, status=422, details=errors, **params)
         self.errors = errors
 
 
@@ -114,11 +129,11 @@ def _read_rows(data: bytes, filename: str) -> list[list[str]]:
         import openpyxl
 
         if not zipfile.is_zipfile(io.BytesIO(data)):
-            raise ImportRejected("El archivo no es un libro XLSX válido.", [])
+            raise ImportRejected(Refusal.XLSX_INVALID, [])
         try:
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for broken files
-            raise ImportRejected(f"No se pudo leer el libro XLSX: {exc}", []) from None
+            raise ImportRejected(Refusal.XLSX_UNREADABLE, [], problem=exc) from None
         sheet = book.worksheets[0]
         rows = [["" if v is None else str(v).strip() for v in row]
                 for row in sheet.iter_rows(values_only=True)]
@@ -126,14 +141,14 @@ def _read_rows(data: bytes, filename: str) -> list[list[str]]:
         return rows
     if suffix == ".csv":
         if b"\x00" in data[:4096]:
-            raise ImportRejected("El archivo CSV contiene datos binarios.", [])
+            raise ImportRejected(Refusal.CSV_BINARY, [])
         # Line by line: UTF-8 with or without BOM, Windows-1252/Latin-1 from Excel, or a mix.
         lines, _encoding, _repairs, _bom = decode_lines(data)
         text = "\n".join(lines)
         sample = text[:4096]
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
         return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-    raise ImportRejected("Tipo de archivo no admitido: use CSV o XLSX.", [])
+    raise ImportRejected(Refusal.IMPORT_UNSUPPORTED_FILE, [])
 
 
 def parse_file(data: bytes, filename: str) -> list[dict]:
@@ -142,14 +157,14 @@ def parse_file(data: bytes, filename: str) -> list[dict]:
     while rows and not any(rows[-1]):
         rows.pop()
     if not rows:
-        raise ImportRejected("El archivo está vacío.", [])
+        raise ImportRejected(Refusal.IMPORT_EMPTY, [])
     header = [COLUMNS.get(_norm_header(h)) for h in rows[0]]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise ImportRejected("Faltan columnas: " + ", ".join(missing),
-                             [RowError(1, c, "columna obligatoria ausente") for c in missing])
+        raise ImportRejected(Refusal.IMPORT_MISSING_COLUMNS,
+                             [RowError(1, c, RowProblem.COLUMN_MISSING) for c in missing], columns=", ".join(missing))
     if len(rows) - 1 > MAX_ROWS:
-        raise ImportRejected(f"Demasiadas filas (máximo {MAX_ROWS}).", [])
+        raise ImportRejected(Refusal.IMPORT_TOO_MANY_ROWS, [], maximum=MAX_ROWS)
     errors: list[RowError] = []
     parsed: list[dict] = []
     seen: dict[tuple[str, str], int] = {}
@@ -162,39 +177,41 @@ def parse_file(data: bytes, filename: str) -> list[dict]:
         row_errors = []
         name = record_.get("name", "").strip()
         if not name:
-            row_errors.append(RowError(number, "name", "nombre vacío"))
+            row_errors.append(RowError(number, "name", RowProblem.NAME_EMPTY))
         elif len(name) > 300:
-            row_errors.append(RowError(number, "name", "nombre de más de 300 caracteres"))
+            row_errors.append(RowError(number, "name", RowProblem.NAME_TOO_LONG))
         state = states.resolve(record_.get("state"))
         if state is None:
-            row_errors.append(RowError(number, "state", f"estado no reconocido: {record_.get('state', '')!r}"))
+            row_errors.append(RowError(number, "state", RowProblem.STATE_UNKNOWN, {"value": record_.get("state", "")}))
         order = ORDERS.get(_norm(record_.get("order")))
         if order is None:
-            row_errors.append(RowError(number, "order", f"orden de gobierno no reconocido: {record_.get('order', '')!r} (federal, estatal, municipal)"))
+            row_errors.append(RowError(number, "order", RowProblem.ORDER_UNKNOWN, {"value": record_.get("order", "")}))
         kind = normalise_type(record_.get("type"))
         if kind is None:
-            row_errors.append(RowError(number, "type", f"tipo no reconocido: {record_.get('type', '')!r} ({', '.join(TYPES)})"))
+            row_errors.append(RowError(number, "type", RowProblem.TYPE_UNKNOWN,
+                                       {"value": record_.get("type", ""), "types": ", ".join(TYPES)}))
         email = (record_.get("contact_email") or "").strip()
         if email and not EMAIL.match(email):
-            row_errors.append(RowError(number, "contact_email", f"correo no válido: {email!r}"))
+            row_errors.append(RowError(number, "contact_email", RowProblem.EMAIL_INVALID, {"value": email}))
         key = (record_.get("key") or "").strip()
         if key and key in seen_keys:
-            row_errors.append(RowError(number, "key", f"clave repetida (fila {seen_keys[key]})"))
+            row_errors.append(RowError(number, "key", RowProblem.KEY_REPEATED, {"row": seen_keys[key]}))
         if state and name:
             ident = (state, _norm(name))
             if ident in seen:
-                row_errors.append(RowError(number, "name", f"institución repetida (fila {seen[ident]})"))
+                row_errors.append(RowError(number, "name", RowProblem.INSTITUTION_REPEATED, {"row": seen[ident]}))
             seen[ident] = number
         if key:
             seen_keys[key] = number
         flag = _norm(record_.get("state_respondent") or "")
         responds_for_state = flag in YES
         if flag not in YES | NO:
-            row_errors.append(RowError(number, "state_respondent", f"valor no reconocido: {record_.get('state_respondent')!r} (sí o no)"))
+            row_errors.append(RowError(number, "state_respondent", RowProblem.YES_NO_UNKNOWN,
+                                       {"value": record_.get("state_respondent")}))
         elif responds_for_state and state:
             if state in seen_state_respondents:
-                row_errors.append(RowError(number, "state_respondent",
-                                           f"el estado ya tiene responsable en la fila {seen_state_respondents[state]}"))
+                row_errors.append(RowError(number, "state_respondent", RowProblem.STATE_RESPONDENT_TAKEN,
+                                           {"row": seen_state_respondents[state]}))
             else:
                 seen_state_respondents[state] = number
         errors.extend(row_errors)
@@ -203,9 +220,9 @@ def parse_file(data: bytes, filename: str) -> list[dict]:
                            "type": kind, "contact_name": (record_.get("contact_name") or "").strip() or None,
                            "contact_email": email or None, "state_respondent": responds_for_state})
     if errors:
-        raise ImportRejected(f"{len({e.row for e in errors})} filas con errores; no se importó nada.", errors)
+        raise ImportRejected(Refusal.IMPORT_ROWS_REJECTED, errors, count=len({e.row for e in errors}))
     if not parsed:
-        raise ImportRejected("El archivo no tiene filas de datos.", [])
+        raise ImportRejected(Refusal.IMPORT_NO_ROWS, [])
     return parsed
 
 
@@ -237,8 +254,8 @@ def import_file(data: bytes, filename: str, *, campaign: Campaign | None = None,
     rows = parse_file(data, filename)
     designated = [row for row in rows if row["state_respondent"]]
     if designated and campaign is None:
-        raise ImportRejected("La columna responsable_estatal solo se usa al importar en una campaña.",
-                             [RowError(row["row"], "state_respondent", "sin campaña") for row in designated])
+        raise ImportRejected(Refusal.IMPORT_STATE_RESPONDENT_WITHOUT_CAMPAIGN,
+                             [RowError(row["row"], "state_respondent", RowProblem.NO_CAMPAIGN) for row in designated])
     report = ImportReport()
     try:
         for row in rows:
@@ -330,7 +347,7 @@ def _designate(campaign: Campaign, institution: Institution, actor: Actor) -> No
         .where(Participation.campaign_id == campaign.id, Institution.state_code == institution.state_code)))
     chosen = next((p for p in rows if p.institution_id == institution.id), None)
     if chosen is None:
-        raise ServiceError(f"{institution.name} no participa en la campaña")
+        raise ServiceError(Refusal.NOT_IN_CAMPAIGN, institution=institution.name)
     for participation in rows:
         participation.state_respondent = participation is chosen
     record(actor, "campaign.state_respondent", "campaign", campaign.id, field=institution.state_code,

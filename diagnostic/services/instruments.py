@@ -18,7 +18,8 @@ import yaml
 import surveys
 from diagnostic.extensions import db
 from diagnostic.models import IndexModelVersion, InstrumentVersion
-from diagnostic.services import NotFound, ServiceError
+from diagnostic.services import NotFound, Refusal, ServiceError
+from diagnostic.services.refusals import Both
 
 ACCEPTED = (".yaml", ".yml", ".xlsx", ".csv", ".md")
 _cache: dict[str, object] = {}
@@ -49,16 +50,18 @@ def _load(source: bytes, filename: str):
         return surveys.load(path)
 
 
-def check(source: bytes, filename: str) -> list[str]:
-    """Errors of a definition file, located as `apertura survey check` prints them (empty = fine)."""
+def check(source: bytes, filename: str) -> list[Both]:
+    """Errors of a definition file in Spanish and English, located as `apertura survey check`
+    prints them (empty = fine)."""
     suffix = PurePath(filename).suffix.lower()
     if suffix not in ACCEPTED:
-        return [f"{filename}: tipo de archivo no admitido (use {', '.join(ACCEPTED)})"]
+        return [Refusal.DEFINITION_UNSUPPORTED_FILE.both(filename=filename, accepted=", ".join(ACCEPTED))]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / PurePath(filename).name
         path.write_bytes(source)
         report = surveys.check(path)
-    return [str(i).replace(str(path), PurePath(filename).name)
+    name = PurePath(filename).name
+    return [Both(i.format("es").replace(str(path), name), i.format("en").replace(str(path), name))
             for i in report.issues if getattr(i, "severity", "error") == "error"]
 
 
@@ -66,7 +69,7 @@ def store(source: bytes, filename: str) -> InstrumentVersion:
     """Check and store a definition; the same content returns the existing version."""
     errors = check(source, filename)
     if errors:
-        raise InstrumentInvalid(f"{filename}: {len(errors)} errores; no se guardó.", details=errors)
+        raise InstrumentInvalid(Refusal.DEFINITION_INVALID, details=errors, filename=filename, count=len(errors))
     definition = _load(source, filename)
     content_hash = surveys.content_hash(definition)
     existing = db.session.scalar(sa.select(InstrumentVersion).where(InstrumentVersion.content_hash == content_hash))
@@ -106,7 +109,7 @@ def get(version_id: int) -> InstrumentVersion:
     """The stored version with this id, or NotFound."""
     version = db.session.get(InstrumentVersion, version_id)
     if version is None:
-        raise NotFound("Versión de instrumento no encontrada")
+        raise NotFound(Refusal.INSTRUMENT_VERSION_NOT_FOUND)
     return version
 
 
@@ -125,10 +128,11 @@ def store_index_model(source: str, filename: str) -> IndexModelVersion:
     try:
         data = yaml.safe_load(source)
     except yaml.YAMLError as exc:
-        raise InstrumentInvalid(f"{filename}: YAML no válido", details=[f"{filename}: {exc}"]) from None
+        raise InstrumentInvalid(Refusal.INDEX_MODEL_YAML_INVALID, details=[f"{filename}: {exc}"], filename=filename) from None
     model = (data or {}).get("model") if isinstance(data, dict) else None
     if not isinstance(model, dict) or not model.get("id"):
-        raise InstrumentInvalid(f"{filename}: falta `model.id`", details=[f"{filename}:1: model: falta id"])
+        raise InstrumentInvalid(Refusal.INDEX_MODEL_WITHOUT_ID, filename=filename,
+                                details=[Both(f"{filename}:1: model: falta id", f"{filename}:1: model: id is missing")])
     content_hash = "sha256:" + hashlib.sha256(source.encode("utf-8")).hexdigest()
     existing = db.session.scalar(sa.select(IndexModelVersion).where(IndexModelVersion.content_hash == content_hash))
     if existing is not None:

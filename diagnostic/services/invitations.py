@@ -18,7 +18,7 @@ import sqlalchemy.orm as so
 
 from diagnostic.extensions import db
 from diagnostic.models import Campaign, CampaignStatus, Institution, Invitation, utcnow
-from diagnostic.services import ServiceError
+from diagnostic.services import Refusal, ServiceError
 from diagnostic.services.audit import SYSTEM, Actor, record
 
 
@@ -82,22 +82,22 @@ def create(campaign: Campaign, institution: Institution, actor: Actor = SYSTEM) 
 def resolve(token: str) -> Invitation:
     """The usable invitation for a token; InvitationError 404 (unknown) or 410 (expired/closed)."""
     if not token or len(token) > 100:
-        raise InvitationError("Enlace no válido", status=404)
+        raise InvitationError(Refusal.LINK_INVALID)
     invitation = db.session.scalar(
         sa.select(Invitation).where(Invitation.token_hash == hash_token(token))
         # the page shows the campaign and the institution with its state: one query, not four
         .options(so.joinedload(Invitation.campaign), so.joinedload(Invitation.institution).joinedload(Institution.state)))
     if invitation is None:
-        raise InvitationError("Enlace no válido", status=404)
+        raise InvitationError(Refusal.LINK_INVALID)
     if invitation.revoked_at is not None:
-        raise InvitationError("Este enlace fue reemplazado por otro", status=410)
+        raise InvitationError(Refusal.LINK_REPLACED)
     if invitation.expires_at is not None and invitation.expires_at < utcnow():
-        raise InvitationError("Este enlace venció", status=410)
+        raise InvitationError(Refusal.LINK_EXPIRED)
     status = invitation.campaign.status
     if status == CampaignStatus.DRAFT:
-        raise InvitationError("La campaña aún no está abierta", status=410)
+        raise InvitationError(Refusal.CAMPAIGN_NOT_YET_OPEN)
     if status != CampaignStatus.OPEN:
-        raise InvitationError("La campaña está cerrada", status=410)
+        raise InvitationError(Refusal.CAMPAIGN_CLOSED)
     return invitation
 
 

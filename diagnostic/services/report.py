@@ -18,7 +18,7 @@ import yaml
 
 from diagnostic.models import Campaign, InstrumentPurpose
 from diagnostic.security import can_view_results
-from diagnostic.services import ServiceError, campaigns, responses, scores
+from diagnostic.services import NotFound, Refusal, campaigns, responses, scores
 from scoring import IndexModel, benchmarks, stats
 from scoring import score as score_answers
 from scoring import states as state_names
@@ -72,7 +72,7 @@ def resolve_state(value: str) -> str:
     """INEGI code of a state given in any spelling; 404 when unknown."""
     code = state_names.resolve(value)
     if code is None:
-        raise ServiceError(f"Entidad desconocida: {value}", status=404)
+        raise NotFound(Refusal.UNKNOWN_ENTITY, value=value)
     return code
 
 
@@ -154,7 +154,7 @@ def _scored(campaign: Campaign, state: str, seed: int) -> _Scored:
     computed = scores.compute(campaign, seed=seed)
     table = computed.table("state").set_index("state")
     if code not in table.index:
-        raise ServiceError(f"La campaña no tiene instituciones de {code}", status=404)
+        raise NotFound(Refusal.NO_INSTITUTIONS_IN_STATE, state=code)
     model_codes = {n.code for n in computed.model.tree.walk()}
     codes = [c for c in conf["headline"] if c in model_codes] or computed.codes()
     labels = {n.code: n.label for n in computed.model.tree.walk()}

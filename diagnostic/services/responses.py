@@ -31,8 +31,9 @@ from diagnostic.models import (
     User,
     utcnow,
 )
-from diagnostic.services import Conflict, NotFound, ServiceError, campaigns, instruments
+from diagnostic.services import Conflict, NotFound, Refusal, ServiceError, campaigns, instruments
 from diagnostic.services.audit import Actor, record
+from diagnostic.services.refusals import Both
 
 PATH = re.compile(r"^(?:(?P<repeat>[A-Za-z_][\w.-]*)\[(?P<index>\d{1,3})\]\.)?(?P<name>[A-Za-z_][\w.-]*)$")
 MAX_VALUE = 10000
@@ -45,7 +46,7 @@ class Incomplete(ServiceError):
     status = 422
 
     def __init__(self, errors: list):
-        super().__init__("La respuesta tiene preguntas pendientes o con errores", details=errors)
+        super().__init__(Refusal.INCOMPLETE, details=errors)
         self.errors = errors
 
 
@@ -85,7 +86,7 @@ def parse_path(path: str) -> tuple[str | None, int | None, str]:
     """`requests[1].sent` → ('requests', 1, 'sent'); `ai_unit` → (None, None, 'ai_unit')."""
     match = PATH.match(path or "")
     if match is None:
-        raise ServiceError(f"Campo no válido: {path!r}")
+        raise ServiceError(Refusal.INVALID_FIELD, path=path)
     index = match.group("index")
     return match.group("repeat"), (int(index) if index is not None else None), match.group("name")
 
@@ -108,7 +109,7 @@ def set_path(answers: dict, path: str, value: object) -> None:
         target = answers
     else:
         if index >= MAX_REPEAT:
-            raise ServiceError(f"Demasiadas repeticiones en {repeat}")
+            raise ServiceError(Refusal.TOO_MANY_REPEATS, repeat=repeat)
         instances = answers.setdefault(repeat, [])
         if not isinstance(instances, list):
             instances = answers[repeat] = []
@@ -175,7 +176,7 @@ def get(response_id: int) -> Response:
     """The response with this id, or NotFound."""
     response = db.session.get(Response, response_id)
     if response is None:
-        raise NotFound("Respuesta no encontrada")
+        raise NotFound(Refusal.RESPONSE_NOT_FOUND)
     return response
 
 
@@ -194,7 +195,7 @@ def get_or_create(campaign: Campaign, purpose: InstrumentPurpose | str, institut
         return response
     version = campaigns.instrument(campaign, purpose)
     if version is None:
-        raise Conflict("La campaña no tiene instrumento para este tipo de respuesta")
+        raise Conflict(Refusal.NO_INSTRUMENT_FOR_PURPOSE)
     response = Response(campaign_id=campaign.id, purpose=InstrumentPurpose(purpose), instrument_version_id=version.id,
                         institution_id=institution.id, evaluator_id=evaluator.id if evaluator else None)
     db.session.add(response)
@@ -230,9 +231,9 @@ def _lock(response: Response, actor: Actor) -> None:
 
 def _ensure_editable(response: Response) -> None:
     if response.status != ResponseStatus.DRAFT:
-        raise Conflict("La respuesta ya fue enviada; solo un analista puede reabrirla")
+        raise Conflict(Refusal.RESPONSE_SUBMITTED)
     if response.campaign.status != CampaignStatus.OPEN:
-        raise Conflict("La campaña no está abierta")
+        raise Conflict(Refusal.CAMPAIGN_NOT_OPEN)
 
 
 def _apply(response: Response, new_rows: dict, actor: Actor, *, reason: str | None = None,
@@ -297,7 +298,7 @@ def save_page(response: Response, values: dict[str, object], actor: Actor, *, pa
 def autosave(response: Response, changes: dict[str, object], actor: Actor) -> SaveResult:
     """Save fields typed so far (validated with partial=True; invalid drafts are kept, errors returned)."""
     if not isinstance(changes, dict) or len(changes) > 500:
-        raise ServiceError("Cambios no válidos")
+        raise ServiceError(Refusal.INVALID_CHANGES)
     return save_page(response, changes, actor)
 
 
@@ -317,7 +318,7 @@ def _remove_instance(response: Response, repeat: str, index: int, actor: Actor) 
     answers = answers_of(response)
     instances = answers.get(repeat)
     if not isinstance(instances, list) or not 0 <= index < len(instances):
-        raise NotFound("Repetición no encontrada")
+        raise NotFound(Refusal.REPEAT_NOT_FOUND)
     instances.pop(index)
     if not instances:
         answers.pop(repeat)
@@ -365,9 +366,9 @@ def _submit(response: Response, actor: Actor) -> str:
 def reopen(response: Response, actor: Actor, reason: str) -> None:
     """Send a submitted (or verified) response back to draft so the respondent can edit it."""
     if not (reason or "").strip():
-        raise ServiceError("Indique el motivo para reabrir")
+        raise ServiceError(Refusal.REOPEN_REASON_REQUIRED)
     if response.status == ResponseStatus.DRAFT:
-        raise Conflict("La respuesta ya está en borrador")
+        raise Conflict(Refusal.ALREADY_DRAFT)
     old = response.status
     response.status = ResponseStatus.DRAFT
     response.verified_at = None
@@ -381,25 +382,26 @@ def verify_answer(response: Response, field_name: str, repeat_index: int | None,
                   corrected: object | None = None, reason: str | None = None) -> Answer:
     """Accept an answer as is (`corrected=None`) or correct it with a reason; both are kept."""
     if response.status == ResponseStatus.DRAFT:
-        raise Conflict("Solo se verifican respuestas enviadas")
+        raise Conflict(Refusal.VERIFY_ONLY_SUBMITTED)
     answer = next((a for a in response.answers if a.field == field_name and a.repeat_index == repeat_index), None)
     if corrected is None:
         if answer is None:
-            raise NotFound("Respuesta sin valor en ese campo")
+            raise NotFound(Refusal.NO_VALUE_IN_FIELD)
         old_state = answer.verification
         answer.verification, answer.verified_value = "accepted", answer.value
         answer.verification_reason = reason
         new_text = answer.value
     else:
         if not (reason or "").strip():
-            raise ServiceError("Una corrección necesita un motivo")
+            raise ServiceError(Refusal.CORRECTION_REASON_REQUIRED)
         new_text = str(corrected)
         effective = rows_of(response, effective=True)
         effective[(field_name, repeat_index)] = new_text
         result = surveys.validate(definition_of(response), _to_nested(effective), partial=False)
         mine = [e for e in result.errors if _matches(e.path, field_name, repeat_index)]
         if mine:
-            raise ServiceError("Valor corregido no válido: " + "; ".join(e.message_es for e in mine))
+            raise ServiceError(Refusal.INVALID_CORRECTION, errors=Both("; ".join(e.message_es for e in mine),
+                                                                     "; ".join(e.message_en for e in mine)))
         if answer is None:
             answer = Answer(field=field_name, repeat_index=repeat_index, value=None)
             response.answers.append(answer)
@@ -424,7 +426,7 @@ def _matches(path: str, field_name: str, repeat_index: int | None) -> bool:
 def mark_verified(response: Response, actor: Actor) -> None:
     """Close verification of a submitted response (status verified)."""
     if response.status != ResponseStatus.SUBMITTED:
-        raise Conflict("Solo una respuesta enviada pasa a verificada")
+        raise Conflict(Refusal.VERIFIED_ONLY_SUBMITTED)
     response.status = ResponseStatus.VERIFIED
     response.verified_at = utcnow()
     response.verified_by_id = actor.user_id

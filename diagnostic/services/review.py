@@ -30,7 +30,7 @@ from diagnostic.models import (
     User,
     utcnow,
 )
-from diagnostic.services import NotFound, ServiceError, audit, campaigns, responses, scores
+from diagnostic.services import NotFound, Refusal, ServiceError, audit, campaigns, responses, scores
 from diagnostic.services.audit import Actor
 
 STATUSES = ("verified", "submitted", "draft", "not_started")
@@ -131,7 +131,7 @@ def progress(campaign: Campaign, purpose: str = InstrumentPurpose.INSTITUTION.va
     try:
         purpose = InstrumentPurpose(purpose).value
     except ValueError:
-        raise ServiceError(f"Tipo de instrumento desconocido: {purpose}", status=400) from None
+        raise ServiceError(Refusal.UNKNOWN_INSTRUMENT_TYPE, purpose=purpose) from None
     response_join = sa.and_(Response.institution_id == Institution.id, Response.campaign_id == campaign.id,
                             Response.purpose == InstrumentPurpose(purpose))
     rows = db.session.execute(
@@ -175,7 +175,7 @@ def campaign_responses(campaign: Campaign, status: str | None = None) -> list[Re
         try:
             query = query.where(Response.status == ResponseStatus(status))
         except ValueError:
-            raise ServiceError(f"Estado desconocido: {status}", status=400) from None
+            raise ServiceError(Refusal.UNKNOWN_REVIEW_STATUS, value=status) from None
     return list(db.session.scalars(query))
 
 
@@ -183,7 +183,7 @@ def get_response(campaign: Campaign, response_id: int) -> Response:
     """A response of this campaign, or NotFound (also when it belongs to another campaign)."""
     response = db.session.get(Response, response_id)
     if response is None or response.campaign_id != campaign.id:
-        raise NotFound("Respuesta no encontrada")
+        raise NotFound(Refusal.RESPONSE_NOT_FOUND)
     return response
 
 
@@ -273,10 +273,10 @@ def verify(response: Response, form: dict, user: User) -> str:
     """Accept or correct one answer from a submitted form (field, repeat_index, decision, value, reason)."""
     name = (form.get("field") or "").strip()
     if not name:
-        raise ServiceError("Falta el campo a verificar")
+        raise ServiceError(Refusal.FIELD_TO_VERIFY_MISSING)
     raw_index = (form.get("repeat_index") or "").strip()
     if raw_index and not raw_index.isdigit():
-        raise ServiceError("Índice de repetición no válido")
+        raise ServiceError(Refusal.INVALID_REPEAT_INDEX)
     index = int(raw_index) if raw_index else None
     decision = form.get("decision")
     reason = (form.get("reason") or "").strip() or None
@@ -287,10 +287,10 @@ def verify(response: Response, form: dict, user: User) -> str:
     if decision == "correct":
         value = form.get("value")
         if value is None or not str(value).strip():
-            raise ServiceError("Escriba el valor corregido")
+            raise ServiceError(Refusal.CORRECTED_VALUE_REQUIRED)
         responses.verify_answer(response, name, index, actor, corrected=str(value).strip(), reason=reason)
         return "corrected"
-    raise ServiceError("Elija aceptar o corregir")
+    raise ServiceError(Refusal.ACCEPT_OR_CORRECT)
 
 
 def mark_verified(response: Response, user: User) -> None:

@@ -43,7 +43,8 @@ from diagnostic.models import (
     Participation,
     Response,
 )
-from diagnostic.services import ServiceError, institutions, responses
+from diagnostic.services import Refusal, ServiceError, institutions, responses
+from diagnostic.services.refusals import Both
 from scoring import IndexModel, ModelError, ScoreResult, groups, score, stats
 from scoring.pipeline import InputError
 from scoring.uncertainty import UncertaintyResult, uncertainty
@@ -69,6 +70,20 @@ class ScoresUnavailable(ServiceError):
     """The campaign cannot be scored (no index model, or a model/input `scoring` refuses)."""
 
     status = 409
+
+
+def _located(issues: list) -> list[Both]:
+    """Scoring issues as detail lines in both languages, each with where it is (file:line, row, node)."""
+    lines = []
+    for issue in issues:
+        file, line, row, node = (getattr(issue, k, None) for k in ("file", "line", "row", "node"))
+        where = f"{file}:{line}: " if file and line else f"{file}: " if file else ""
+        node_part = f"{node}: " if node else ""
+        es = en = where
+        if row is not None:
+            es, en = f"{where}fila {row}: ", f"{where}row {row}: "
+        lines.append(Both(es + node_part + issue.message_es, en + node_part + issue.message_en))
+    return lines
 
 
 @dataclass(frozen=True)
@@ -103,7 +118,7 @@ class CampaignScores:
         """Node codes shown for a level (`headline` = index, dimensions, sub-indices), tree order."""
         wanted = HEADLINE_LEVELS if level == HEADLINE else (level,)
         if level != HEADLINE and level not in self.model.levels():
-            raise ServiceError(f"Nivel desconocido: {level}", status=400)
+            raise ServiceError(Refusal.UNKNOWN_LEVEL, level=level)
         return [n.code for n in self.model.tree.walk() if n.level in wanted]
 
     def levels(self) -> list[str]:
@@ -118,7 +133,7 @@ class CampaignScores:
     def table(self, by: str = "state", level: str = HEADLINE) -> pd.DataFrame:
         """The score table by institution, state, type, order or nation (cached per fingerprint)."""
         if by not in GROUPINGS:
-            raise ServiceError(f"Agrupación desconocida: {by} ({', '.join(GROUPINGS)})", status=400)
+            raise ServiceError(Refusal.UNKNOWN_GROUPING, by=by, options=", ".join(GROUPINGS))
         key = (by, level)
         if key not in self._tables:
             self._tables[key] = self._build(by, self.codes(level))
@@ -306,13 +321,13 @@ def model_of(campaign: Campaign) -> IndexModel:
     """The campaign's index model, loaded once per content hash; ScoresUnavailable if none."""
     stored = campaign.index_model
     if stored is None:
-        raise ScoresUnavailable("La campaña no tiene modelo de índice")
+        raise ScoresUnavailable(Refusal.NO_INDEX_MODEL)
     model = _models.get(stored.content_hash)
     if model is None:
         try:
             model = IndexModel.from_text(stored.source, filename=stored.filename)
         except ModelError as exc:
-            raise ScoresUnavailable("Modelo de índice no válido", details=[str(i) for i in exc.issues]) from exc
+            raise ScoresUnavailable(Refusal.INDEX_MODEL_INVALID, details=_located(exc.issues)) from exc
         _models[stored.content_hash] = model
     return model
 
@@ -376,7 +391,7 @@ def compute(campaign: Campaign, seed: int = DEFAULT_SEED) -> CampaignScores:
             return cached
     answers, insts = campaign_frames(campaign)
     if insts.empty:
-        raise ScoresUnavailable("La campaña no tiene instituciones")
+        raise ScoresUnavailable(Refusal.NO_INSTITUTIONS)
     digest = fingerprint(answers, insts, campaign.index_model.content_hash, int(seed))
     key = (campaign.id, digest)
     with _cache_lock:
@@ -388,8 +403,7 @@ def compute(campaign: Campaign, seed: int = DEFAULT_SEED) -> CampaignScores:
     try:
         result = score(answers, insts, model)
     except InputError as exc:
-        raise ScoresUnavailable("Datos que no se pueden puntuar",
-                                details=[i.message_es for i in exc.issues]) from exc
+        raise ScoresUnavailable(Refusal.UNSCORABLE_DATA, details=_located(exc.issues)) from exc
     computed = CampaignScores(campaign.id, digest, int(seed), model, result)
     with _cache_lock:
         _cache[key] = computed

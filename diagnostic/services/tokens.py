@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from diagnostic.extensions import db
 from diagnostic.models import ApiToken, User, utcnow
-from diagnostic.services import NotFound, users
+from diagnostic.services import NotFound, Refusal, users
 from diagnostic.services.audit import SYSTEM, Actor, record
 
 PREFIX = "apt_"
@@ -42,7 +42,7 @@ def issue_for_email(email: str) -> str:
     """Issue a token for the account with this e-mail (NotFound when there is none)."""
     user = users.get_by_email(email)
     if user is None:
-        raise NotFound(f"No existe una cuenta con el correo {email}")
+        raise NotFound(Refusal.NO_ACCOUNT_WITH_EMAIL, email=email)
     return issue(user)
 
 

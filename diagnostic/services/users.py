@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from diagnostic.extensions import db
 from diagnostic.models import Role, User
-from diagnostic.services import Conflict, ServiceError
+from diagnostic.services import Conflict, Refusal, ServiceError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
@@ -17,15 +17,15 @@ def create(email: str, name: str, role: Role | str, password: str) -> User:
     """Create an account; refuses a malformed or taken e-mail and short passwords."""
     email = email.strip().lower()
     if not EMAIL.match(email):
-        raise ServiceError(f"Correo electrónico no válido: {email!r}")
+        raise ServiceError(Refusal.INVALID_EMAIL, email=email)
     if len(password) < MIN_PASSWORD:
-        raise ServiceError(f"La contraseña debe tener al menos {MIN_PASSWORD} caracteres")
+        raise ServiceError(Refusal.PASSWORD_TOO_SHORT, minimum=MIN_PASSWORD)
     try:
         role = Role(role)
     except ValueError:
-        raise ServiceError(f"Rol desconocido: {role!r} (admin, analyst, evaluator)") from None
+        raise ServiceError(Refusal.UNKNOWN_ROLE, role=role) from None
     if get_by_email(email) is not None:
-        raise Conflict(f"Ya existe una cuenta con el correo {email}")
+        raise Conflict(Refusal.ACCOUNT_EXISTS, email=email)
     user = User(email=email, name=name.strip() or email, role=role)
     user.set_password(password)
     db.session.add(user)

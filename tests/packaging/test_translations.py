@@ -23,3 +23,19 @@ def test_every_interface_message_has_an_english_translation(tmp_path):
     assert len(ids) > 200  # the extraction really read the templates and views
     missing = [i for i in ids if i not in english or not english[i].string]
     assert missing == []
+
+
+# Refusals whose English is, by nature, the same text as the Spanish (none today).
+SAME_IN_BOTH: set[str] = set()
+
+
+def test_every_service_refusal_has_spanish_and_english_with_the_same_parameters():
+    from diagnostic.services.refusals import Refusal, RowProblem, placeholders
+
+    members = [*Refusal, *RowProblem]
+    assert len(members) > 70  # the catalogue really is the services' refusals
+    untranslated = [m.name for m in members if not m.es.strip() or not m.en.strip()
+                    or (m.en == m.es and m.name not in SAME_IN_BOTH)]
+    assert untranslated == []
+    mismatched = [m.name for m in members if placeholders(m.es) != placeholders(m.en)]
+    assert mismatched == []

@@ -1,0 +1,240 @@
+"""Every refusal a service can give, as data: an HTTP status and Spanish and English templates.
+
+A service raises `ServiceError(Refusal.CAMPAIGN_NOT_FOUND)` (or `NotFound`, `Conflict`, ...)
+with the template's parameters as keywords; the error page, the JSON body and the CLI show
+the message in the reader's language. A parameter whose wording differs by language is given
+as `Both(es, en)`. `RowProblem` holds the per-row messages of an institution import.
+Same pattern as `surveys/issues.py`.
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, is_dataclass
+from enum import Enum, unique
+
+LANGS = ("es", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class Both:
+    """A text in Spanish and English: a template parameter, or one line of a refusal's details."""
+
+    es: str
+    en: str
+
+    def text(self, lang: str) -> str:
+        """The text in `lang` ('en' or else Spanish)."""
+        return self.en if lang == "en" else self.es
+
+    def __str__(self) -> str:
+        return self.es
+
+
+def current_lang() -> str:
+    """The interface language inside a request ('es' or 'en'); Spanish elsewhere (CLI, jobs)."""
+    from flask import has_request_context
+
+    if has_request_context():
+        from flask_babel import get_locale
+
+        locale = get_locale()
+        if locale is not None and locale.language in LANGS:
+            return locale.language
+    return LANGS[0]
+
+
+def placeholders(template: str) -> set[str]:
+    """The parameter names a template uses."""
+    return {name for _text, name, _spec, _conv in string.Formatter().parse(template) if name}
+
+
+def _render(template: str, params: dict[str, object], lang: str) -> str:
+    values = {k: (v.text(lang) if isinstance(v, Both) else v) for k, v in params.items()}
+    return template.format(**values)
+
+
+class _Templates(Enum):
+    """Members whose value ends with the Spanish and the English template."""
+
+    @property
+    def es(self) -> str:
+        """The Spanish template."""
+        return self.value[-2]
+
+    @property
+    def en(self) -> str:
+        """The English template."""
+        return self.value[-1]
+
+    @property
+    def code(self) -> str:
+        """A stable identifier for clients: the member name in lower case."""
+        return self.name.lower()
+
+    def render(self, lang: str, **params: object) -> str:
+        """The message in `lang` ('en' or else Spanish) with `params` filled in."""
+        return _render(self.en if lang == "en" else self.es, params, lang)
+
+    def both(self, **params: object) -> Both:
+        """The message in both languages."""
+        return Both(self.render("es", **params), self.render("en", **params))
+
+
+@unique
+class Refusal(_Templates):
+    """Every refusal of the services: (HTTP status, Spanish, English)."""
+
+    # accounts
+    INVALID_EMAIL = (400, "Correo electrónico no válido: {email!r}", "Invalid e-mail address: {email!r}")
+    PASSWORD_TOO_SHORT = (400, "La contraseña debe tener al menos {minimum} caracteres",
+                          "The password must have at least {minimum} characters")
+    UNKNOWN_ROLE = (400, "Rol desconocido: {role!r} (admin, analyst, evaluator)",
+                    "Unknown role: {role!r} (admin, analyst, evaluator)")
+    ACCOUNT_EXISTS = (409, "Ya existe una cuenta con el correo {email}", "An account with the e-mail {email} already exists")
+    NO_ACCOUNT_WITH_EMAIL = (404, "No existe una cuenta con el correo {email}", "There is no account with the e-mail {email}")
+    NOT_AN_EVALUATOR = (400, "{email} no tiene el rol de evaluador", "{email} does not have the evaluator role")
+    # campaigns
+    CAMPAIGN_NOT_FOUND = (404, "Campaña no encontrada", "Campaign not found")
+    CAMPAIGN_NAME_REQUIRED = (400, "El nombre de la campaña es obligatorio", "The campaign name is required")
+    YEAR_OUT_OF_RANGE = (400, "Año fuera de rango (2000–2100)", "Year out of range (2000–2100)")
+    CAMPAIGN_EXISTS = (409, "Ya existe una campaña con el identificador {slug}",
+                       "A campaign with the identifier {slug} already exists")
+    UNKNOWN_PURPOSE = (400, "Propósito desconocido: {purpose!r}", "Unknown purpose: {purpose!r}")
+    INSTRUMENTS_ONLY_IN_DRAFT = (409, "Solo se cambian instrumentos en una campaña en borrador",
+                                 "Instruments can only be changed in a draft campaign")
+    MODEL_FIXED_AFTER_PUBLISHING = (409, "Una campaña publicada no cambia de modelo",
+                                    "A published campaign cannot change its model")
+    UNKNOWN_CAMPAIGN_STATUS = (400, "Estado desconocido: {value!r}", "Unknown status: {value!r}")
+    TRANSITION_NOT_ALLOWED = (409, "No se puede pasar de {source} a {target}", "Cannot go from {source} to {target}")
+    INSTITUTIONAL_INSTRUMENT_REQUIRED = (409, "Elija el cuestionario institucional antes de abrir la campaña",
+                                         "Choose the institutional questionnaire before opening the campaign")
+    CAMPAIGN_NOT_OPEN = (409, "La campaña no está abierta", "The campaign is not open")
+    DEMO_EXISTS = (409, "La campaña de demostración {slug} ya existe", "The demo campaign {slug} already exists")
+    # institutions
+    INSTITUTION_NOT_FOUND = (404, "Institución no encontrada", "Institution not found")
+    NOT_IN_CAMPAIGN = (400, "{institution} no participa en la campaña", "{institution} does not take part in the campaign")
+    INSTITUTION_NOT_ASSIGNED = (404, "Institución no asignada", "Institution not assigned")
+    # institution import (the file as a whole; rows are `RowProblem`)
+    XLSX_INVALID = (422, "El archivo no es un libro XLSX válido.", "The file is not a valid XLSX workbook.")
+    XLSX_UNREADABLE = (422, "No se pudo leer el libro XLSX: {problem}", "Could not read the XLSX workbook: {problem}")
+    CSV_BINARY = (422, "El archivo CSV contiene datos binarios.", "The CSV file contains binary data.")
+    IMPORT_UNSUPPORTED_FILE = (422, "Tipo de archivo no admitido: use CSV o XLSX.", "Unsupported file type: use CSV or XLSX.")
+    IMPORT_EMPTY = (422, "El archivo está vacío.", "The file is empty.")
+    IMPORT_MISSING_COLUMNS = (422, "Faltan columnas: {columns}", "Missing columns: {columns}")
+    IMPORT_TOO_MANY_ROWS = (422, "Demasiadas filas (máximo {maximum}).", "Too many rows (at most {maximum}).")
+    IMPORT_ROWS_REJECTED = (422, "{count} filas con errores; no se importó nada.",
+                            "{count} rows with errors; nothing was imported.")
+    IMPORT_NO_ROWS = (422, "El archivo no tiene filas de datos.", "The file has no data rows.")
+    IMPORT_STATE_RESPONDENT_WITHOUT_CAMPAIGN = (
+        422, "La columna responsable_estatal solo se usa al importar en una campaña.",
+        "The responsable_estatal column is only used when importing into a campaign.")
+    # invitation links
+    LINK_INVALID = (404, "Enlace no válido", "Invalid link")
+    LINK_REPLACED = (410, "Este enlace fue reemplazado por otro", "This link was replaced by another one")
+    LINK_EXPIRED = (410, "Este enlace venció", "This link has expired")
+    CAMPAIGN_NOT_YET_OPEN = (410, "La campaña aún no está abierta", "The campaign is not open yet")
+    CAMPAIGN_CLOSED = (410, "La campaña está cerrada", "The campaign is closed")
+    # instruments and index models
+    INSTRUMENT_VERSION_NOT_FOUND = (404, "Versión de instrumento no encontrada", "Instrument version not found")
+    DEFINITION_UNSUPPORTED_FILE = (422, "{filename}: tipo de archivo no admitido (use {accepted})",
+                                   "{filename}: unsupported file type (use {accepted})")
+    DEFINITION_INVALID = (422, "{filename}: {count} errores; no se guardó.", "{filename}: {count} errors; nothing was saved.")
+    INDEX_MODEL_YAML_INVALID = (422, "{filename}: YAML no válido", "{filename}: invalid YAML")
+    INDEX_MODEL_WITHOUT_ID = (422, "{filename}: falta `model.id`", "{filename}: `model.id` is missing")
+    # responses
+    RESPONSE_NOT_FOUND = (404, "Respuesta no encontrada", "Response not found")
+    INVALID_FIELD = (400, "Campo no válido: {path!r}", "Invalid field: {path!r}")
+    TOO_MANY_REPEATS = (400, "Demasiadas repeticiones en {repeat}", "Too many entries in {repeat}")
+    NO_INSTRUMENT_FOR_PURPOSE = (409, "La campaña no tiene instrumento para este tipo de respuesta",
+                                 "The campaign has no questionnaire for this kind of response")
+    RESPONSE_SUBMITTED = (409, "La respuesta ya fue enviada; solo un analista puede reabrirla",
+                          "The response was already submitted; only an analyst can reopen it")
+    INVALID_CHANGES = (400, "Cambios no válidos", "Invalid changes")
+    REPEAT_NOT_FOUND = (404, "Repetición no encontrada", "Repeat entry not found")
+    INCOMPLETE = (422, "La respuesta tiene preguntas pendientes o con errores",
+                  "The response has unanswered questions or questions with errors")
+    REOPEN_REASON_REQUIRED = (400, "Indique el motivo para reabrir", "Give the reason for reopening")
+    ALREADY_DRAFT = (409, "La respuesta ya está en borrador", "The response is already a draft")
+    VERIFY_ONLY_SUBMITTED = (409, "Solo se verifican respuestas enviadas", "Only submitted responses are verified")
+    NO_VALUE_IN_FIELD = (404, "Respuesta sin valor en ese campo", "The response has no value in that field")
+    CORRECTION_REASON_REQUIRED = (400, "Una corrección necesita un motivo", "A correction needs a reason")
+    INVALID_CORRECTION = (400, "Valor corregido no válido: {errors}", "Invalid corrected value: {errors}")
+    VERIFIED_ONLY_SUBMITTED = (409, "Solo una respuesta enviada pasa a verificada",
+                               "Only a submitted response can become verified")
+    # review
+    UNKNOWN_INSTRUMENT_TYPE = (400, "Tipo de instrumento desconocido: {purpose}", "Unknown instrument type: {purpose}")
+    UNKNOWN_REVIEW_STATUS = (400, "Estado desconocido: {value}", "Unknown status: {value}")
+    FIELD_TO_VERIFY_MISSING = (400, "Falta el campo a verificar", "The field to verify is missing")
+    INVALID_REPEAT_INDEX = (400, "Índice de repetición no válido", "Invalid repeat index")
+    CORRECTED_VALUE_REQUIRED = (400, "Escriba el valor corregido", "Type the corrected value")
+    ACCEPT_OR_CORRECT = (400, "Elija aceptar o corregir", "Choose accept or correct")
+    # scores, exports and reports
+    UNKNOWN_LEVEL = (400, "Nivel desconocido: {level}", "Unknown level: {level}")
+    UNKNOWN_GROUPING = (400, "Agrupación desconocida: {by} ({options})", "Unknown grouping: {by} ({options})")
+    NO_INDEX_MODEL = (409, "La campaña no tiene modelo de índice", "The campaign has no index model")
+    INDEX_MODEL_INVALID = (409, "Modelo de índice no válido", "Invalid index model")
+    NO_INSTITUTIONS = (409, "La campaña no tiene instituciones", "The campaign has no institutions")
+    UNSCORABLE_DATA = (409, "Datos que no se pueden puntuar", "The data cannot be scored")
+    UNKNOWN_SHAPE = (400, "Forma desconocida: {shape} (wide, long)", "Unknown shape: {shape} (wide, long)")
+    UNKNOWN_ENTITY = (404, "Entidad desconocida: {value}", "Unknown state: {value}")
+    NO_INSTITUTIONS_IN_STATE = (404, "La campaña no tiene instituciones de {state}", "The campaign has no institutions in {state}")
+    PDF_UNAVAILABLE = (501, "La exportación a PDF requiere el extra 'pdf' (WeasyPrint)",
+                       "Exporting to PDF needs the 'pdf' extra (WeasyPrint)")
+    # API
+    PAGE_NOT_INTEGER = (400, "page y per_page deben ser números enteros", "page and per_page must be integers")
+    PAGE_OUT_OF_RANGE = (400, "page ≥ 1 y 1 ≤ per_page ≤ {maximum}", "page ≥ 1 and 1 ≤ per_page ≤ {maximum}")
+    UNKNOWN_RESPONSE_STATUS = (400, "Estado desconocido: {value} (draft, submitted, verified)",
+                               "Unknown status: {value} (draft, submitted, verified)")
+    BODY_NOT_JSON = (400, "El cuerpo de la solicitud debe ser JSON válido", "The request body must be valid JSON")
+    BULK_NOT_A_LIST = (422, 'Se esperaba {{"responses": [...]}}', 'Expected {{"responses": [...]}}')
+    BULK_TOO_MANY = (422, "Como máximo {maximum} respuestas por solicitud", "At most {maximum} responses per request")
+    BULK_REJECTED = (422, "Ninguna respuesta se guardó: hay errores", "No response was saved: there are errors")
+
+    @property
+    def status(self) -> int:
+        """The HTTP status this refusal answers with."""
+        return self.value[0]
+
+
+@unique
+class RowProblem(_Templates):
+    """What can be wrong in one row of an institution import: (Spanish, English)."""
+
+    COLUMN_MISSING = ("columna obligatoria ausente", "required column missing")
+    NAME_EMPTY = ("nombre vacío", "empty name")
+    NAME_TOO_LONG = ("nombre de más de 300 caracteres", "name longer than 300 characters")
+    STATE_UNKNOWN = ("estado no reconocido: {value!r}", "unrecognised state: {value!r}")
+    ORDER_UNKNOWN = ("orden de gobierno no reconocido: {value!r} (federal, estatal, municipal)",
+                     "unrecognised order of government: {value!r} (federal, estatal, municipal)")
+    TYPE_UNKNOWN = ("tipo no reconocido: {value!r} ({types})", "unrecognised type: {value!r} ({types})")
+    EMAIL_INVALID = ("correo no válido: {value!r}", "invalid e-mail address: {value!r}")
+    KEY_REPEATED = ("clave repetida (fila {row})", "repeated key (row {row})")
+    INSTITUTION_REPEATED = ("institución repetida (fila {row})", "repeated institution (row {row})")
+    YES_NO_UNKNOWN = ("valor no reconocido: {value!r} (sí o no)", "unrecognised value: {value!r} (sí/yes or no)")
+    STATE_RESPONDENT_TAKEN = ("el estado ya tiene responsable en la fila {row}",
+                              "the state already has a respondent in row {row}")
+    NO_CAMPAIGN = ("sin campaña", "no campaign")
+
+
+def detail_text(item: object, lang: str) -> str:
+    """One line of a refusal's details in `lang`: bilingual items pick theirs, others print as they are."""
+    if isinstance(item, Both):
+        return item.text(lang)
+    format_ = getattr(item, "format", None)
+    if callable(format_) and not isinstance(item, str):
+        return format_(lang)
+    if isinstance(item, dict) and "message_es" in item:
+        message = item.get("message_en" if lang == "en" else "message_es")
+        return f"{item['path']}: {message}" if item.get("path") else str(message)
+    if hasattr(item, "message_es"):
+        message = item.message_en if lang == "en" else item.message_es
+        path = getattr(item, "path", None)
+        return f"{path}: {message}" if path else message
+    return str(item)
+
+
+def detail_json(item: object, lang: str) -> object:
+    """One detail for a JSON body: structured bilingual items as they are, others as text in `lang`."""
+    if isinstance(item, dict) or (is_dataclass(item) and hasattr(item, "message_es")):
+        return item
+    return detail_text(item, lang)
