@@ -10,8 +10,9 @@ institutions active in the same hour of a deadline day). Printed: p50/p95/p99 of
 views, autosaves and page saves, and errors; then the saturation throughput (closed loop,
 16 clients, no think time). Beside them, from the same run: a bare one-line Flask app
 served the same way, under the same open-loop rate and the same saturation load.
-Last, the in-process render of a `gobierno` page: median of 200 `app.test_client()` GETs
-cycling through the pages (beside a bare Flask app's test-client GET).
+Last, on each database, the in-process render of a `gobierno` page: median of 200
+`app.test_client()` GETs cycling through a respondent's pages (beside a bare Flask app's
+test-client GET).
 
 Targets (2-core machine): page p95 <= 150 ms and autosave p95 <= 100 ms at 50 requests/s;
 saturation >= 150 requests/s; in-process render median <= 5 ms. `BENCH_QUICK=1` (or
@@ -342,19 +343,20 @@ def run(quick: bool = False) -> list[Measurement]:
         prepared = time.monotonic()
         bare = _bare(tmp, timing)
         rows += _run_database("SQLite", sqlite_url, preps[0], bare, timing)
-        rendered = json.loads(_subprocess(["--render", str(RENDER_GETS), preps[0]["tokens"][0], str(preps[0]["pages"])],
-                                          _app_env(sqlite_url), 300))
+        renders = [("SQLite", _render(sqlite_url, preps[0]))]
         if server is not None:
             rows += _run_database("PostgreSQL", pg_url, preps[1], bare, timing)
+            renders.append(("PostgreSQL", _render(pg_url, preps[1])))
         else:
             rows.append(Measurement("web PostgreSQL: not measured (no server binaries)", float("nan"), "-",
                                     float("nan"), "FAIL: not measured", False))
-        passed, text = _verdict(rendered["median"], RENDER_MEDIAN)
-        print(f"  in-process render of a `gobierno` page (app.test_client GET, SQLite, {RENDER_GETS} GETs over "
-              f"{preps[0]['pages']} pages): median {_ms(rendered['median'])} (slowest page's median "
-              f"{_ms(rendered['slowest_page'])})   {text}; bare Flask test-client GET {_ms(rendered['bare'])}")
-        rows.append(Measurement("web: in-process render of a gobierno page, median", rendered["median"],
-                                "bare Flask app, test-client GET", rendered["bare"], text, passed))
+        for label, rendered in renders:
+            passed, text = _verdict(rendered["median"], RENDER_MEDIAN)
+            print(f"  in-process render of a `gobierno` page ({label}; app.test_client GET, {RENDER_GETS} GETs over "
+                  f"{preps[0]['pages']} pages): median {_ms(rendered['median'])} (slowest page's median "
+                  f"{_ms(rendered['slowest_page'])})   {text}; bare Flask test-client GET {_ms(rendered['bare'])}")
+            rows.append(Measurement(f"web {label}: in-process render of a gobierno page, median", rendered["median"],
+                                    "bare Flask app, test-client GET", rendered["bare"], text, passed))
         print(f"  (web benchmark: {time.monotonic() - began:.0f} s, of which {prepared - began:.0f} s building the "
               f"demo databases{'; quick mode' if quick else ''})")
         sys.stdout.flush()
@@ -367,6 +369,12 @@ def run(quick: bool = False) -> list[Measurement]:
         if server is not None:
             server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _render(db_url: str, prep: dict) -> dict:
+    """The in-process render figures of one database (a respondent's pages, after the load run)."""
+    return json.loads(_subprocess(["--render", str(RENDER_GETS), prep["tokens"][0], str(prep["pages"])],
+                                  _app_env(db_url), 300))
 
 
 def _profile() -> None:

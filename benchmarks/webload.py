@@ -364,12 +364,13 @@ def _exchange(client: Client, session, stats: Stats, started: float) -> float:
     except (OSError, http.client.HTTPException) as exc:
         stats.add(request.kind, time.monotonic() - started, False, f"{request.method} {request.kind}: {exc!r}")
         return 1.0
+    latency = time.monotonic() - started  # before the session reads the page (the client's own work)
     try:
         think, ok = session.after(request, reply)
     except Exception as exc:  # a reply the session cannot read: an error, never a silent stop
-        stats.add(request.kind, time.monotonic() - started, False, f"{request.method} {request.kind}: {exc!r}")
+        stats.add(request.kind, latency, False, f"{request.method} {request.kind}: {exc!r}")
         return 1.0
-    stats.add(request.kind, time.monotonic() - started, ok, f"{request.method} {request.kind}: HTTP {reply.status}")
+    stats.add(request.kind, latency, ok, f"{request.method} {request.kind}: HTTP {reply.status}")
     return think
 
 
