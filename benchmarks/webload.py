@@ -361,7 +361,7 @@ def _exchange(client: Client, session, stats: Stats, started: float) -> float:
     request = session.request()
     try:
         reply = client.send(request)
-    except (OSError, http.client.HTTPException) as exc:
+    except Exception as exc:  # refused, reset, timed out, malformed: an error, and the walk goes on
         stats.add(request.kind, time.monotonic() - started, False, f"{request.method} {request.kind}: {exc!r}")
         return 1.0
     latency = time.monotonic() - started  # before the session reads the page (the client's own work)
