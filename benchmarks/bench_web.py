@@ -241,10 +241,15 @@ def _run_database(label: str, db_url: str, prep: dict, bare: dict, timing: dict)
         # Not measured: every respondent opens the page it is on (or the landing page), which
         # also warms the workers; the measured walk then starts with everyone mid-page.
         primed = closed_loop(port, respondents, 8, 60, per_client=-(-len(respondents) // 8))
+        cpu = [_children_cpu(server.pid)[1]]
         load = open_loop(port, respondents, RATE, timing["open"], seed=7)
+        cpu.append(_children_cpu(server.pid)[1])
         saturation = closed_loop(port, respondents, SATURATION_CLIENTS, timing["saturation"])
+        cpu.append(_children_cpu(server.pid)[1])
     finally:
         _stop(server)
+    tick = 1000 / os.sysconf("SC_CLK_TCK")  # ms
+    cpu_ms = [(cpu[1] - cpu[0]) * tick / max(load.count, 1), (cpu[2] - cpu[1]) * tick / max(saturation.count, 1)]
     rows: list[Measurement] = []
     print(f"  {label}: {len(tokens)} respondents walking `gobierno` ({pages} pages), gunicorn {WORKERS} workers x "
           f"{THREADS} threads (gthread), full renders; open loop at {RATE:.0f} req/s: {load.scheduled} arrivals "
@@ -273,6 +278,9 @@ def _run_database(label: str, db_url: str, prep: dict, bare: dict, timing: dict)
                     for kind, name in KINDS)
     print(f"    saturation, closed loop ({SATURATION_CLIENTS} clients, no think time, {timing['saturation']:.0f} s): "
           f"{rps:.0f} req/s ({mix}; page view p50 {saturation.percentile('page', 0.5) * 1000:.0f} ms)   {text}")
+    print(f"    server CPU per request (gunicorn workers, user+sys{'; PostgreSQL not counted' if 'Postgre' in label else ''}): "
+          f"{cpu_ms[0]:.1f} ms at {RATE:.0f} req/s, {cpu_ms[1]:.1f} ms at saturation; {WORKERS} workers on {WORKERS} free cores: "
+          f"about {WORKERS * 1000 / max(cpu_ms[1], 0.1):.0f} req/s")
     bare_rps = bare["saturation"].rate()
     print(f"    informational: {rps / bare_rps:.2f} of the bare endpoint's {bare_rps:.0f} req/s; page view p50 "
           f"{load.percentile('page', 0.5) / bare['open'].percentile('bare', 0.5):.1f}x the bare endpoint's")
