@@ -57,7 +57,7 @@ run: demo
 test: install-test system-packages
 	bash .ci/pytest.sh
 
-bench: install-test
+bench: install-test system-packages
 	$(BIN)/python -m benchmarks
 
 lint: install-test

@@ -15,6 +15,7 @@ class Measurement:
     baseline_name: str
     baseline_seconds: float
     target: str = ""
+    passed: bool | None = None  # None: informational, no target to meet
 
     @property
     def ratio(self) -> float:

@@ -79,14 +79,18 @@ def create(campaign: Campaign, institution: Institution, actor: Actor = SYSTEM) 
     return link.token
 
 
+_RESOLVE = sa.select(Invitation).options(
+    so.joinedload(Invitation.campaign).joinedload(Campaign.instruments),
+    so.joinedload(Invitation.institution).joinedload(Institution.state))
+
+
 def resolve(token: str) -> Invitation:
     """The usable invitation for a token; InvitationError 404 (unknown) or 410 (expired/closed)."""
     if not token or len(token) > 100:
         raise InvitationError(Refusal.LINK_INVALID)
-    invitation = db.session.scalar(
-        sa.select(Invitation).where(Invitation.token_hash == hash_token(token))
-        # the page shows the campaign and the institution with its state: one query, not four
-        .options(so.joinedload(Invitation.campaign), so.joinedload(Invitation.institution).joinedload(Institution.state)))
+    # The page shows the campaign (and needs its instruments) and the institution with its
+    # state: one query, not five.
+    invitation = db.session.scalars(_RESOLVE.where(Invitation.token_hash == hash_token(token))).unique().one_or_none()
     if invitation is None:
         raise InvitationError(Refusal.LINK_INVALID)
     if invitation.revoked_at is not None:
