@@ -161,6 +161,8 @@ class Refusal(_Templates):
     INVALID_CORRECTION = (400, "Valor corregido no válido: {errors}", "Invalid corrected value: {errors}")
     VERIFIED_ONLY_SUBMITTED = (409, "Solo una respuesta enviada pasa a verificada",
                                "Only a submitted response can become verified")
+    # staff forms (diagnostic/forms.py)
+    FORM_INVALID = (400, "Revise los datos del formulario.", "Please check the form.")
     # review
     UNKNOWN_INSTRUMENT_TYPE = (400, "Tipo de instrumento desconocido: {purpose}", "Unknown instrument type: {purpose}")
     UNKNOWN_REVIEW_STATUS = (400, "Estado desconocido: {value}", "Unknown status: {value}")

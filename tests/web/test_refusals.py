@@ -158,7 +158,8 @@ def test_a_state_conflict_on_a_response_is_refused_in_the_interface_language(app
     shows(refused, lang, Refusal.VERIFIED_ONLY_SUBMITTED)
     missing = client.post(f"/analyst/{setup.slug}/responses/{response_id}/verify", data={"csrf_token": token})
     assert missing.status_code == 400
-    shows(missing, lang, Refusal.FIELD_TO_VERIFY_MISSING)
+    shows(missing, lang, Refusal.FORM_INVALID)  # the form names what is wrong
+    assert ("Pregunta" if lang == "es" else "Question") in text_of(missing)
     unknown = client.get(f"/analyst/{setup.slug}/responses/99999")
     assert unknown.status_code == 404
     shows(unknown, lang, Refusal.RESPONSE_NOT_FOUND)
