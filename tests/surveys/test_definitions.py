@@ -4,7 +4,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import surveys
@@ -237,7 +237,7 @@ _VALUES = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200)
 @given(st.lists(st.dictionaries(_KEYS, _VALUES, max_size=6), max_size=5))
 def test_random_definitions_give_issues_not_tracebacks(items):
     import yaml
@@ -250,7 +250,7 @@ def test_random_definitions_give_issues_not_tracebacks(items):
         surveys.validate(report.definition, {})
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.text(max_size=200))
 def test_random_text_never_raises(text):
     report = surveys.check_text(text)

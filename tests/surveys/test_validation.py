@@ -257,7 +257,7 @@ _ANSWER = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.dictionaries(st.sampled_from(_FIELDS), _ANSWER, max_size=8), st.booleans())
 def test_random_answers_give_field_errors_not_tracebacks(answers, partial):
     form = surveys.load_text(FORM)

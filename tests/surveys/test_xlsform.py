@@ -182,7 +182,7 @@ _CELLS = st.sampled_from(["type", "name", "label", "text", "integer", "begin gro
                           "relevant", "label::Klingon", "choices", "survey", "settings", "", "x"])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(_CELLS, min_size=1, max_size=5), min_size=1, max_size=8))
 def test_random_markdown_forms_give_issues_not_tracebacks(tmp_path, rows):
     text = "\n".join("| " + " | ".join(row) + " |" for row in rows) + "\n"

@@ -96,7 +96,7 @@ def test_xlsx_sheets_and_injection(client, scored):
     assert any(isinstance(g, float) and g < 0 for g in gaps)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.one_of(st.text(), st.floats(allow_nan=False), st.integers()))
 def test_safe_cell_never_leaves_a_formula(value):
     cell = safe_cell(value)
