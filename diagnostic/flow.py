@@ -14,28 +14,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
 from diagnostic import questionnaire as q
-from diagnostic.extensions import db, raw_fetchone
 from diagnostic.models import Response, ResponseStatus
 from diagnostic.services import ServiceError, responses
 from diagnostic.services.audit import Actor
 
 log = logging.getLogger(__name__)
-
-def response_version(response_id: int) -> tuple | None:
-    """(updated_at, status) of a response as the database returns them, or None.
-
-    Every save bumps `updated_at`; the page micro-cache replays a page only while it holds.
-    """
-    row = raw_fetchone(db.engine, "SELECT updated_at, status FROM responses WHERE id = :rid", {"rid": response_id})
-    return None if row is None else (str(row[0]), str(row[1]))
-
 
 def csrf_ok() -> bool:
     """True when the request carries a valid CSRF token (form field or X-CSRFToken header)."""
@@ -63,7 +53,6 @@ class Flow:
     header: dict = field(default_factory=dict)
     prefix: str = ""  # view-name prefix of a second questionnaire on the same link ("state_")
     csrf: bool = True  # POSTs need a CSRF token (signed-in actors); False when the URL is the credential
-    rendered_version: tuple | None = None  # the response version a plain GET of a page showed
 
     def csrf_ok(self) -> bool:
         """True when this flow needs no CSRF token or the request carries a valid one."""
@@ -109,14 +98,6 @@ class Flow:
     def page(self, index: int, *, status: int = 200, answers: dict | None = None, notice: str | None = None,
              extra: dict | None = None, show_errors: bool = True, posted: dict | None = None):
         """Render page `index` (values from the store, or from `answers` when given)."""
-        cacheable = (request.method == "GET" and answers is None and notice is None and not extra
-                     and not posted and show_errors and status == 200 and "_flashes" not in session)
-        if cacheable:  # the version it shows, read before the answers (see respond.pagecache)
-            version = response_version(self.response.id)
-            # the status was loaded before: a submission or reopening in between makes this page
-            # not the one of that version, so it is shown but not marked
-            if version is not None and version[1] == self.response.status.value:
-                self.rendered_version = version
         builder = self.builder(answers=answers, extra=extra, posted=posted)
         if not 0 <= index < builder.count:
             abort(404)

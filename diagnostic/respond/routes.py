@@ -6,12 +6,11 @@ from functools import wraps
 
 from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from diagnostic.extensions import csrf
 from diagnostic.flow import Flow
 from diagnostic.models import InstrumentPurpose
-from diagnostic.respond import bp, pagecache
+from diagnostic.respond import bp
 from diagnostic.services import campaigns, institutions, invitations, responses
 from diagnostic.services.audit import Actor
 
@@ -97,12 +96,8 @@ def resume(flow: Flow):
 @bp.get("/<token>/p/<int:n>")
 @with_flow
 def page(flow: Flow, n: int):
-    """One page of the questionnaire; an unchanged page is replayed by `pagecache` next time."""
-    response_id = flow.response.id  # read before the page's commit expires the object
-    result = flow.page(n)
-    if flow.rendered_version is not None and not current_user.is_authenticated:
-        request.environ[pagecache.ENVIRON_KEY] = (response_id, flow.rendered_version)
-    return result
+    """One page of the questionnaire."""
+    return flow.page(n)
 
 
 @bp.post("/<token>/p/<int:n>")

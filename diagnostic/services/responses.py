@@ -223,7 +223,7 @@ def write_lock():
 def _lock(response: Response, actor: Actor) -> None:
     """Take the response row's write lock first (PostgreSQL row lock; SQLite write lock)."""
     db.session.execute(sa.update(Response).where(Response.id == response.id)
-                       .values(updated_at=utcnow(), updated_by=actor.label[:80]))
+                       .values(updated_by=actor.label[:80]))  # `updated_at` follows (onupdate)
     db.session.refresh(response)
     db.session.expire(response, ["answers"])
 
@@ -327,9 +327,11 @@ def _remove_instance(response: Response, repeat: str, index: int, actor: Actor) 
 
 
 def set_last_page(response: Response, page: int) -> None:
-    """Remember the page a respondent is on, to resume there."""
+    """Remember the page a respondent is on, to resume there (navigation, not an edit:
+    `updated_at` is kept)."""
     if response.last_page != page and response.status == ResponseStatus.DRAFT:
-        response.last_page = page
+        db.session.execute(sa.update(Response).where(Response.id == response.id)
+                           .values(last_page=page, updated_at=Response.updated_at))
         db.session.commit()
 
 
