@@ -91,9 +91,10 @@ class Flow:
 
     def landing(self):
         """The landing page: institution, campaign, deadline, progress, instructions."""
-        answered, total = self.progress()
+        builder = self.builder()
+        answered, total = self.progress(builder)
         return render_template("questionnaire/landing.html", **self._context(answered=answered, total=total,
-                                                                             pages=self.builder().count))
+                                                                             pages=builder.count))
 
     def page(self, index: int, *, status: int = 200, answers: dict | None = None, notice: str | None = None,
              extra: dict | None = None, show_errors: bool = True, posted: dict | None = None):
@@ -198,14 +199,15 @@ class Flow:
         answers = responses.answers_of(self.response)
         validation = responses.validate(self.response, answers=answers, partial=False)
         builder = q.PageBuilder(responses.definition_of(self.response), answers, validation, lang())
+        pages = builder.pages()
         pending = []
-        for page in builder.pages():
+        for page in pages:
             items = [f for f in page.fields if f.errors and f.relevant]
             if items:
                 pending.append((page, items))
         answered, total = q.progress(builder.definition, answers, validation)
         return render_template("questionnaire/review.html", **self._context(
-            pending=pending, answered=answered, total=total, pages=builder.pages()))
+            pending=pending, answered=answered, total=total, pages=pages))
 
     def submit(self):
         """Explicit submission: validate everything, store, fingerprint, then the receipt."""

@@ -305,17 +305,42 @@ def _descendants(element):
 
 
 def progress(definition: Definition, answers: dict, validation) -> tuple[int, int]:
-    """(answered, total) over relevant input questions, counting every repeat instance shown."""
-    answered = total = 0
-    builder = PageBuilder(definition, answers, validation)
-    for page in builder.pages():
-        for f in page.fields:
-            if f.widget in NON_INPUT or f.question.read_only or not f.relevant:
-                continue
-            total += 1
-            if not is_empty(f.value):
-                answered += 1
-    return answered, total
+    """(answered, total) over relevant input questions, counting every repeat instance shown.
+
+    Walks the definition once, without building the pages' views.
+    """
+    relevant = validation.relevant
+    counts = [0, 0]  # answered, total
+
+    def questions(children, repeat: Repeat | None, index: int | None, values: dict) -> None:
+        for child in children:
+            if isinstance(child, Question):
+                if child.type in NON_INPUT or child.read_only:
+                    continue
+                path = child.name if repeat is None else f"{repeat.name}[{index}].{child.name}"
+                if not relevant.get(path, True):
+                    continue
+                counts[1] += 1
+                if not is_empty(values.get(child.name)):
+                    counts[0] += 1
+            elif isinstance(child, Repeat):
+                instances(child)
+            elif isinstance(child, Group):
+                questions(child.children, repeat, index, values)
+
+    def instances(repeat: Repeat) -> None:
+        stored = answers.get(repeat.name)
+        stored = stored if isinstance(stored, list) else []
+        for i in range(instance_count(definition, repeat, answers)):
+            values = stored[i] if i < len(stored) and isinstance(stored[i], dict) else {}
+            questions(repeat.children, repeat, i, values)
+
+    for element in definition.pages:
+        if isinstance(element, Repeat):
+            instances(element)
+        else:
+            questions(element.children, None, None, answers)
+    return counts[0], counts[1]
 
 
 POSTED_INSTANCE = re.compile(r"^([A-Za-z_][\w.-]*)\[(\d{1,3})\]\.")
