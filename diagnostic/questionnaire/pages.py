@@ -1,7 +1,6 @@
-"""Questionnaire pages as view data: one page per top-level group, fields with values and errors.
+"""Page view-models: one page per top-level group, fields with values, errors and choices.
 
-Shared by the respondent flow (`respond/`) and the evaluators (`evaluate/`). Relevance
-expressions are also exported as a small JSON syntax tree that `static/respond.js`
+Relevance expressions are also exported as a small JSON syntax tree that `static/respond.js`
 evaluates in the browser for live skip logic; the server always re-checks.
 """
 from __future__ import annotations
@@ -341,29 +340,3 @@ def progress(definition: Definition, answers: dict, validation) -> tuple[int, in
         else:
             questions(element.children, None, None, answers)
     return counts[0], counts[1]
-
-
-POSTED_INSTANCE = re.compile(r"^([A-Za-z_][\w.-]*)\[(\d{1,3})\]\.")
-
-
-def posted_instances(form) -> dict[str, int]:
-    """Instances per repeat that a posted form carries (`rep[2].x` → rep: 3)."""
-    counts: dict[str, int] = {}
-    for key in form.keys():
-        match = POSTED_INSTANCE.match(key)
-        if match:
-            counts[match.group(1)] = max(counts.get(match.group(1), 0), int(match.group(2)) + 1)
-    return counts
-
-
-def form_values(page: PageView, form) -> dict[str, object]:
-    """The page's posted values by path (unchecked checkboxes and cleared fields become empty)."""
-    values: dict[str, object] = {}
-    for f in page.fields:
-        if f.widget in NON_INPUT or f.question.read_only:
-            continue
-        if f.widget == "checkbox":
-            values[f.path] = [v for v in form.getlist(f.path) if v]
-        else:
-            values[f.path] = form.get(f.path, "")
-    return values
