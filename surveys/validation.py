@@ -16,7 +16,7 @@ from typing import Any
 from surveys import constants as K
 from surveys.coerce import COERCERS, CoercionError, is_blank, range_value
 from surveys.expressions import POSITION_KEY
-from surveys.expressions.runtime import finish, format_number, is_empty, to_bool, to_number
+from surveys.expressions.runtime import finish, format_number, to_bool, to_number
 from surveys.graph import HEAD, build_graph, topological_order
 from surveys.model import Definition, Group, Question, Repeat
 
@@ -448,8 +448,3 @@ def _run_repeat(rp: RepeatPlan, vals: dict, rel: dict, raw: Any, result: Validat
         vals[child] = column
     vals[rp.name] = rows
     out[rp.name] = rows
-
-
-def is_empty_value(value: object) -> bool:
-    """True for values `validate` treats as no answer."""
-    return is_empty(value) or is_blank(value)

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from diagnostic.services.responses import get_path, is_empty
-from surveys.expressions import nodes
+from surveys.coerce import is_blank
+from surveys.expressions.export import json_tree
 from surveys.model import Definition, Group, Question, Repeat
+from surveys.paths import get_path
 
 NON_INPUT = {"note", "calculate"}
 CHOICE_TYPES = {"select_one", "select_multiple", "yes_no", "yes_no_na", "likert"}
@@ -33,29 +34,6 @@ def text(label, lang: str = "es") -> str:
 def dom_id(path: str) -> str:
     """A safe HTML id for a field path: `requests[0].sent` → `f-requests-0-sent`."""
     return "f-" + re.sub(r"[^A-Za-z0-9_-]+", "-", path).strip("-")
-
-
-def ast(expression) -> object | None:
-    """A JSON-able syntax tree of an expression for the browser evaluator (None if absent)."""
-    if expression is None or isinstance(expression, bool):
-        return expression
-    return _node(expression.tree)
-
-
-def _node(node) -> object:
-    if isinstance(node, nodes.Literal):
-        return {"k": "lit", "v": node.value}
-    if isinstance(node, nodes.Ref):
-        return {"k": "ref", "n": node.name}
-    if isinstance(node, nodes.Current):
-        return {"k": "cur"}
-    if isinstance(node, nodes.Unary):
-        return {"k": "neg", "a": _node(node.operand)}
-    if isinstance(node, nodes.Binary):
-        return {"k": "bin", "op": node.op, "l": _node(node.left), "r": _node(node.right)}
-    if isinstance(node, nodes.Call):
-        return {"k": "call", "f": node.name, "a": [_node(a) for a in node.args]}
-    return {"k": "unknown"}
 
 
 @dataclass
@@ -108,7 +86,7 @@ class FieldView:
     @property
     def selected(self) -> set[str]:
         """Selected option names (for choice widgets)."""
-        if is_empty(self.value):
+        if is_blank(self.value):
             return set()
         if isinstance(self.value, (list, tuple)):
             return {str(v) for v in self.value}
@@ -117,7 +95,7 @@ class FieldView:
     @property
     def display(self) -> str:
         """The value as text for read-only pages and receipts."""
-        if is_empty(self.value):
+        if is_blank(self.value):
             return ""
         if self.choices:
             known = [c.label for c in self.choices if c.name in self.selected]
@@ -252,7 +230,7 @@ class PageBuilder:
                     hint=text(child.hint, self.lang), value=value, relevant=self._relevant(path),
                     required=child.required is True,
                     errors=[e.message_en if self.lang == "en" else e.message_es for e in self.errors.get(path, [])],
-                    choices=_choices(self.definition, child, self.lang), relevant_ast=ast(child.relevant),
+                    choices=_choices(self.definition, child, self.lang), relevant_ast=json_tree(child.relevant),
                     repeat=repeat.name if repeat else None)
                 collected.append(view)
                 items.append(view)
@@ -261,7 +239,7 @@ class PageBuilder:
             elif isinstance(child, Group):
                 path = child.name if repeat is None else f"{repeat.name}[{index}].{child.name}"
                 items.append(GroupView(path, text(child.label, self.lang), text(child.hint, self.lang),
-                                       self._relevant(path, child.path, child.name), ast(child.relevant),
+                                       self._relevant(path, child.path, child.name), json_tree(child.relevant),
                                        self._children(child.children, repeat, index, collected)))
         return items
 
@@ -269,7 +247,7 @@ class PageBuilder:
         n = instance_count(self.definition, repeat, self.answers, self.extra.get(repeat.name, 0),
                            self.posted.get(repeat.name, 0))
         view = RepeatView(repeat.name, text(repeat.label, self.lang), text(repeat.hint, self.lang),
-                          self._relevant(repeat.name, repeat.path), ast(repeat.relevant),
+                          self._relevant(repeat.name, repeat.path), json_tree(repeat.relevant),
                           min_count=max(repeat.min_count or 0, repeat.repeat_count if isinstance(repeat.repeat_count, int) else 0))
         for i in range(n):
             view.instances.append(self._children(repeat.children, repeat, i, collected))
@@ -320,7 +298,7 @@ def progress(definition: Definition, answers: dict, validation) -> tuple[int, in
                 if not relevant.get(path, True):
                     continue
                 counts[1] += 1
-                if not is_empty(values.get(child.name)):
+                if not is_blank(values.get(child.name)):
                     counts[0] += 1
             elif isinstance(child, Repeat):
                 instances(child)

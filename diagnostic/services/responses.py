@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,8 +33,9 @@ from diagnostic.models import (
 )
 from diagnostic.services import Conflict, NotFound, ServiceError, campaigns, instruments
 from diagnostic.services.audit import Actor, record
+from surveys import paths
+from surveys.coerce import is_blank
 
-PATH = re.compile(r"^(?:(?P<repeat>[A-Za-z_][\w.-]*)\[(?P<index>\d{1,3})\]\.)?(?P<name>[A-Za-z_][\w.-]*)$")
 MAX_VALUE = 10000
 MAX_REPEAT = 200
 
@@ -71,60 +71,27 @@ class SaveResult:
         return grouped
 
 
-def is_empty(value: object) -> bool:
-    """True for None, empty or blank strings and empty lists."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, (list, tuple)):
-        return all(is_empty(v) for v in value)
-    return False
-
-
-def parse_path(path: str) -> tuple[str | None, int | None, str]:
-    """`requests[1].sent` → ('requests', 1, 'sent'); `ai_unit` → (None, None, 'ai_unit')."""
-    match = PATH.match(path or "")
-    if match is None:
-        raise ServiceError(f"Campo no válido: {path!r}")
-    index = match.group("index")
-    return match.group("repeat"), (int(index) if index is not None else None), match.group("name")
-
-
-def get_path(answers: dict, path: str) -> object:
-    """The value at a path of a nested answers dict (None when absent)."""
-    repeat, index, name = parse_path(path)
-    if repeat is None:
-        return answers.get(name)
-    instances = answers.get(repeat) or []
-    if index >= len(instances) or not isinstance(instances[index], dict):
-        return None
-    return instances[index].get(name)
+def check_path(path: str) -> tuple[str | None, int | None, str]:
+    """The parts of a field path received from a form or a client (`surveys.paths` grammar),
+    refused when malformed or when its repeat index goes past MAX_REPEAT."""
+    try:
+        repeat, index, name = paths.parse_path(path)
+    except paths.PathError:
+        raise ServiceError(f"Campo no válido: {path!r}") from None
+    if index is not None and index >= MAX_REPEAT:
+        raise ServiceError(f"Demasiadas repeticiones en {repeat}")
+    return repeat, index, name
 
 
 def set_path(answers: dict, path: str, value: object) -> None:
-    """Set (or, for an empty value, remove) the value at a path of a nested answers dict."""
-    repeat, index, name = parse_path(path)
-    if repeat is None:
-        target = answers
-    else:
-        if index >= MAX_REPEAT:
-            raise ServiceError(f"Demasiadas repeticiones en {repeat}")
-        instances = answers.setdefault(repeat, [])
-        if not isinstance(instances, list):
-            instances = answers[repeat] = []
-        while len(instances) <= index:
-            instances.append({})
-        target = instances[index]
-    if is_empty(value):
-        target.pop(name, None)
-    else:
-        target[name] = value
+    """Set (or, for a blank value, remove) a value at a field path received from outside (see `check_path`)."""
+    check_path(path)
+    paths.set_path(answers, path, value)
 
 
 def _text(value: object) -> object:
     if isinstance(value, (list, tuple)):
-        return [str(v)[:MAX_VALUE] for v in value if not is_empty(v)]
+        return [str(v)[:MAX_VALUE] for v in value if not is_blank(v)]
     return None if value is None else str(value)[:MAX_VALUE]
 
 
@@ -275,7 +242,7 @@ def _merge(response: Response, values: dict[str, object], actor: Actor, *, parti
         answers = answers_of(response)
         before = _to_rows(answers)
         for path, value in values.items():
-            set_path(answers, path, _text(value))
+            paths.set_path(answers, path, _text(value))  # checked by save_page
         after = _to_rows(answers)
         touched = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
         changed = _apply(response, after, actor, only=touched)
@@ -289,7 +256,7 @@ def _merge(response: Response, values: dict[str, object], actor: Actor, *, parti
 def save_page(response: Response, values: dict[str, object], actor: Actor, *, page: int | None = None) -> SaveResult:
     """Save one page's fields (path → value; empty clears) in one transaction and validate the draft."""
     for path in values:
-        parse_path(path)
+        check_path(path)
     try:
         return _merge(response, values, actor, page=page)
     except Exception:
@@ -420,7 +387,7 @@ def verify_answer(response: Response, field_name: str, repeat_index: int | None,
 
 
 def _matches(path: str, field_name: str, repeat_index: int | None) -> bool:
-    repeat, index, name = parse_path(path)
+    repeat, index, name = paths.parse_path(path)
     if repeat_index is None:
         return path == field_name
     return index == repeat_index and (field_name in (name, f"{repeat}.{name}"))
