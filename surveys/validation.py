@@ -120,9 +120,6 @@ class FieldPlan:
         )
         self.choice_filter = q.choice_filter._fn if q.choice_filter is not None else None
         self.params = dict(q.parameters) if q.type == K.RANGE else None
-        self.checks = bool(
-            self.required or self.required_fn or self.constraint or self.choices is not None or self.params
-        )
 
 
 class RepeatPlan:
@@ -201,7 +198,6 @@ class Plan:
                 self.output_order.append(e.name)
             if isinstance(e, Question) and e.repeat is not None:
                 self.repeats[e.repeat].children.append(e.name)
-        self.answerable = frozenset(self.top_fields) | frozenset(self.repeats)
         self.group_names = frozenset(e.name for e in definition.elements() if isinstance(e, Group))
         # Consecutive field/group steps run as one batch.
         self.segments: list[tuple] = []

@@ -178,13 +178,12 @@ class PageBuilder:
     """Builds PageViews for a definition, the raw answers and a ValidationResult."""
 
     def __init__(self, definition: Definition, answers: dict, validation, lang: str = "es",
-                 errors_by_path: dict[str, list] | None = None, extra_instances: dict[str, int] | None = None,
-                 posted_instances: dict[str, int] | None = None):
+                 extra_instances: dict[str, int] | None = None, posted_instances: dict[str, int] | None = None):
         self.definition = definition
         self.answers = answers
         self.validation = validation
         self.lang = lang
-        self.errors = errors_by_path if errors_by_path is not None else _group(validation.errors)
+        self.errors = validation.by_path()
         self.extra = extra_instances or {}
         self.posted = posted_instances or {}
 
@@ -254,31 +253,6 @@ class PageBuilder:
         view.removable = repeat.repeat_count is None
         view.can_add = view.removable and (repeat.max_count is None or n < repeat.max_count)
         return view
-
-
-def _group(errors) -> dict[str, list]:
-    grouped: dict[str, list] = {}
-    for error in errors:
-        grouped.setdefault(error.path, []).append(error)
-    return grouped
-
-
-def page_of_path(definition: Definition, path: str) -> int:
-    """The page index holding a field path (0 when unknown)."""
-    name = path.split("[")[0].split(".")[-1] if "[" not in path else path.split("[")[0]
-    for index, element in enumerate(definition.pages):
-        if element.name == name:
-            return index
-        for child in _descendants(element):
-            if child.name == name or child.name == path.split(".")[-1]:
-                return index
-    return 0
-
-
-def _descendants(element):
-    for child in getattr(element, "children", ()):
-        yield child
-        yield from _descendants(child)
 
 
 def progress(definition: Definition, answers: dict, validation) -> tuple[int, int]:

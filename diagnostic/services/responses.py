@@ -13,7 +13,7 @@ import hashlib
 import json
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -56,19 +56,6 @@ class SaveResult:
 
     validation: object
     changed: int = 0
-    rejected: list[str] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list:
-        """Field errors of the whole draft (required errors are skipped for drafts)."""
-        return list(self.validation.errors)
-
-    def errors_by_path(self) -> dict[str, list]:
-        """Errors grouped by path."""
-        grouped: dict[str, list] = {}
-        for error in self.validation.errors:
-            grouped.setdefault(error.path, []).append(error)
-        return grouped
 
 
 def check_path(path: str) -> tuple[str | None, int | None, str]:
