@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 import surveys
 from diagnostic.extensions import db
@@ -144,10 +143,8 @@ def find(campaign: Campaign, purpose: InstrumentPurpose | str, institution: Inst
 def get_or_create(campaign: Campaign, purpose: InstrumentPurpose | str, institution: Institution,
                   *, evaluator: User | None = None) -> Response:
     """The response for (campaign, purpose, institution), created as an empty draft if new."""
-    response = db.session.scalar(sa.select(Response).where(
-        Response.campaign_id == campaign.id, Response.purpose == InstrumentPurpose(purpose),
-        Response.institution_id == institution.id).options(so.joinedload(Response.instrument_version)))
-    if response is not None:  # with its instrument version: every questionnaire view reads it
+    response = find(campaign, purpose, institution)
+    if response is not None:
         return response
     version = campaigns.instrument(campaign, purpose)
     if version is None:
