@@ -284,8 +284,9 @@ def set_last_page(response: Response, page: int) -> None:
     """Remember the page a respondent is on, to resume there (navigation, not an edit:
     `updated_at` is kept)."""
     if response.last_page != page and response.status == ResponseStatus.DRAFT:
-        db.session.execute(sa.update(Response).where(Response.id == response.id)
-                           .values(last_page=page, updated_at=Response.updated_at))
+        table = Response.__table__  # a plain UPDATE: nothing in the session needs synchronising
+        db.session.execute(table.update().where(table.c.id == response.id)
+                           .values(last_page=page, updated_at=table.c.updated_at))
         db.session.commit()
 
 
