@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from surveys.coerce import is_blank
 from surveys.expressions.export import json_tree
@@ -46,7 +47,7 @@ class Choice:
 
 @dataclass
 class FieldView:
-    """A question as rendered at one path."""
+    """A question as rendered at one path (what a template asks of it is computed once)."""
 
     question: Question
     path: str
@@ -61,12 +62,12 @@ class FieldView:
     repeat: str | None = None
     kind: str = "question"
 
-    @property
+    @cached_property
     def id(self) -> str:
         """The input's HTML id."""
         return dom_id(self.path)
 
-    @property
+    @cached_property
     def widget(self) -> str:
         """How to render it: radio, checkbox, select, textarea, number, date, url, text, note, calculate."""
         qtype = self.question.type
@@ -83,7 +84,7 @@ class FieldView:
         return {"integer": "number", "decimal": "number", "range": "number", "date": "date",
                 "url": "url"}.get(qtype, "text")
 
-    @property
+    @cached_property
     def selected(self) -> set[str]:
         """Selected option names (for choice widgets)."""
         if is_blank(self.value):
@@ -92,7 +93,7 @@ class FieldView:
             return {str(v) for v in self.value}
         return set(str(self.value).split()) if self.question.type == "select_multiple" else {str(self.value)}
 
-    @property
+    @cached_property
     def display(self) -> str:
         """The value as text for read-only pages and receipts."""
         if is_blank(self.value):
