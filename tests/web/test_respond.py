@@ -383,6 +383,22 @@ def test_an_expired_revoked_or_closed_link_is_refused_at_once(app, setup):
     assert closed.status_code == 410 and "cerrada" in closed.get_data(as_text=True)
 
 
+def test_the_last_change_time_follows_every_save_but_not_page_views(app, setup):
+    client = app.test_client()
+
+    def updated_at():
+        with app.app_context():
+            return db.session.scalar(sa.select(Response.updated_at))
+
+    client.get(page_url(setup, 0))
+    opened = updated_at()
+    client.get(page_url(setup, 2))  # remembered to resume there, but nothing was changed
+    assert updated_at() == opened
+    assert client.get(f"/r/{setup.token}/resume").headers["Location"].endswith("/p/2")
+    assert client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "5"}}).status_code == 200
+    assert updated_at() > opened
+
+
 def test_a_reissued_link_shows_pages_with_its_own_urls_and_the_old_one_is_gone(app, setup):
     from diagnostic.models import Institution
     from diagnostic.services import campaigns, invitations
