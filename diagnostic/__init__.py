@@ -49,9 +49,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     errors.init_app(app)
     app.after_request(security.secure_headers)
-    from diagnostic.respond import pagecache
-
-    pagecache.install(app)
     if app.config.get("AUTO_MIGRATE"):
         from diagnostic import database
 

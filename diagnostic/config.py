@@ -13,9 +13,6 @@ Every key can be set in `instance/apertura.cfg` or as an environment variable wi
 - ``PUBLIC_URL``: base of the invitation links in exported CSVs (default: the request's host,
   or ``http://127.0.0.1:5000`` from the CLI).
 - ``INVITATION_DAYS``: days an invitation link stays valid when the campaign has no close date.
-- ``RESPONDENT_PAGE_CACHE``: replay respondents' unchanged pages from the micro-cache in front
-  of Flask (`diagnostic/respond/pagecache.py`); each replay re-checks the link and the
-  response's version in one query. False removes it.
 - ``SQLITE_BUSY_TIMEOUT_MS``: how long an SQLite writer waits for the lock.
 - ``AUTO_MIGRATE``: run the Alembic migrations on start-up (off by default; `apertura db upgrade`).
 - ``PASSWORD_HASH_METHOD``: werkzeug password hashing method (``scrypt``; tests use a cheap one).
@@ -36,7 +33,6 @@ DEFAULTS: dict = {
     "PUBLIC_URL": "",
     "INVITATION_DAYS": 120,
     "SQLITE_BUSY_TIMEOUT_MS": 10000,
-    "RESPONDENT_PAGE_CACHE": True,
     "AUTO_MIGRATE": False,
     "WTF_CSRF_TIME_LIMIT": None,
     "PASSWORD_HASH_METHOD": "scrypt",

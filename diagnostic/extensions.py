@@ -1,8 +1,6 @@
 """Flask extensions, created unbound and initialised by `create_app`."""
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from babel import Locale
 from flask import Flask, request
@@ -94,36 +92,6 @@ def configure_engine(engine: sa.Engine, busy_ms: int = 10000) -> None:
     if engine.dialect.name == "sqlite" and not getattr(engine, "_apertura_pragmas", False):
         event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
         engine._apertura_pragmas = True
-
-
-_NAMED = re.compile(r":(\w+)")
-
-
-def _raw(engine: sa.Engine, sql: str, params: dict, commit: bool) -> tuple | None:
-    if engine.dialect.paramstyle in ("format", "pyformat"):  # psycopg
-        sql = _NAMED.sub(r"%(\1)s", sql)
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute(sql, params)
-        row = None if commit else cursor.fetchone()
-        cursor.close()
-        if commit:
-            connection.commit()
-    finally:
-        connection.close()  # back to the pool, which rolls back whatever is left open
-    return None if row is None else tuple(row)
-
-
-def raw_fetchone(engine: sa.Engine, sql: str, params: dict) -> tuple | None:
-    """One row of a `:name`-parameter query on a pooled DBAPI connection: no ORM, no result
-    machinery, for the few queries that run on every request of a hot path."""
-    return _raw(engine, sql, params, commit=False)
-
-
-def raw_execute(engine: sa.Engine, sql: str, params: dict) -> None:
-    """One `:name`-parameter statement, committed, on a pooled DBAPI connection (hot paths)."""
-    _raw(engine, sql, params, commit=True)
 
 
 def init_app(app: Flask) -> None:

@@ -307,7 +307,7 @@ class Response(db.Model):
         _enum(ResponseStatus, "response_status"), default=ResponseStatus.DRAFT, index=True)
     last_page: so.Mapped[int] = so.mapped_column(default=0)
     created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
-    updated_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
     updated_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
     submitted_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
     submitted_by: so.Mapped[str | None] = so.mapped_column(sa.String(80))

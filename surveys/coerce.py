@@ -137,7 +137,12 @@ COERCERS: dict[str, Callable[[object], object]] = {
 
 
 def is_blank(value: object) -> bool:
-    """None, '', whitespace-only text and empty lists count as no answer."""
+    """No answer: None, blank text, or a list of nothing else.
+
+    The one definition of an unanswered raw value (a form field, a draft, a stored text).
+    Expressions have their own emptiness of typed values, `expressions.runtime.is_empty`
+    (NaN is empty there, and text is compared as is).
+    """
     if value is None:
         return True
     if isinstance(value, str):

@@ -16,7 +16,7 @@ from typing import Any
 from surveys import constants as K
 from surveys.coerce import COERCERS, CoercionError, is_blank, range_value
 from surveys.expressions import POSITION_KEY
-from surveys.expressions.runtime import finish, format_number, is_empty, to_bool, to_number
+from surveys.expressions.runtime import finish, format_number, to_bool, to_number
 from surveys.graph import HEAD, build_graph, topological_order
 from surveys.model import Definition, Group, Question, Repeat
 
@@ -120,9 +120,6 @@ class FieldPlan:
         )
         self.choice_filter = q.choice_filter._fn if q.choice_filter is not None else None
         self.params = dict(q.parameters) if q.type == K.RANGE else None
-        self.checks = bool(
-            self.required or self.required_fn or self.constraint or self.choices is not None or self.params
-        )
 
 
 class RepeatPlan:
@@ -201,7 +198,6 @@ class Plan:
                 self.output_order.append(e.name)
             if isinstance(e, Question) and e.repeat is not None:
                 self.repeats[e.repeat].children.append(e.name)
-        self.answerable = frozenset(self.top_fields) | frozenset(self.repeats)
         self.group_names = frozenset(e.name for e in definition.elements() if isinstance(e, Group))
         # Consecutive field/group steps run as one batch.
         self.segments: list[tuple] = []
@@ -448,8 +444,3 @@ def _run_repeat(rp: RepeatPlan, vals: dict, rel: dict, raw: Any, result: Validat
         vals[child] = column
     vals[rp.name] = rows
     out[rp.name] = rows
-
-
-def is_empty_value(value: object) -> bool:
-    """True for values `validate` treats as no answer."""
-    return is_empty(value) or is_blank(value)

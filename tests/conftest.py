@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import itertools
 import os
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from tests import pgserver
 
+# Hypothesis keeps its files (examples, caches) outside the checkout: tests never write into it.
+HYPOTHESIS_HOME = os.path.join(tempfile.gettempdir(), "apertura-hypothesis")
+set_hypothesis_home_dir(HYPOTHESIS_HOME)
 settings.register_profile(
     "apertura",
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    database=DirectoryBasedExampleDatabase(os.path.join(HYPOTHESIS_HOME, "examples")),
 )
 # CI: the same examples on every run, and the blob to reproduce a failure locally.
 settings.register_profile("ci", parent=settings.get_profile("apertura"), derandomize=True, print_blob=True)

@@ -1,17 +1,17 @@
-"""Views of the respondent flow: thin wrappers around `diagnostic.flow.Flow`."""
+"""Views of the respondent flow: the questionnaire views behind a secret link, and its guards."""
 from __future__ import annotations
 
 import logging
-from functools import wraps
+from functools import partial, wraps
 
-from flask import abort, jsonify, redirect, render_template, request, url_for
+from flask import abort, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from diagnostic.extensions import csrf
-from diagnostic.flow import Flow
 from diagnostic.models import InstrumentPurpose
-from diagnostic.respond import bp, pagecache
+from diagnostic.questionnaire import views
+from diagnostic.questionnaire.controller import Flow
+from diagnostic.respond import bp
 from diagnostic.services import campaigns, institutions, invitations, responses
 from diagnostic.services.audit import Actor
 
@@ -42,14 +42,12 @@ def private(response):
     return response
 
 
-def with_flow(view=None, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTION):
+def with_flow(view, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTION):
     """Resolve the token to an invitation and its response; a clear 404/410 page otherwise.
 
     With `purpose=STATE` the flow is the state conditions questionnaire, open only to the
     campaign's designated respondent of the institution's state.
     """
-    if view is None:
-        return lambda v: with_flow(v, purpose=purpose)
 
     @wraps(view)
     def wrapped(token: str, *args, **kwargs):
@@ -78,125 +76,7 @@ def with_flow(view=None, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTI
     return wrapped
 
 
-@bp.get("/<token>")
-@with_flow
-def landing(flow: Flow):
-    """Landing page of an invitation."""
-    return flow.landing()
-
-
-@bp.get("/<token>/resume")
-@with_flow
-def resume(flow: Flow):
-    """Continue where the respondent left off."""
-    if flow.readonly:
-        return redirect(flow.url("receipt"))
-    return redirect(flow.url("page", n=flow.response.last_page))
-
-
-@bp.get("/<token>/p/<int:n>")
-@with_flow
-def page(flow: Flow, n: int):
-    """One page of the questionnaire; an unchanged page is replayed by `pagecache` next time."""
-    response_id = flow.response.id  # read before the page's commit expires the object
-    result = flow.page(n)
-    if flow.rendered_version is not None and not current_user.is_authenticated:
-        request.environ[pagecache.ENVIRON_KEY] = (response_id, flow.rendered_version)
-    return result
-
-
-@bp.post("/<token>/p/<int:n>")
-@with_flow
-def save_page(flow: Flow, n: int):
-    """Save one page and move on."""
-    return flow.post_page(n)
-
-
-@bp.post("/<token>/autosave")
-@with_flow
-def autosave(flow: Flow):
-    """Background save of fields typed so far (JSON)."""
-    return flow.autosave()
-
-
-@bp.get("/<token>/review")
-@with_flow
-def review(flow: Flow):
-    """Pending questions and the submit button."""
-    return flow.review()
-
-
-@bp.post("/<token>/submit")
-@with_flow
-def submit(flow: Flow):
-    """Submit the response."""
-    return flow.submit()
-
-
-@bp.get("/<token>/receipt")
-@with_flow
-def receipt(flow: Flow):
-    """Printable receipt with the answers' fingerprint."""
-    return flow.receipt()
-
-
-# The state conditions questionnaire on the same link (designated respondents only).
-STATE = InstrumentPurpose.STATE
-
-
-@bp.get("/<token>/estado")
-@with_flow(purpose=STATE)
-def state_landing(flow: Flow):
-    """Landing page of the state conditions questionnaire."""
-    return flow.landing()
-
-
-@bp.get("/<token>/estado/resume")
-@with_flow(purpose=STATE)
-def state_resume(flow: Flow):
-    """Continue the state questionnaire where it was left."""
-    if flow.readonly:
-        return redirect(flow.url("receipt"))
-    return redirect(flow.url("page", n=flow.response.last_page))
-
-
-@bp.get("/<token>/estado/p/<int:n>")
-@with_flow(purpose=STATE)
-def state_page(flow: Flow, n: int):
-    """One page of the state questionnaire."""
-    return flow.page(n)
-
-
-@bp.post("/<token>/estado/p/<int:n>")
-@with_flow(purpose=STATE)
-def state_save_page(flow: Flow, n: int):
-    """Save one page of the state questionnaire."""
-    return flow.post_page(n)
-
-
-@bp.post("/<token>/estado/autosave")
-@with_flow(purpose=STATE)
-def state_autosave(flow: Flow):
-    """Background save of the state questionnaire (JSON)."""
-    return flow.autosave()
-
-
-@bp.get("/<token>/estado/review")
-@with_flow(purpose=STATE)
-def state_review(flow: Flow):
-    """Pending questions of the state questionnaire."""
-    return flow.review()
-
-
-@bp.post("/<token>/estado/submit")
-@with_flow(purpose=STATE)
-def state_submit(flow: Flow):
-    """Submit the state questionnaire."""
-    return flow.submit()
-
-
-@bp.get("/<token>/estado/receipt")
-@with_flow(purpose=STATE)
-def state_receipt(flow: Flow):
-    """Receipt of the state questionnaire."""
-    return flow.receipt()
+# The institution questionnaire, and the state conditions questionnaire on the same link
+# (designated respondents only).
+views.register(bp, "/<token>", with_flow)
+views.register(bp, "/<token>/estado", partial(with_flow, purpose=InstrumentPurpose.STATE), prefix="state_")

@@ -79,7 +79,9 @@ def create(campaign: Campaign, institution: Institution, actor: Actor = SYSTEM) 
     return link.token
 
 
-_RESOLVE = sa.select(Invitation).options(
+# Built once (every questionnaire request runs it): the page shows the campaign (and needs its
+# instruments) and the institution with its state, so one query brings them, not five.
+_RESOLVE = sa.select(Invitation).where(Invitation.token_hash == sa.bindparam("token_hash")).options(
     so.joinedload(Invitation.campaign).joinedload(Campaign.instruments),
     so.joinedload(Invitation.institution).joinedload(Institution.state))
 
@@ -88,9 +90,7 @@ def resolve(token: str) -> Invitation:
     """The usable invitation for a token; InvitationError 404 (unknown) or 410 (expired/closed)."""
     if not token or len(token) > 100:
         raise InvitationError(Refusal.LINK_INVALID)
-    # The page shows the campaign (and needs its instruments) and the institution with its
-    # state: one query, not five.
-    invitation = db.session.scalars(_RESOLVE.where(Invitation.token_hash == hash_token(token))).unique().one_or_none()
+    invitation = db.session.scalars(_RESOLVE, {"token_hash": hash_token(token)}).unique().one_or_none()
     if invitation is None:
         raise InvitationError(Refusal.LINK_INVALID)
     if invitation.revoked_at is not None:

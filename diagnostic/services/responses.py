@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -34,8 +33,9 @@ from diagnostic.models import (
 from diagnostic.services import Conflict, NotFound, Refusal, ServiceError, campaigns, instruments
 from diagnostic.services.audit import Actor, record
 from diagnostic.services.refusals import Both
+from surveys import paths
+from surveys.coerce import is_blank
 
-PATH = re.compile(r"^(?:(?P<repeat>[A-Za-z_][\w.-]*)\[(?P<index>\d{1,3})\]\.)?(?P<name>[A-Za-z_][\w.-]*)$")
 MAX_VALUE = 10000
 MAX_REPEAT = 200
 
@@ -56,75 +56,29 @@ class SaveResult:
 
     validation: object
     changed: int = 0
-    rejected: list[str] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list:
-        """Field errors of the whole draft (required errors are skipped for drafts)."""
-        return list(self.validation.errors)
-
-    def errors_by_path(self) -> dict[str, list]:
-        """Errors grouped by path."""
-        grouped: dict[str, list] = {}
-        for error in self.validation.errors:
-            grouped.setdefault(error.path, []).append(error)
-        return grouped
 
 
-def is_empty(value: object) -> bool:
-    """True for None, empty or blank strings and empty lists."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, (list, tuple)):
-        return all(is_empty(v) for v in value)
-    return False
-
-
-def parse_path(path: str) -> tuple[str | None, int | None, str]:
-    """`requests[1].sent` → ('requests', 1, 'sent'); `ai_unit` → (None, None, 'ai_unit')."""
-    match = PATH.match(path or "")
-    if match is None:
-        raise ServiceError(Refusal.INVALID_FIELD, path=path)
-    index = match.group("index")
-    return match.group("repeat"), (int(index) if index is not None else None), match.group("name")
-
-
-def get_path(answers: dict, path: str) -> object:
-    """The value at a path of a nested answers dict (None when absent)."""
-    repeat, index, name = parse_path(path)
-    if repeat is None:
-        return answers.get(name)
-    instances = answers.get(repeat) or []
-    if index >= len(instances) or not isinstance(instances[index], dict):
-        return None
-    return instances[index].get(name)
+def check_path(path: str) -> tuple[str | None, int | None, str]:
+    """The parts of a field path received from a form or a client (`surveys.paths` grammar),
+    refused when malformed or when its repeat index goes past MAX_REPEAT."""
+    try:
+        repeat, index, name = paths.parse_path(path)
+    except paths.PathError:
+        raise ServiceError(Refusal.INVALID_FIELD, path=path) from None
+    if index is not None and index >= MAX_REPEAT:
+        raise ServiceError(Refusal.TOO_MANY_REPEATS, repeat=repeat)
+    return repeat, index, name
 
 
 def set_path(answers: dict, path: str, value: object) -> None:
-    """Set (or, for an empty value, remove) the value at a path of a nested answers dict."""
-    repeat, index, name = parse_path(path)
-    if repeat is None:
-        target = answers
-    else:
-        if index >= MAX_REPEAT:
-            raise ServiceError(Refusal.TOO_MANY_REPEATS, repeat=repeat)
-        instances = answers.setdefault(repeat, [])
-        if not isinstance(instances, list):
-            instances = answers[repeat] = []
-        while len(instances) <= index:
-            instances.append({})
-        target = instances[index]
-    if is_empty(value):
-        target.pop(name, None)
-    else:
-        target[name] = value
+    """Set (or, for a blank value, remove) a value at a field path received from outside (see `check_path`)."""
+    check_path(path)
+    paths.set_path(answers, path, value)
 
 
 def _text(value: object) -> object:
     if isinstance(value, (list, tuple)):
-        return [str(v)[:MAX_VALUE] for v in value if not is_empty(v)]
+        return [str(v)[:MAX_VALUE] for v in value if not is_blank(v)]
     return None if value is None else str(value)[:MAX_VALUE]
 
 
@@ -224,7 +178,7 @@ def write_lock():
 def _lock(response: Response, actor: Actor) -> None:
     """Take the response row's write lock first (PostgreSQL row lock; SQLite write lock)."""
     db.session.execute(sa.update(Response).where(Response.id == response.id)
-                       .values(updated_at=utcnow(), updated_by=actor.label[:80]))
+                       .values(updated_by=actor.label[:80]))  # `updated_at` follows (onupdate)
     db.session.refresh(response)
     db.session.expire(response, ["answers"])
 
@@ -273,7 +227,7 @@ def _merge(response: Response, values: dict[str, object], actor: Actor, *, parti
         answers = answers_of(response)
         before = _to_rows(answers)
         for path, value in values.items():
-            set_path(answers, path, _text(value))
+            paths.set_path(answers, path, _text(value))  # checked by save_page
         after = _to_rows(answers)
         touched = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
         changed = _apply(response, after, actor, only=touched)
@@ -287,7 +241,7 @@ def _merge(response: Response, values: dict[str, object], actor: Actor, *, parti
 def save_page(response: Response, values: dict[str, object], actor: Actor, *, page: int | None = None) -> SaveResult:
     """Save one page's fields (path → value; empty clears) in one transaction and validate the draft."""
     for path in values:
-        parse_path(path)
+        check_path(path)
     try:
         return _merge(response, values, actor, page=page)
     except Exception:
@@ -328,9 +282,12 @@ def _remove_instance(response: Response, repeat: str, index: int, actor: Actor) 
 
 
 def set_last_page(response: Response, page: int) -> None:
-    """Remember the page a respondent is on, to resume there."""
+    """Remember the page a respondent is on, to resume there (navigation, not an edit:
+    `updated_at` is kept)."""
     if response.last_page != page and response.status == ResponseStatus.DRAFT:
-        response.last_page = page
+        table = Response.__table__  # a plain UPDATE: nothing in the session needs synchronising
+        db.session.execute(table.update().where(table.c.id == response.id)
+                           .values(last_page=page, updated_at=table.c.updated_at))
         db.session.commit()
 
 
@@ -417,7 +374,7 @@ def verify_answer(response: Response, field_name: str, repeat_index: int | None,
 
 
 def _matches(path: str, field_name: str, repeat_index: int | None) -> bool:
-    repeat, index, name = parse_path(path)
+    repeat, index, name = paths.parse_path(path)
     if repeat_index is None:
         return path == field_name
     return index == repeat_index and (field_name in (name, f"{repeat}.{name}"))

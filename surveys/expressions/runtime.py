@@ -44,7 +44,8 @@ def today() -> dt.date:
 
 
 def is_empty(value: object) -> bool:
-    """True for '', None, NaN and empty lists."""
+    """Empty in the expression language: '', None, NaN and empty lists (a raw answer left
+    blank is `surveys.coerce.is_blank`)."""
     if value is None or value == "":
         return True
     if isinstance(value, float):

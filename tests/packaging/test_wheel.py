@@ -1,4 +1,5 @@
 """A built wheel carries what the app needs at run time, not only the editable checkout."""
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -8,8 +9,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_wheel_ships_templates_definitions_and_migrations(tmp_path):
+    # Built from a copy: setuptools writes build/ and *.egg-info next to the sources, and tests
+    # never write into the checkout.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "instance", "*.egg-info", "__pycache__", ".pytest_cache",
+        ".ruff_cache", ".hypothesis"))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(source)],
         check=True, capture_output=True, timeout=300,
     )
     (wheel,) = tmp_path.glob("apertura-*.whl")

@@ -56,7 +56,6 @@ def test_status_comes_from_the_code_unless_given_and_subclasses_keep_theirs():
 # Raises outside this helper's files that still pass a raw Spanish string; each has its code
 # in `Refusal` already. The coordinator empties this list when those files settle.
 KNOWN_RAW = {
-    "Institución no encontrada": Refusal.INSTITUTION_NOT_FOUND,        # evaluate views
 }
 
 

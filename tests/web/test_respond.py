@@ -307,18 +307,110 @@ def test_english_interface_on_request(client, setup):
     assert "Revisión antes de enviar" in client.get(f"/r/{setup.token}/review?lang=es").get_data(as_text=True)
 
 
-def test_cached_pages_show_every_save(app, setup):
+def test_a_save_shows_at_once_on_the_next_view_of_the_page(app, setup):
     client = app.test_client()
-    first = client.get(page_url(setup, 1)).get_data(as_text=True)
-    cached = client.get(page_url(setup, 1)).get_data(as_text=True)
-    assert cached == first
+    assert 'value="3"' not in client.get(page_url(setup, 1)).get_data(as_text=True)
     saved = client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "3"}})
     assert saved.status_code == 200
     assert 'value="3"' in client.get(page_url(setup, 1)).get_data(as_text=True)
+    post_page(client, setup, 1, {"received": "4", "answered": ""}, action="stay")
+    assert 'value="4"' in client.get(page_url(setup, 1)).get_data(as_text=True)
     admin = app.test_client()
     login(admin, setup.admin)
-    assert setup.admin in admin.get(page_url(setup, 1)).get_data(as_text=True)  # not the anonymous copy
-    assert setup.admin not in client.get(page_url(setup, 1)).get_data(as_text=True)
+    assert setup.admin in admin.get(page_url(setup, 1)).get_data(as_text=True)
+    assert setup.admin not in client.get(page_url(setup, 1)).get_data(as_text=True)  # never another user's page
+
+
+def test_a_response_submitted_elsewhere_shows_read_only_at_once(app, setup):
+    client = app.test_client()
+    assert 'name="has_unit"' in client.get(page_url(setup, 0)).get_data(as_text=True)
+    with app.app_context():
+        response = db.session.scalar(sa.select(Response))
+        response.status = ResponseStatus.SUBMITTED  # as an API bulk submission would leave it
+        db.session.commit()
+    locked = client.get(page_url(setup, 0)).get_data(as_text=True)
+    assert "solo lectura" in locked and 'name="has_unit"' not in locked
+
+
+def test_a_renamed_or_moved_institution_shows_at_once(app, setup):
+    from diagnostic.models import Institution
+
+    client = app.test_client()
+    html = client.get(page_url(setup, 1)).get_data(as_text=True)
+    assert "Secretaría de Finanzas" in html and "Querétaro" in html
+    with app.app_context():
+        institution = db.session.get(Institution, setup.institution_id)
+        institution.name = "Secretaría de Finanzas y Planeación"
+        institution.state_code = "14"
+        db.session.commit()
+    html = client.get(page_url(setup, 1)).get_data(as_text=True)
+    assert "Secretaría de Finanzas y Planeación" in html
+    assert "Jalisco" in html and "Querétaro" not in html
+
+
+def test_an_expired_revoked_or_closed_link_is_refused_at_once(app, setup):
+    from datetime import timedelta
+
+    from diagnostic.models import Invitation, utcnow
+    from diagnostic.services import campaigns, invitations
+
+    client = app.test_client()
+
+    def change(**values):
+        with app.app_context():
+            invitation = db.session.scalar(sa.select(Invitation))
+            for name, value in values.items():
+                setattr(invitation, name, value)
+            db.session.commit()
+
+    assert client.get(page_url(setup, 1)).status_code == 200
+    change(expires_at=utcnow() - timedelta(minutes=1))
+    expired = client.get(page_url(setup, 1))
+    assert expired.status_code == 410 and "venció" in expired.get_data(as_text=True)
+    change(expires_at=utcnow() + timedelta(days=30))
+    assert client.get(page_url(setup, 1)).status_code == 200
+    with app.app_context():
+        invitations.revoke(db.session.scalar(sa.select(Invitation)))
+    revoked = client.get(page_url(setup, 1))
+    assert revoked.status_code == 410 and "Enlace no disponible" in revoked.get_data(as_text=True)
+    autosave = client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "5"}})
+    assert autosave.status_code == 410 and autosave.is_json
+    change(revoked_at=None)
+    assert client.get(page_url(setup, 1)).status_code == 200
+    with app.app_context():
+        campaigns.set_status(campaigns.get_by_slug(setup.slug), "closed")
+    closed = client.get(page_url(setup, 1))
+    assert closed.status_code == 410 and "cerrada" in closed.get_data(as_text=True)
+
+
+def test_the_last_change_time_follows_every_save_but_not_page_views(app, setup):
+    client = app.test_client()
+
+    def updated_at():
+        with app.app_context():
+            return db.session.scalar(sa.select(Response.updated_at))
+
+    client.get(page_url(setup, 0))
+    opened = updated_at()
+    client.get(page_url(setup, 2))  # remembered to resume there, but nothing was changed
+    assert updated_at() == opened
+    assert client.get(f"/r/{setup.token}/resume").headers["Location"].endswith("/p/2")
+    assert client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "5"}}).status_code == 200
+    assert updated_at() > opened
+
+
+def test_a_reissued_link_shows_pages_with_its_own_urls_and_the_old_one_is_gone(app, setup):
+    from diagnostic.models import Institution
+    from diagnostic.services import campaigns, invitations
+
+    old = app.test_client()
+    assert old.get(page_url(setup, 1)).status_code == 200
+    with app.app_context():
+        new_token = invitations.create(campaigns.get_by_slug(setup.slug),
+                                       db.session.get(Institution, setup.institution_id))
+    html = app.test_client().get(f"/r/{new_token}/p/1").get_data(as_text=True)
+    assert f"/r/{new_token}/p/" in html and setup.token not in html
+    assert old.get(page_url(setup, 1)).status_code in (404, 410)
 
 
 def test_the_designated_institution_also_answers_the_state_questionnaire(app, setup):

@@ -1,7 +1,8 @@
-"""The questionnaire flow shared by respondents (`/r/<token>`) and evaluators.
+"""The page controller of the questionnaire shared by respondents (`/r/<token>`) and evaluators.
 
 A `Flow` knows the response, who acts, and how to build its own URLs; its methods are
-the bodies of the page, autosave, review, submit and receipt views.
+the bodies of the landing, resume, page, autosave, review, submit and receipt views
+(registered once for every blueprint by `diagnostic.questionnaire.views`).
 
 Respondents are identified by their secret link alone: nothing about them lives in a
 cookie, so there is no session to expire and no cross-site request can act for them
@@ -14,27 +15,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
-from diagnostic import questionnaire as q
-from diagnostic.extensions import db, raw_fetchone
 from diagnostic.models import Response, ResponseStatus
+from diagnostic.questionnaire.forms import form_values, posted_instances
+from diagnostic.questionnaire.pages import NON_INPUT, PageBuilder, progress
 from diagnostic.services import ServiceError, responses
 from diagnostic.services.audit import Actor
 
 log = logging.getLogger(__name__)
-
-def response_version(response_id: int) -> tuple | None:
-    """(updated_at, status) of a response as the database returns them, or None.
-
-    Every save bumps `updated_at`; the page micro-cache replays a page only while it holds.
-    """
-    row = raw_fetchone(db.engine, "SELECT updated_at, status FROM responses WHERE id = :rid", {"rid": response_id})
-    return None if row is None else (str(row[0]), str(row[1]))
 
 
 def csrf_ok() -> bool:
@@ -63,7 +56,6 @@ class Flow:
     header: dict = field(default_factory=dict)
     prefix: str = ""  # view-name prefix of a second questionnaire on the same link ("state_")
     csrf: bool = True  # POSTs need a CSRF token (signed-in actors); False when the URL is the credential
-    rendered_version: tuple | None = None  # the response version a plain GET of a page showed
 
     def csrf_ok(self) -> bool:
         """True when this flow needs no CSRF token or the request carries a valid one."""
@@ -79,19 +71,14 @@ class Flow:
         return self.response.status != ResponseStatus.DRAFT
 
     def builder(self, answers: dict | None = None, validation=None, extra: dict | None = None,
-                posted: dict | None = None) -> q.PageBuilder:
+                posted: dict | None = None) -> PageBuilder:
         """A PageBuilder over the stored (or given) answers."""
         if answers is None:
             answers = responses.answers_of(self.response)
         if validation is None:
             validation = responses.validate(self.response, answers=answers)
-        return q.PageBuilder(responses.definition_of(self.response), answers, validation, lang(),
+        return PageBuilder(responses.definition_of(self.response), answers, validation, lang(),
                              extra_instances=extra, posted_instances=posted)
-
-    def progress(self, builder: q.PageBuilder | None = None) -> tuple[int, int]:
-        """(answered, total) relevant questions."""
-        b = builder or self.builder()
-        return q.progress(b.definition, b.answers, b.validation)
 
     def _context(self, **extra) -> dict:
         context = {"flow": self, "response": self.response, "readonly": self.readonly,
@@ -102,21 +89,20 @@ class Flow:
 
     def landing(self):
         """The landing page: institution, campaign, deadline, progress, instructions."""
-        answered, total = self.progress()
+        builder = self.builder()
+        answered, total = progress(builder.definition, builder.answers, builder.validation)
         return render_template("questionnaire/landing.html", **self._context(answered=answered, total=total,
-                                                                             pages=self.builder().count))
+                                                                             pages=builder.count))
+
+    def resume(self):
+        """Continue where the response was left (its receipt once submitted)."""
+        if self.readonly:
+            return redirect(self.url("receipt"))
+        return redirect(self.url("page", n=self.response.last_page))
 
     def page(self, index: int, *, status: int = 200, answers: dict | None = None, notice: str | None = None,
              extra: dict | None = None, show_errors: bool = True, posted: dict | None = None):
         """Render page `index` (values from the store, or from `answers` when given)."""
-        cacheable = (request.method == "GET" and answers is None and notice is None and not extra
-                     and not posted and show_errors and status == 200 and "_flashes" not in session)
-        if cacheable:  # the version it shows, read before the answers (see respond.pagecache)
-            version = response_version(self.response.id)
-            # the status was loaded before: a submission or reopening in between makes this page
-            # not the one of that version, so it is shown but not marked
-            if version is not None and version[1] == self.response.status.value:
-                self.rendered_version = version
         builder = self.builder(answers=answers, extra=extra, posted=posted)
         if not 0 <= index < builder.count:
             abort(404)
@@ -124,7 +110,7 @@ class Flow:
         if not show_errors:
             for f in page.fields:
                 f.errors = []
-        answered, total = q.progress(builder.definition, builder.answers, builder.validation)
+        answered, total = progress(builder.definition, builder.answers, builder.validation)
         errors = [f for f in page.fields if f.errors and f.relevant]
         html = render_template("questionnaire/page.html", **self._context(
             page=page, answered=answered, total=total, errors=errors, notice=notice,
@@ -137,12 +123,12 @@ class Flow:
         """Save a posted page (one transaction) and go where the pressed button says."""
         if self.readonly:
             return render_template("questionnaire/readonly.html", **self._context()), 409
-        posted = q.posted_instances(request.form)
+        posted = posted_instances(request.form)
         builder = self.builder(posted=posted)
         if not 0 <= index < builder.count:
             abort(404)
         page = builder.page(index)
-        values = q.form_values(page, request.form)
+        values = form_values(page, request.form)
         action = request.form.get("action", "next")
         if not self.csrf_ok():
             log.warning("CSRF token missing or expired on %s; re-showing the typed values", request.path)
@@ -169,7 +155,7 @@ class Flow:
             return redirect(self.url("page", n=index) + "#main")
         after = self.builder(validation=result.validation).page(index)
         shown = set(filter(None, request.form.get("_shown", "").split(" ")))
-        appeared = [f for f in after.fields if f.relevant and f.widget not in q.NON_INPUT
+        appeared = [f for f in after.fields if f.relevant and f.widget not in NON_INPUT
                     and f.path not in shown and "_shown" in request.form]
         page_errors = [f for f in after.fields if f.errors and f.relevant]
         if action in ("next", "review") and (page_errors or appeared):
@@ -200,8 +186,6 @@ class Flow:
         changes = {str(k): v for k, v in payload["answers"].items()
                    if isinstance(v, (str, list, int, float, type(None)))}
         try:
-            for path in changes:
-                responses.parse_path(path)
             result = responses.autosave(self.response, changes, self.actor)
         except ServiceError as exc:
             log.warning("autosave refused on %s: %s", request.path, exc.message)
@@ -216,15 +200,16 @@ class Flow:
         """Pending required questions and errors, by page, with links; the submit button."""
         answers = responses.answers_of(self.response)
         validation = responses.validate(self.response, answers=answers, partial=False)
-        builder = q.PageBuilder(responses.definition_of(self.response), answers, validation, lang())
+        builder = PageBuilder(responses.definition_of(self.response), answers, validation, lang())
+        pages = builder.pages()
         pending = []
-        for page in builder.pages():
+        for page in pages:
             items = [f for f in page.fields if f.errors and f.relevant]
             if items:
                 pending.append((page, items))
-        answered, total = q.progress(builder.definition, answers, validation)
+        answered, total = progress(builder.definition, answers, validation)
         return render_template("questionnaire/review.html", **self._context(
-            pending=pending, answered=answered, total=total, pages=builder.pages()))
+            pending=pending, answered=answered, total=total, pages=pages))
 
     def submit(self):
         """Explicit submission: validate everything, store, fingerprint, then the receipt."""

@@ -1,17 +1,18 @@
-"""Questionnaire pages as view data: one page per top-level group, fields with values and errors.
+"""Page view-models: one page per top-level group, fields with values, errors and choices.
 
-Shared by the respondent flow (`respond/`) and the evaluators (`evaluate/`). Relevance
-expressions are also exported as a small JSON syntax tree that `static/respond.js`
+Relevance expressions are also exported as a small JSON syntax tree that `static/respond.js`
 evaluates in the browser for live skip logic; the server always re-checks.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from diagnostic.services.responses import get_path, is_empty
-from surveys.expressions import nodes
+from surveys.coerce import is_blank
+from surveys.expressions.export import json_tree
 from surveys.model import Definition, Group, Question, Repeat
+from surveys.paths import get_path
 
 NON_INPUT = {"note", "calculate"}
 CHOICE_TYPES = {"select_one", "select_multiple", "yes_no", "yes_no_na", "likert"}
@@ -36,29 +37,6 @@ def dom_id(path: str) -> str:
     return "f-" + re.sub(r"[^A-Za-z0-9_-]+", "-", path).strip("-")
 
 
-def ast(expression) -> object | None:
-    """A JSON-able syntax tree of an expression for the browser evaluator (None if absent)."""
-    if expression is None or isinstance(expression, bool):
-        return expression
-    return _node(expression.tree)
-
-
-def _node(node) -> object:
-    if isinstance(node, nodes.Literal):
-        return {"k": "lit", "v": node.value}
-    if isinstance(node, nodes.Ref):
-        return {"k": "ref", "n": node.name}
-    if isinstance(node, nodes.Current):
-        return {"k": "cur"}
-    if isinstance(node, nodes.Unary):
-        return {"k": "neg", "a": _node(node.operand)}
-    if isinstance(node, nodes.Binary):
-        return {"k": "bin", "op": node.op, "l": _node(node.left), "r": _node(node.right)}
-    if isinstance(node, nodes.Call):
-        return {"k": "call", "f": node.name, "a": [_node(a) for a in node.args]}
-    return {"k": "unknown"}
-
-
 @dataclass
 class Choice:
     """One option of a choice question."""
@@ -69,7 +47,7 @@ class Choice:
 
 @dataclass
 class FieldView:
-    """A question as rendered at one path."""
+    """A question as rendered at one path (what a template asks of it is computed once)."""
 
     question: Question
     path: str
@@ -84,12 +62,12 @@ class FieldView:
     repeat: str | None = None
     kind: str = "question"
 
-    @property
+    @cached_property
     def id(self) -> str:
         """The input's HTML id."""
         return dom_id(self.path)
 
-    @property
+    @cached_property
     def widget(self) -> str:
         """How to render it: radio, checkbox, select, textarea, number, date, url, text, note, calculate."""
         qtype = self.question.type
@@ -106,19 +84,19 @@ class FieldView:
         return {"integer": "number", "decimal": "number", "range": "number", "date": "date",
                 "url": "url"}.get(qtype, "text")
 
-    @property
+    @cached_property
     def selected(self) -> set[str]:
         """Selected option names (for choice widgets)."""
-        if is_empty(self.value):
+        if is_blank(self.value):
             return set()
         if isinstance(self.value, (list, tuple)):
             return {str(v) for v in self.value}
         return set(str(self.value).split()) if self.question.type == "select_multiple" else {str(self.value)}
 
-    @property
+    @cached_property
     def display(self) -> str:
         """The value as text for read-only pages and receipts."""
-        if is_empty(self.value):
+        if is_blank(self.value):
             return ""
         if self.choices:
             known = [c.label for c in self.choices if c.name in self.selected]
@@ -201,13 +179,12 @@ class PageBuilder:
     """Builds PageViews for a definition, the raw answers and a ValidationResult."""
 
     def __init__(self, definition: Definition, answers: dict, validation, lang: str = "es",
-                 errors_by_path: dict[str, list] | None = None, extra_instances: dict[str, int] | None = None,
-                 posted_instances: dict[str, int] | None = None):
+                 extra_instances: dict[str, int] | None = None, posted_instances: dict[str, int] | None = None):
         self.definition = definition
         self.answers = answers
         self.validation = validation
         self.lang = lang
-        self.errors = errors_by_path if errors_by_path is not None else _group(validation.errors)
+        self.errors = validation.by_path()
         self.extra = extra_instances or {}
         self.posted = posted_instances or {}
 
@@ -253,7 +230,7 @@ class PageBuilder:
                     hint=text(child.hint, self.lang), value=value, relevant=self._relevant(path),
                     required=child.required is True,
                     errors=[e.message_en if self.lang == "en" else e.message_es for e in self.errors.get(path, [])],
-                    choices=_choices(self.definition, child, self.lang), relevant_ast=ast(child.relevant),
+                    choices=_choices(self.definition, child, self.lang), relevant_ast=json_tree(child.relevant),
                     repeat=repeat.name if repeat else None)
                 collected.append(view)
                 items.append(view)
@@ -262,7 +239,7 @@ class PageBuilder:
             elif isinstance(child, Group):
                 path = child.name if repeat is None else f"{repeat.name}[{index}].{child.name}"
                 items.append(GroupView(path, text(child.label, self.lang), text(child.hint, self.lang),
-                                       self._relevant(path, child.path, child.name), ast(child.relevant),
+                                       self._relevant(path, child.path, child.name), json_tree(child.relevant),
                                        self._children(child.children, repeat, index, collected)))
         return items
 
@@ -270,7 +247,7 @@ class PageBuilder:
         n = instance_count(self.definition, repeat, self.answers, self.extra.get(repeat.name, 0),
                            self.posted.get(repeat.name, 0))
         view = RepeatView(repeat.name, text(repeat.label, self.lang), text(repeat.hint, self.lang),
-                          self._relevant(repeat.name, repeat.path), ast(repeat.relevant),
+                          self._relevant(repeat.name, repeat.path), json_tree(repeat.relevant),
                           min_count=max(repeat.min_count or 0, repeat.repeat_count if isinstance(repeat.repeat_count, int) else 0))
         for i in range(n):
             view.instances.append(self._children(repeat.children, repeat, i, collected))
@@ -279,66 +256,40 @@ class PageBuilder:
         return view
 
 
-def _group(errors) -> dict[str, list]:
-    grouped: dict[str, list] = {}
-    for error in errors:
-        grouped.setdefault(error.path, []).append(error)
-    return grouped
-
-
-def page_of_path(definition: Definition, path: str) -> int:
-    """The page index holding a field path (0 when unknown)."""
-    name = path.split("[")[0].split(".")[-1] if "[" not in path else path.split("[")[0]
-    for index, element in enumerate(definition.pages):
-        if element.name == name:
-            return index
-        for child in _descendants(element):
-            if child.name == name or child.name == path.split(".")[-1]:
-                return index
-    return 0
-
-
-def _descendants(element):
-    for child in getattr(element, "children", ()):
-        yield child
-        yield from _descendants(child)
-
-
 def progress(definition: Definition, answers: dict, validation) -> tuple[int, int]:
-    """(answered, total) over relevant input questions, counting every repeat instance shown."""
-    answered = total = 0
-    builder = PageBuilder(definition, answers, validation)
-    for page in builder.pages():
-        for f in page.fields:
-            if f.widget in NON_INPUT or f.question.read_only or not f.relevant:
-                continue
-            total += 1
-            if not is_empty(f.value):
-                answered += 1
-    return answered, total
+    """(answered, total) over relevant input questions, counting every repeat instance shown.
 
+    Walks the definition once, without building the pages' views.
+    """
+    relevant = validation.relevant
+    counts = [0, 0]  # answered, total
 
-POSTED_INSTANCE = re.compile(r"^([A-Za-z_][\w.-]*)\[(\d{1,3})\]\.")
+    def questions(children, repeat: Repeat | None, index: int | None, values: dict) -> None:
+        for child in children:
+            if isinstance(child, Question):
+                if child.type in NON_INPUT or child.read_only:
+                    continue
+                path = child.name if repeat is None else f"{repeat.name}[{index}].{child.name}"
+                if not relevant.get(path, True):
+                    continue
+                counts[1] += 1
+                if not is_blank(values.get(child.name)):
+                    counts[0] += 1
+            elif isinstance(child, Repeat):
+                instances(child)
+            elif isinstance(child, Group):
+                questions(child.children, repeat, index, values)
 
+    def instances(repeat: Repeat) -> None:
+        stored = answers.get(repeat.name)
+        stored = stored if isinstance(stored, list) else []
+        for i in range(instance_count(definition, repeat, answers)):
+            values = stored[i] if i < len(stored) and isinstance(stored[i], dict) else {}
+            questions(repeat.children, repeat, i, values)
 
-def posted_instances(form) -> dict[str, int]:
-    """Instances per repeat that a posted form carries (`rep[2].x` → rep: 3)."""
-    counts: dict[str, int] = {}
-    for key in form.keys():
-        match = POSTED_INSTANCE.match(key)
-        if match:
-            counts[match.group(1)] = max(counts.get(match.group(1), 0), int(match.group(2)) + 1)
-    return counts
-
-
-def form_values(page: PageView, form) -> dict[str, object]:
-    """The page's posted values by path (unchecked checkboxes and cleared fields become empty)."""
-    values: dict[str, object] = {}
-    for f in page.fields:
-        if f.widget in NON_INPUT or f.question.read_only:
-            continue
-        if f.widget == "checkbox":
-            values[f.path] = [v for v in form.getlist(f.path) if v]
+    for element in definition.pages:
+        if isinstance(element, Repeat):
+            instances(element)
         else:
-            values[f.path] = form.get(f.path, "")
-    return values
+            questions(element.children, None, None, answers)
+    return counts[0], counts[1]
