@@ -25,7 +25,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from diagnostic.models import InstrumentPurpose, Role
-from diagnostic.services import ServiceError
+from diagnostic.services import Refusal, ServiceError
 
 
 def _int_or_none(value: object) -> int | None:
@@ -116,9 +116,8 @@ class UserForm(FlaskForm):
 def read_upload(file: FileStorage | None, allowed: tuple[str, ...]) -> tuple[bytes, str]:
     """The bytes and name of an uploaded file; ServiceError for a missing or wrong type."""
     if file is None or not getattr(file, "filename", None):
-        raise ServiceError(_("Elija un archivo."))
+        raise ServiceError(Refusal.CHOOSE_FILE)
     filename = PurePath(file.filename).name
     if PurePath(filename).suffix.lower() not in allowed:
-        raise ServiceError(_("Tipo de archivo no admitido: %(f)s (se aceptan %(a)s)", f=filename, a=", ".join(allowed)),
-                           status=415)
+        raise ServiceError(Refusal.UPLOAD_UNSUPPORTED, filename=filename, accepted=", ".join(allowed))
     return file.read(), filename

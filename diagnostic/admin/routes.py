@@ -25,6 +25,8 @@ from diagnostic.forms import submitted
 from diagnostic.models import InstrumentPurpose, Role
 from diagnostic.security import admin_required
 from diagnostic.services import (
+    NotFound,
+    Refusal,
     ServiceError,
     assignments,
     campaigns,
@@ -96,7 +98,7 @@ def set_instrument(slug: str):
     elif form.version_id.data is not None:
         version = instruments.get(form.version_id.data)
     else:
-        raise ServiceError(_("Elija una versión o suba un archivo."))
+        raise ServiceError(Refusal.CHOOSE_VERSION_OR_FILE)
     campaigns.set_instrument(c, form.purpose.data, version, actor=actor())
     flash(_("Instrumento asignado: %(t)s", t=version.title), "saved")
     return back(slug)
@@ -128,7 +130,7 @@ def state_respondent(slug: str):
     key = submitted(StateRespondentForm()).key.data
     institution = next((i for i in institutions.in_campaign(c) if i.key == key), None)
     if institution is None:
-        raise ServiceError(_("Ninguna institución de la campaña tiene la clave %(k)s.", k=key), status=404)
+        raise NotFound(Refusal.NO_INSTITUTION_WITH_KEY, key=key)
     institutions.set_state_respondent(c, institution, actor=actor())
     flash(_("%(i)s responderá las condiciones de %(s)s.", i=institution.name, s=institution.state.name), "saved")
     return back(slug)
@@ -142,11 +144,11 @@ def assign(slug: str):
     form = submitted(AssignForm())
     evaluator = users.get(form.evaluator_id.data) if form.evaluator_id.data is not None else None
     if evaluator is None:
-        raise ServiceError(_("Elija un evaluador."))
+        raise ServiceError(Refusal.CHOOSE_EVALUATOR)
     keys = form.key_set()
     chosen = [i for i in institutions.in_campaign(c, form.state.data or None) if not keys or i.key in keys]
     if not chosen:
-        raise ServiceError(_("Ninguna institución de la campaña coincide."))
+        raise ServiceError(Refusal.NO_MATCHING_INSTITUTIONS)
     n = assignments.assign(c, chosen, evaluator, actor=actor())
     flash(_("%(n)s instituciones asignadas a %(e)s.", n=n, e=evaluator.email), "saved")
     return back(slug)

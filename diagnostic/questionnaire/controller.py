@@ -137,11 +137,7 @@ class Flow:
                 responses.set_path(answers, path, value)
             return self.page(index, answers=answers, status=400, posted=posted, notice=_(
                 "Su sesión expiró. No se perdió nada de lo escrito: revise y vuelva a guardar."))
-        try:
-            result = responses.save_page(self.response, values, self.actor, page=index)
-        except ServiceError as exc:
-            log.warning("page save refused on %s: %s", request.path, exc.message)
-            return render_template("error.html", message=exc.message, code=exc.status), exc.status
+        result = responses.save_page(self.response, values, self.actor, page=index)  # refusals: errors.py
         extra = {}
         if action.startswith("add:"):
             extra[action[4:]] = 1
@@ -185,11 +181,7 @@ class Flow:
             return jsonify(error="bad_request", message=_("Se esperaba JSON con «answers».")), 400
         changes = {str(k): v for k, v in payload["answers"].items()
                    if isinstance(v, (str, list, int, float, type(None)))}
-        try:
-            result = responses.autosave(self.response, changes, self.actor)
-        except ServiceError as exc:
-            log.warning("autosave refused on %s: %s", request.path, exc.message)
-            return jsonify(error="refused", message=exc.message), exc.status
+        result = responses.autosave(self.response, changes, self.actor)  # a refusal is JSON (errors.py)
         errors: dict[str, list[str]] = {}
         for error in result.validation.errors:
             errors.setdefault(error.path, []).append(error.message_en if lang() == "en" else error.message_es)
@@ -223,8 +215,6 @@ class Flow:
         except responses.Incomplete:
             flash(_("Faltan respuestas obligatorias o hay errores."), "error")
             return redirect(self.url("review"))
-        except ServiceError as exc:
-            return render_template("error.html", message=exc.message, code=exc.status), exc.status
         return redirect(self.url("receipt"))
 
     def receipt(self):

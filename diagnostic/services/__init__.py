@@ -24,33 +24,27 @@ from diagnostic.services.refusals import Refusal, current_lang, detail_json, det
 class ServiceError(Exception):
     """A refusal the user can act on: a coded `Refusal` with its parameters, shown in the reader's language.
 
-    `status` is the HTTP code (the refusal's own unless given). A plain `str` is accepted only
-    when it is already translated (gettext in a view); services always pass a `Refusal`.
+    `status` is the HTTP code (the refusal's own unless given).
     """
 
     status = 400
 
-    def __init__(self, refusal: Refusal | str, *, details: list | None = None, status: int | None = None,
+    def __init__(self, refusal: Refusal, *, details: list | None = None, status: int | None = None,
                  **params: object):
-        self.refusal = refusal if isinstance(refusal, Refusal) else None
-        self.params = params
-        self._text = None if self.refusal is not None else str(refusal)
+        if not isinstance(refusal, Refusal):
+            raise TypeError(f"a refusal is a Refusal member, not {refusal!r}")
+        self.refusal, self.params = refusal, params
         self.details = list(details or [])
-        if status is not None:
-            self.status = status
-        elif self.refusal is not None:
-            self.status = self.refusal.status
+        self.status = status if status is not None else refusal.status
         super().__init__(self.message_for("es"))  # also checks every parameter is given
 
     @property
     def code(self) -> str:
-        """A stable identifier of the refusal for clients (`campaign_not_found`), or `refused`."""
-        return self.refusal.code if self.refusal is not None else "refused"
+        """A stable identifier of the refusal for clients (`campaign_not_found`)."""
+        return self.refusal.code
 
     def message_for(self, lang: str) -> str:
         """The message in `lang` ('es' or 'en')."""
-        if self.refusal is None:
-            return self._text
         return self.refusal.render(lang, **self.params)
 
     @property

@@ -15,9 +15,11 @@ import datetime as dt
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import sqlalchemy as sa
+import yaml
 from flask import current_app
 
 import surveys
@@ -56,57 +58,10 @@ TARGET = {"T": 0.617, "P": 0.36}
 EDITION_2017 = {"GA": 0.39, "T": 0.50, "P": 0.28}
 SLUG = "demo-2025"
 
-TYPE_CODES = {
-    "Ejecutivo estatal": "ejecutivo", "Ejecutivo federal": "ejecutivo", "Municipio": "municipio",
-    "Partido": "partido", "Sindicato": "sindicato", "Fideicomiso": "fideicomiso", "Legislativo": "legislativo",
-    "Universidad": "universidad", "Autonomo": "autonomo", "Judicial": "judicial", "Descentralizado": "descentralizado",
-}
-STATE_NAMES = {
-    "ejecutivo": ["Secretaría de Gobierno", "Secretaría de Finanzas", "Secretaría de Educación", "Secretaría de Salud",
-                  "Secretaría de Desarrollo Social", "Secretaría de Seguridad Pública", "Secretaría de Obras Públicas",
-                  "Secretaría de Medio Ambiente", "Secretaría de la Contraloría", "Secretaría de Desarrollo Económico",
-                  "Secretaría de Turismo", "Secretaría de Movilidad", "Oficina de la Persona Titular del Ejecutivo"],
-    "municipio": ["Municipio de {capital}", "Municipio conurbado de {capital}", "Municipio mayor de {state}",
-                  "Municipio rural de {state}", "Municipio serrano de {state}", "Municipio costero de {state}",
-                  "Municipio del norte de {state}"],
-    "partido": ["Comité Directivo Estatal del PAN", "Comité Directivo Estatal del PRI", "Comité Ejecutivo Estatal de Morena",
-                "Comité Ejecutivo Estatal del PRD", "Comisión Operativa Estatal de Movimiento Ciudadano",
-                "Comité Ejecutivo Estatal del PVEM", "Comisión Ejecutiva Estatal del PT"],
-    "sindicato": ["Sindicato de Trabajadores al Servicio del Estado", "Sección estatal del SNTE",
-                  "Sindicato Único de Trabajadores del Ayuntamiento de {capital}"],
-    "fideicomiso": ["Fideicomiso de Fomento Económico", "Fondo de Pensiones del Estado", "Fideicomiso de Infraestructura"],
-    "legislativo": ["Congreso del Estado", "Órgano Superior de Fiscalización"],
-    "universidad": ["Universidad Autónoma", "Universidad Tecnológica", "Universidad Politécnica"],
-    "autonomo": ["Organismo Garante de Transparencia", "Comisión Estatal de Derechos Humanos", "Instituto Electoral"],
-    "judicial": ["Tribunal Superior de Justicia", "Tribunal de Justicia Administrativa"],
-}
-FEDERAL_NAMES = {
-    "partido": ["Partido Acción Nacional", "Partido Revolucionario Institucional", "Morena", "Partido de la Revolución Democrática",
-                "Movimiento Ciudadano", "Partido Verde Ecologista de México", "Partido del Trabajo"],
-    "ejecutivo": ["Secretaría de Gobernación", "Secretaría de Hacienda y Crédito Público", "Secretaría de Educación Pública",
-                  "Secretaría de Salud", "Secretaría de Economía", "Secretaría de Bienestar", "Secretaría de la Función Pública",
-                  "Secretaría de Medio Ambiente y Recursos Naturales", "Secretaría de Infraestructura, Comunicaciones y Transportes"],
-    "autonomo": ["Instituto Nacional de Transparencia", "Instituto Nacional Electoral", "Comisión Nacional de los Derechos Humanos",
-                 "Banco de México", "Instituto Nacional de Estadística y Geografía"],
-    "descentralizado": ["Instituto Mexicano del Seguro Social", "Instituto de Seguridad y Servicios Sociales de los Trabajadores del Estado",
-                        "Comisión Nacional del Agua", "Consejo Nacional de Humanidades, Ciencias y Tecnologías", "Comisión Federal de Electricidad"],
-    "judicial": ["Suprema Corte de Justicia de la Nación", "Consejo de la Judicatura Federal",
-                 "Tribunal Electoral del Poder Judicial de la Federación", "Tribunal Federal de Justicia Administrativa"],
-    "legislativo": ["Cámara de Diputados", "Senado de la República", "Auditoría Superior de la Federación"],
-    "fideicomiso": ["Fondo Nacional de Fomento al Turismo", "Fideicomiso Fondo Nacional de Habitaciones Populares",
-                    "Fondo de Desastres Naturales"],
-    "sindicato": ["Sindicato Nacional de Trabajadores de la Educación", "Sindicato de Trabajadores Petroleros de la República Mexicana",
-                  "Federación de Sindicatos de Trabajadores al Servicio del Estado"],
-    "universidad": ["Universidad Nacional Autónoma de México", "Instituto Politécnico Nacional", "Universidad Autónoma Metropolitana"],
-}
-CAPITALS = {
-    "01": "Aguascalientes", "02": "Mexicali", "03": "La Paz", "04": "Campeche", "05": "Saltillo", "06": "Colima",
-    "07": "Tuxtla Gutiérrez", "08": "Chihuahua", "09": "Cuauhtémoc", "10": "Victoria de Durango", "11": "Guanajuato",
-    "12": "Chilpancingo", "13": "Pachuca", "14": "Guadalajara", "15": "Toluca", "16": "Morelia", "17": "Cuernavaca",
-    "18": "Tepic", "19": "Monterrey", "20": "Oaxaca de Juárez", "21": "Puebla", "22": "Querétaro", "23": "Chetumal",
-    "24": "San Luis Potosí", "25": "Culiacán", "26": "Hermosillo", "27": "Villahermosa", "28": "Ciudad Victoria",
-    "29": "Tlaxcala", "30": "Xalapa", "31": "Mérida", "32": "Zacatecas",
-}
+# Names the demo gives its institutions, by type (data, not code).
+NAMES = yaml.safe_load(resources.files("diagnostic").joinpath("data", "demo.yaml").read_text(encoding="utf-8"))
+TYPE_CODES, STATE_NAMES = NAMES["type_codes"], NAMES["state_names"]
+FEDERAL_NAMES, CAPITALS = NAMES["federal_names"], NAMES["capitals"]
 # Share of institutions by state of their government-side response.
 STATUS_MIX = (("none", 0.08), ("draft", 0.12), ("submitted", 0.62), ("verified", 0.18))
 EVALUATED_SHARE = 0.92

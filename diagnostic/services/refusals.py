@@ -161,7 +161,16 @@ class Refusal(_Templates):
     INVALID_CORRECTION = (400, "Valor corregido no válido: {errors}", "Invalid corrected value: {errors}")
     VERIFIED_ONLY_SUBMITTED = (409, "Solo una respuesta enviada pasa a verificada",
                                "Only a submitted response can become verified")
-    # staff forms (diagnostic/forms.py)
+    # staff forms (diagnostic/forms.py, admin)
+    CHOOSE_FILE = (400, "Elija un archivo.", "Choose a file.")
+    UPLOAD_UNSUPPORTED = (415, "Tipo de archivo no admitido: {filename} (se aceptan {accepted})",
+                          "Unsupported file type: {filename} (accepted: {accepted})")
+    CHOOSE_VERSION_OR_FILE = (400, "Elija una versión o suba un archivo.", "Choose a version or upload a file.")
+    NO_INSTITUTION_WITH_KEY = (404, "Ninguna institución de la campaña tiene la clave {key}.",
+                               "No institution of the campaign has the key {key}.")
+    CHOOSE_EVALUATOR = (400, "Elija un evaluador.", "Choose an evaluator.")
+    NO_MATCHING_INSTITUTIONS = (400, "Ninguna institución de la campaña coincide.",
+                                "No institution of the campaign matches.")
     FORM_INVALID = (400, "Revise los datos del formulario.", "Please check the form.")
     # review
     UNKNOWN_INSTRUMENT_TYPE = (400, "Tipo de instrumento desconocido: {purpose}", "Unknown instrument type: {purpose}")

@@ -42,11 +42,12 @@ def test_every_refusal_renders_in_spanish_and_english(member):
         assert error.message_for("en") == english and error.message == spanish == str(error)
 
 
-def test_status_comes_from_the_code_unless_given_and_subclasses_keep_theirs():
+def test_status_comes_from_the_code_unless_given_and_only_coded_refusals_exist():
     assert NotFound(Refusal.CAMPAIGN_NOT_FOUND).status == 404
     assert Conflict(Refusal.RESPONSE_SUBMITTED).status == 409
     assert ServiceError(Refusal.CAMPAIGN_NOT_OPEN, status=400).status == 400
-    assert NotFound("Ya traducido").status == 404 and NotFound("Ya traducido").code == "refused"
+    with pytest.raises(TypeError):  # a raw string is no refusal: it could not be shown in English
+        NotFound("Institución no encontrada")
     with pytest.raises(KeyError):  # a missing parameter fails where the refusal is raised
         ServiceError(Refusal.CAMPAIGN_EXISTS)
 
