@@ -191,6 +191,8 @@ def test_openapi_describes_exactly_the_routes(app, client):
         for operation in item.values():
             assert operation["operationId"] and operation["responses"]
             for param in operation.get("parameters", []):
+                if "$ref" in param:  # a shared parameter
+                    param = document["components"]["parameters"][param["$ref"].rsplit("/", 1)[1]]
                 assert param["in"] in ("path", "query")
-    refs = set(re.findall(r'"#/components/schemas/(\w+)"', str(document).replace("'", '"')))
-    assert refs <= set(document["components"]["schemas"])
+    refs = set(re.findall(r'"#/components/(\w+)/(\w+)"', str(document).replace("'", '"')))
+    assert refs and all(name in document["components"][kind] for kind, name in refs)
