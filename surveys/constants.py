@@ -151,5 +151,4 @@ XLS_COLUMN_ALIASES = MappingProxyType(
         "form_title": "form_title",
     }
 )
-XLS_SETTINGS_COLUMNS = frozenset({"form_id", "version", "form_title", "default_language", "unit", "languages"})
 XLS_IGNORED_SETTINGS = frozenset({"instance_name", "style", "name"})

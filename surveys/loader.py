@@ -20,14 +20,13 @@ class LocatedDict(dict):
 
 
 class LocatedList(list):
-    """A list that remembers its line and the line of each item."""
+    """A list that remembers its line."""
 
-    __slots__ = ("line", "item_lines")
+    __slots__ = ("line",)
 
     def __init__(self, *args, line: int | None = None) -> None:
         super().__init__(*args)
         self.line = line
-        self.item_lines: list[int] = []
 
 
 class LineLoader(yaml.SafeLoader):
@@ -55,12 +54,10 @@ class LineLoader(yaml.SafeLoader):
         return result
 
     def construct_sequence(self, node, deep=False):  # noqa: D401 - PyYAML hook
-        result = LocatedList(
+        return LocatedList(
             (self.construct_object(child, deep=deep) for child in node.value),
             line=node.start_mark.line + 1,
         )
-        result.item_lines = [child.start_mark.line + 1 for child in node.value]
-        return result
 
 
 def _construct_map(loader, node):
