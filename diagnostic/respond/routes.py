@@ -42,6 +42,12 @@ def private(response):
     return response
 
 
+def _state_link(campaign, institution) -> bool:
+    """True when the campaign has a state questionnaire and the institution answers it."""
+    return (campaigns.instrument(campaign, InstrumentPurpose.STATE) is not None
+            and institutions.is_state_respondent(campaign, institution))
+
+
 def with_flow(view, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTION):
     """Resolve the token to an invitation and its response; a clear 404/410 page otherwise.
 
@@ -59,18 +65,22 @@ def with_flow(view, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTIO
                 return jsonify(error="invitation", message=exc.message), exc.status
             return render_template("questionnaire/invalid_link.html", message=exc.message, code=exc.status), exc.status
         campaign, institution = invitation.campaign, invitation.institution
-        state_link = (campaigns.instrument(campaign, InstrumentPurpose.STATE) is not None
-                      and institutions.is_state_respondent(campaign, institution))
-        if purpose == InstrumentPurpose.STATE and not state_link:
+        state = purpose == InstrumentPurpose.STATE
+        if state and not _state_link(campaign, institution):
             abort(404)
-        response = responses.get_or_create(campaign, purpose, institution)
-        prefix = "state_" if purpose == InstrumentPurpose.STATE else ""
-        other = None
-        if state_link:
-            other = url_for("respond.landing" if prefix else "respond.state_landing", token=token)
+        # GETs render the stored answers: they come in the response's query, not one more.
+        response = responses.get_or_create(campaign, purpose, institution, with_answers=request.method == "GET")
+
+        def other_questionnaire() -> str | None:
+            """The link to the other questionnaire on this link, if the institution answers both
+            (asked only by the pages that show it: one query fewer on every other request)."""
+            if not (state or _state_link(campaign, institution)):
+                return None
+            return url_for("respond.landing" if state else "respond.state_landing", token=token)
+
         flow = Flow(response, Actor.for_invitation(invitation.id), "respond", {"token": token},
-                    {"invitation": invitation, "other_questionnaire": other,
-                     "state_questionnaire": purpose == InstrumentPurpose.STATE}, prefix=prefix, csrf=False)
+                    {"invitation": invitation, "other_questionnaire": other_questionnaire,
+                     "state_questionnaire": state}, prefix="state_" if state else "", csrf=False)
         return view(flow, *args, **kwargs)
 
     return wrapped
