@@ -53,10 +53,12 @@ class Incomplete(ServiceError):
 
 @dataclass
 class SaveResult:
-    """Outcome of a save: the validation of the whole draft, and how many rows changed."""
+    """Outcome of a save: the validation of the whole draft, how many rows changed, and the
+    stored answers after the save (what `answers_of` would read back)."""
 
     validation: object
     changed: int = 0
+    answers: dict | None = None
 
 
 def check_path(path: str) -> tuple[str | None, int | None, str]:
@@ -232,7 +234,8 @@ def _merge(response: Response, values: dict[str, object], actor: Actor, *, parti
     with write_lock():
         _lock(response, actor)
         _ensure_editable(response)
-        answers = answers_of(response)
+        rows = rows_of(response)
+        answers = _to_nested(rows)
         before = _to_rows(answers)
         for path, value in values.items():
             paths.set_path(answers, path, _text(value))  # checked by save_page
@@ -242,8 +245,11 @@ def _merge(response: Response, values: dict[str, object], actor: Actor, *, parti
         if page is not None:
             response.last_page = page
         db.session.commit()
+    # What is now stored, without reading it back: the rows untouched, and the touched ones as saved.
+    stored = {k: v for k, v in rows.items() if k not in touched}
+    stored.update((k, after[k]) for k in touched if k in after)
     # Validation reads only the answers in hand: done after the commit, outside the write lock.
-    return SaveResult(surveys.validate(definition, answers, partial=partial), changed)
+    return SaveResult(surveys.validate(definition, answers, partial=partial), changed, _to_nested(stored))
 
 
 def save_page(response: Response, values: dict[str, object], actor: Actor, *, page: int | None = None) -> SaveResult:
