@@ -58,7 +58,9 @@ def with_flow(view, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTIO
     @wraps(view)
     def wrapped(token: str, *args, **kwargs):
         try:
-            invitation = invitations.resolve(token)
+            # GETs render the stored answers: they come in the same query.
+            invitation, response = invitations.resolve_with_response(token, purpose,
+                                                                     with_answers=request.method == "GET")
         except invitations.InvitationError as exc:
             log.warning("invitation refused (%s) for %s", exc.status, request.path.split("/")[1])
             if request.is_json or request.path.endswith("/autosave"):
@@ -68,8 +70,8 @@ def with_flow(view, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTIO
         state = purpose == InstrumentPurpose.STATE
         if state and not _state_link(campaign, institution):
             abort(404)
-        # GETs render the stored answers: they come in the response's query, not one more.
-        response = responses.get_or_create(campaign, purpose, institution, with_answers=request.method == "GET")
+        if response is None:  # first visit
+            response = responses.get_or_create(campaign, purpose, institution)
 
         def other_questionnaire() -> str | None:
             """The link to the other questionnaire on this link, if the institution answers both

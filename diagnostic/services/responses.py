@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 import surveys
 from diagnostic.extensions import db
@@ -137,23 +136,17 @@ def get(response_id: int) -> Response:
     return response
 
 
-def find(campaign: Campaign, purpose: InstrumentPurpose | str, institution: Institution,
-         *, with_answers: bool = False) -> Response | None:
-    """The response of an institution to a campaign's questionnaire for a purpose, if started
-    (`with_answers`: its answers come in the same query)."""
-    query = sa.select(Response).where(
+def find(campaign: Campaign, purpose: InstrumentPurpose | str, institution: Institution) -> Response | None:
+    """The response of an institution to a campaign's questionnaire for a purpose, if started."""
+    return db.session.scalar(sa.select(Response).where(
         Response.campaign_id == campaign.id, Response.purpose == InstrumentPurpose(purpose),
-        Response.institution_id == institution.id)
-    if with_answers:
-        return db.session.scalars(query.options(so.joinedload(Response.answers))).unique().one_or_none()
-    return db.session.scalar(query)
+        Response.institution_id == institution.id))
 
 
 def get_or_create(campaign: Campaign, purpose: InstrumentPurpose | str, institution: Institution,
-                  *, evaluator: User | None = None, with_answers: bool = False) -> Response:
-    """The response for (campaign, purpose, institution), created as an empty draft if new
-    (`with_answers`: an existing response's answers are loaded with it, in one query)."""
-    response = find(campaign, purpose, institution, with_answers=with_answers)
+                  *, evaluator: User | None = None) -> Response:
+    """The response for (campaign, purpose, institution), created as an empty draft if new."""
+    response = find(campaign, purpose, institution)
     if response is not None:
         return response
     version = campaigns.instrument(campaign, purpose)
