@@ -42,6 +42,11 @@ def private(response):
     return response
 
 
+# Views that read the stored answers before any write: the answers come in the link's one query
+# (any other view loads them when it first reads them, in a query of their own).
+READS_ANSWERS = {views.landing, views.page, views.save_page, views.review, views.receipt}
+
+
 def _state_link(campaign, institution) -> bool:
     """True when the campaign has a state questionnaire and the institution answers it."""
     return (campaigns.instrument(campaign, InstrumentPurpose.STATE) is not None
@@ -58,9 +63,8 @@ def with_flow(view, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTIO
     @wraps(view)
     def wrapped(token: str, *args, **kwargs):
         try:
-            # GETs render the stored answers: they come in the same query.
             invitation, response = invitations.resolve_with_response(token, purpose,
-                                                                     with_answers=request.method == "GET")
+                                                                     with_answers=view in READS_ANSWERS)
         except invitations.InvitationError as exc:
             log.warning("invitation refused (%s) for %s", exc.status, request.path.split("/")[1])
             if request.is_json or request.path.endswith("/autosave"):
