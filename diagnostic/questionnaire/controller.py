@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -21,6 +22,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
+import surveys
 from diagnostic.models import Response, ResponseStatus
 from diagnostic.questionnaire.forms import form_values, posted_instances
 from diagnostic.questionnaire.pages import NON_INPUT, PageBuilder, progress
@@ -76,9 +78,14 @@ class Flow:
         if answers is None:
             answers = responses.answers_of(self.response)
         if validation is None:
-            validation = responses.validate(self.response, answers=answers)
-        return PageBuilder(responses.definition_of(self.response), answers, validation, lang(),
-                             extra_instances=extra, posted_instances=posted)
+            validation = surveys.validate(self.definition, answers, partial=True)
+        return PageBuilder(self.definition, answers, validation, lang(),
+                           extra_instances=extra, posted_instances=posted)
+
+    @cached_property
+    def definition(self):
+        """The `surveys` Definition the response answers (fixed for a response: read once a request)."""
+        return responses.definition_of(self.response)
 
     def _context(self, **extra) -> dict:
         context = {"flow": self, "response": self.response, "readonly": self.readonly,
@@ -149,7 +156,7 @@ class Flow:
             except (ServiceError, ValueError):
                 abort(400)
             return redirect(self.url("page", n=index) + "#main")
-        after = self.builder(validation=result.validation).page(index)
+        after = self.builder(answers=result.answers, validation=result.validation).page(index)
         shown = set(filter(None, request.form.get("_shown", "").split(" ")))
         appeared = [f for f in after.fields if f.relevant and f.widget not in NON_INPUT
                     and f.path not in shown and "_shown" in request.form]
@@ -191,8 +198,8 @@ class Flow:
     def review(self):
         """Pending required questions and errors, by page, with links; the submit button."""
         answers = responses.answers_of(self.response)
-        validation = responses.validate(self.response, answers=answers, partial=False)
-        builder = PageBuilder(responses.definition_of(self.response), answers, validation, lang())
+        validation = surveys.validate(self.definition, answers, partial=False)
+        builder = PageBuilder(self.definition, answers, validation, lang())
         pages = builder.pages()
         pending = []
         for page in pages:

@@ -67,6 +67,12 @@ class FieldView:
         """The input's HTML id."""
         return dom_id(self.path)
 
+    @property
+    def described_by(self) -> str:
+        """Ids of the hint and error paragraphs that describe the input (`aria-describedby`)."""
+        ids = ([f"{self.id}-hint"] if self.hint else []) + ([f"{self.id}-error"] if self.errors else [])
+        return " ".join(ids)
+
     @cached_property
     def widget(self) -> str:
         """How to render it: radio, checkbox, select, textarea, number, date, url, text, note, calculate."""

@@ -42,6 +42,17 @@ def private(response):
     return response
 
 
+# Views that read the stored answers before any write: the answers come in the link's one query
+# (any other view loads them when it first reads them, in a query of their own).
+READS_ANSWERS = {views.landing, views.page, views.save_page, views.review, views.receipt}
+
+
+def _state_link(campaign, institution) -> bool:
+    """True when the campaign has a state questionnaire and the institution answers it."""
+    return (campaigns.instrument(campaign, InstrumentPurpose.STATE) is not None
+            and institutions.is_state_respondent(campaign, institution))
+
+
 def with_flow(view, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTION):
     """Resolve the token to an invitation and its response; a clear 404/410 page otherwise.
 
@@ -52,25 +63,30 @@ def with_flow(view, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTIO
     @wraps(view)
     def wrapped(token: str, *args, **kwargs):
         try:
-            invitation = invitations.resolve(token)
+            invitation, response = invitations.resolve_with_response(token, purpose,
+                                                                     with_answers=view in READS_ANSWERS)
         except invitations.InvitationError as exc:
             log.warning("invitation refused (%s) for %s", exc.status, request.path.split("/")[1])
             if request.is_json or request.path.endswith("/autosave"):
                 return jsonify(error="invitation", message=exc.message), exc.status
             return render_template("questionnaire/invalid_link.html", message=exc.message, code=exc.status), exc.status
         campaign, institution = invitation.campaign, invitation.institution
-        state_link = (campaigns.instrument(campaign, InstrumentPurpose.STATE) is not None
-                      and institutions.is_state_respondent(campaign, institution))
-        if purpose == InstrumentPurpose.STATE and not state_link:
+        state = purpose == InstrumentPurpose.STATE
+        if state and not _state_link(campaign, institution):
             abort(404)
-        response = responses.get_or_create(campaign, purpose, institution)
-        prefix = "state_" if purpose == InstrumentPurpose.STATE else ""
-        other = None
-        if state_link:
-            other = url_for("respond.landing" if prefix else "respond.state_landing", token=token)
+        if response is None:  # first visit
+            response = responses.get_or_create(campaign, purpose, institution)
+
+        def other_questionnaire() -> str | None:
+            """The link to the other questionnaire on this link, if the institution answers both
+            (asked only by the pages that show it: one query fewer on every other request)."""
+            if not (state or _state_link(campaign, institution)):
+                return None
+            return url_for("respond.landing" if state else "respond.state_landing", token=token)
+
         flow = Flow(response, Actor.for_invitation(invitation.id), "respond", {"token": token},
-                    {"invitation": invitation, "other_questionnaire": other,
-                     "state_questionnaire": purpose == InstrumentPurpose.STATE}, prefix=prefix, csrf=False)
+                    {"invitation": invitation, "other_questionnaire": other_questionnaire,
+                     "state_questionnaire": state}, prefix="state_" if state else "", csrf=False)
         return view(flow, *args, **kwargs)
 
     return wrapped

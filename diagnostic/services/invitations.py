@@ -17,7 +17,15 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from diagnostic.extensions import db
-from diagnostic.models import Campaign, CampaignStatus, Institution, Invitation, utcnow
+from diagnostic.models import (
+    Campaign,
+    CampaignStatus,
+    Institution,
+    InstrumentPurpose,
+    Invitation,
+    Response,
+    utcnow,
+)
 from diagnostic.services import Refusal, ServiceError
 from diagnostic.services.audit import SYSTEM, Actor, record
 
@@ -79,18 +87,38 @@ def create(campaign: Campaign, institution: Institution, actor: Actor = SYSTEM) 
     return link.token
 
 
-# Built once (every questionnaire request runs it): the page shows the campaign (and needs its
-# instruments) and the institution with its state, so one query brings them, not five.
+# Built once: the invitation with the campaign (and its instruments) and the institution with its state.
 _RESOLVE = sa.select(Invitation).where(Invitation.token_hash == sa.bindparam("token_hash")).options(
     so.joinedload(Invitation.campaign).joinedload(Campaign.instruments),
     so.joinedload(Invitation.institution).joinedload(Institution.state))
 
 
-def resolve(token: str) -> Invitation:
-    """The usable invitation for a token; InvitationError 404 (unknown) or 410 (expired/closed)."""
+def _flow_query(with_answers: bool) -> sa.Select:
+    """Every questionnaire request's one query: the invitation, its campaign, its institution with
+    its state, and the institution's response for a purpose (if started) with its instrument
+    version and, `with_answers`, its answers."""
+    options = [so.joinedload(Invitation.campaign).lazyload(Campaign.instruments),  # read by landing pages only
+               so.joinedload(Invitation.institution).joinedload(Institution.state),
+               so.joinedload(Response.instrument_version)]
+    if with_answers:
+        options.append(so.joinedload(Response.answers))
+    return (sa.select(Invitation, Response)
+            .outerjoin(Response, sa.and_(Response.campaign_id == Invitation.campaign_id,
+                                         Response.institution_id == Invitation.institution_id,
+                                         Response.purpose == sa.bindparam("purpose", type_=Response.purpose.type)))
+            .where(Invitation.token_hash == sa.bindparam("token_hash")).options(*options))
+
+
+_FLOW = {with_answers: _flow_query(with_answers) for with_answers in (False, True)}
+
+
+def _check(token: str) -> None:
     if not token or len(token) > 100:
         raise InvitationError(Refusal.LINK_INVALID)
-    invitation = db.session.scalars(_RESOLVE, {"token_hash": hash_token(token)}).unique().one_or_none()
+
+
+def _usable(invitation: Invitation | None) -> Invitation:
+    """The invitation if its link can be used; InvitationError 404 (unknown) or 410 (expired/closed)."""
     if invitation is None:
         raise InvitationError(Refusal.LINK_INVALID)
     if invitation.revoked_at is not None:
@@ -103,6 +131,23 @@ def resolve(token: str) -> Invitation:
     if status != CampaignStatus.OPEN:
         raise InvitationError(Refusal.CAMPAIGN_CLOSED)
     return invitation
+
+
+def resolve(token: str) -> Invitation:
+    """The usable invitation for a token; InvitationError 404 (unknown) or 410 (expired/closed)."""
+    _check(token)
+    return _usable(db.session.scalars(_RESOLVE, {"token_hash": hash_token(token)}).unique().one_or_none())
+
+
+def resolve_with_response(token: str, purpose: InstrumentPurpose, *,
+                          with_answers: bool = False) -> tuple[Invitation, Response | None]:
+    """The usable invitation for a token (as `resolve`) and its institution's response for
+    `purpose` (None if not started), in one query; `with_answers` loads the answers too."""
+    _check(token)
+    row = db.session.execute(_FLOW[with_answers], {"token_hash": hash_token(token), "purpose": purpose}
+                             ).unique().one_or_none()
+    invitation, response = row if row is not None else (None, None)
+    return _usable(invitation), response
 
 
 def revoke(invitation: Invitation, actor: Actor = SYSTEM) -> None:

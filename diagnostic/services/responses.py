@@ -52,10 +52,12 @@ class Incomplete(ServiceError):
 
 @dataclass
 class SaveResult:
-    """Outcome of a save: the validation of the whole draft, and how many rows changed."""
+    """Outcome of a save: the validation of the whole draft, how many rows changed, and the
+    stored answers after the save (what `answers_of` would read back)."""
 
     validation: object
     changed: int = 0
+    answers: dict | None = None
 
 
 def check_path(path: str) -> tuple[str | None, int | None, str]:
@@ -177,9 +179,10 @@ def write_lock():
 
 def _lock(response: Response, actor: Actor) -> None:
     """Take the response row's write lock first (PostgreSQL row lock; SQLite write lock)."""
+    # One round trip: the UPDATE returns the locked row, which replaces what was read before.
     db.session.execute(sa.update(Response).where(Response.id == response.id)
-                       .values(updated_by=actor.label[:80]))  # `updated_at` follows (onupdate)
-    db.session.refresh(response)
+                       .values(updated_by=actor.label[:80])  # `updated_at` follows (onupdate)
+                       .returning(Response), execution_options={"populate_existing": True})
     db.session.expire(response, ["answers"])
 
 
@@ -224,7 +227,8 @@ def _merge(response: Response, values: dict[str, object], actor: Actor, *, parti
     with write_lock():
         _lock(response, actor)
         _ensure_editable(response)
-        answers = answers_of(response)
+        rows = rows_of(response)
+        answers = _to_nested(rows)
         before = _to_rows(answers)
         for path, value in values.items():
             paths.set_path(answers, path, _text(value))  # checked by save_page
@@ -234,8 +238,11 @@ def _merge(response: Response, values: dict[str, object], actor: Actor, *, parti
         if page is not None:
             response.last_page = page
         db.session.commit()
+    # What is now stored, without reading it back: the rows untouched, and the touched ones as saved.
+    stored = {k: v for k, v in rows.items() if k not in touched}
+    stored.update((k, after[k]) for k in touched if k in after)
     # Validation reads only the answers in hand: done after the commit, outside the write lock.
-    return SaveResult(surveys.validate(definition, answers, partial=partial), changed)
+    return SaveResult(surveys.validate(definition, answers, partial=partial), changed, _to_nested(stored))
 
 
 def save_page(response: Response, values: dict[str, object], actor: Actor, *, page: int | None = None) -> SaveResult:
