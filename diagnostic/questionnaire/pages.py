@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from surveys.coerce import is_blank
+from surveys.constants import CHOICE_TYPES
 from surveys.expressions.export import json_tree
 from surveys.model import Definition, Group, Question, Repeat
 from surveys.paths import get_path
 
 NON_INPUT = {"note", "calculate"}
-CHOICE_TYPES = {"select_one", "select_multiple", "yes_no", "yes_no_na", "likert"}
 BUILTIN_LABELS = {
     "yes": {"es": "Sí", "en": "Yes"},
     "no": {"es": "No", "en": "No"},

@@ -63,8 +63,7 @@ def with_flow(view, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTIO
     @wraps(view)
     def wrapped(token: str, *args, **kwargs):
         try:
-            invitation, response = invitations.resolve_with_response(token, purpose,
-                                                                     with_answers=view in READS_ANSWERS)
+            invitation, response = invitations.resolve(token, purpose, with_answers=view in READS_ANSWERS)
         except invitations.InvitationError as exc:
             log.warning("invitation refused (%s) for %s", exc.status, request.path.split("/")[1])
             if request.is_json or request.path.endswith("/autosave"):

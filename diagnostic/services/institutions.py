@@ -34,12 +34,6 @@ TYPES: dict[str, tuple[str, ...]] = {
     "universidad": ("universidad", "universidad publica"),
     "descentralizado": ("descentralizado", "organismo descentralizado"),
 }
-TYPE_LABELS = {
-    "ejecutivo": "Ejecutivo", "legislativo": "Legislativo", "judicial": "Judicial",
-    "autonomo": "Organismo autónomo", "municipio": "Municipio", "partido": "Partido político",
-    "sindicato": "Sindicato", "fideicomiso": "Fideicomiso o fondo público",
-    "universidad": "Universidad pública", "descentralizado": "Organismo descentralizado",
-}
 ORDERS = {"federal": Order.FEDERAL, "estatal": Order.ESTATAL, "state": Order.ESTATAL,
           "municipal": Order.MUNICIPAL}
 

@@ -87,12 +87,6 @@ def create(campaign: Campaign, institution: Institution, actor: Actor = SYSTEM) 
     return link.token
 
 
-# Built once: the invitation with the campaign (and its instruments) and the institution with its state.
-_RESOLVE = sa.select(Invitation).where(Invitation.token_hash == sa.bindparam("token_hash")).options(
-    so.joinedload(Invitation.campaign).joinedload(Campaign.instruments),
-    so.joinedload(Invitation.institution).joinedload(Institution.state))
-
-
 def _flow_query(with_answers: bool) -> sa.Select:
     """Every questionnaire request's one query: the invitation, its campaign, its institution with
     its state, and the institution's response for a purpose (if started) with its instrument
@@ -118,7 +112,6 @@ def _check(token: str) -> None:
 
 
 def _usable(invitation: Invitation | None) -> Invitation:
-    """The invitation if its link can be used; InvitationError 404 (unknown) or 410 (expired/closed)."""
     if invitation is None:
         raise InvitationError(Refusal.LINK_INVALID)
     if invitation.revoked_at is not None:
@@ -133,16 +126,11 @@ def _usable(invitation: Invitation | None) -> Invitation:
     return invitation
 
 
-def resolve(token: str) -> Invitation:
-    """The usable invitation for a token; InvitationError 404 (unknown) or 410 (expired/closed)."""
-    _check(token)
-    return _usable(db.session.scalars(_RESOLVE, {"token_hash": hash_token(token)}).unique().one_or_none())
-
-
-def resolve_with_response(token: str, purpose: InstrumentPurpose, *,
-                          with_answers: bool = False) -> tuple[Invitation, Response | None]:
-    """The usable invitation for a token (as `resolve`) and its institution's response for
-    `purpose` (None if not started), in one query; `with_answers` loads the answers too."""
+def resolve(token: str, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTION, *,
+            with_answers: bool = False) -> tuple[Invitation, Response | None]:
+    """The usable invitation for a token and its institution's response for `purpose` (None if
+    not started), in one query; `with_answers` loads the answers too. InvitationError 404
+    (unknown link) or 410 (replaced, expired, campaign not open)."""
     _check(token)
     row = db.session.execute(_FLOW[with_answers], {"token_hash": hash_token(token), "purpose": purpose}
                              ).unique().one_or_none()

@@ -33,8 +33,6 @@ from diagnostic.models import (
 from diagnostic.services import NotFound, Refusal, ServiceError, audit, campaigns, responses, scores
 from diagnostic.services.audit import Actor
 
-STATUSES = ("verified", "submitted", "draft", "not_started")
-
 # Tile map of the 32 states: (row, column) on a 6 × 10 grid that keeps neighbours close.
 TILES: dict[str, tuple[int, int]] = {
     "02": (1, 1), "26": (1, 2), "08": (1, 3), "05": (1, 4), "19": (1, 5),

@@ -16,7 +16,7 @@ from diagnostic.services.audit import Actor
 def _response(app, setup) -> int:
     with app.app_context():
         campaign = campaigns.get_by_slug(setup.slug)
-        invitation = invitations.resolve(setup.token)
+        invitation, _response = invitations.resolve(setup.token)
         return responses.get_or_create(campaign, "institution", invitation.institution).id
 
 
