@@ -1,23 +1,42 @@
-"""The `apertura` command: the Flask CLI of this app (`apertura X` = `flask --app wsgi X`)."""
+"""The `apertura` command: the Flask CLI of this app (`apertura X` = `flask --app wsgi X`).
+
+Every command of the app lives here, each a thin wrapper around a service; the pure
+libraries' commands (`survey`, `rollup`, `model`) come from `surveys.cli` and `scoring.cli`.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from diagnostic.services import ServiceError, scores
+
 
 def init_app(app: Flask) -> None:
-    """Register every command: the pure libraries' and the app's (the only place that does)."""
-    from diagnostic.analyst.cli import score_command
-    from diagnostic.api.cli import api_group
+    """Register every command (the only place that does)."""
     from scoring.cli import model_group, rollup
     from surveys.cli import survey
 
     for command in (survey, rollup, model_group, db_group, users_group, institutions_group, invitations_group,
                     demo_command, score_command, api_group):
         app.cli.add_command(command)
+
+
+def refusals_exit(command: Callable) -> Callable:
+    """A service's refusal ends the command with its message and details (exit 1), not a trace."""
+
+    @wraps(command)
+    def wrapped(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ServiceError as exc:
+            raise click.ClickException("\n  ".join([exc.message, *exc.details_for("es")])) from None
+
+    return wrapped
 
 
 def _create_app() -> Flask:
@@ -80,14 +99,12 @@ def users_group() -> None:
 @click.option("--name", default="", help="Display name (default: the e-mail).")
 @click.password_option("--password", help="At least 8 characters (prompted when omitted).")
 @with_appcontext
+@refusals_exit
 def users_create(email: str, role: str, name: str, password: str) -> None:
     """Create a staff account."""
-    from diagnostic.services import ServiceError, users
+    from diagnostic.services import users
 
-    try:
-        user = users.create(email, name or email, role, password)
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from None
+    user = users.create(email, name or email, role, password)
     click.echo(f"created {user.email} ({user.role.value})")
 
 
@@ -101,9 +118,10 @@ def institutions_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--campaign", "slug", help="Also include the institutions in this campaign.")
 @with_appcontext
+@refusals_exit
 def institutions_import(file: Path, slug: str | None) -> None:
     """Import institutions from CSV or XLSX (every bad row reported; nothing half-imported)."""
-    from diagnostic.services import ServiceError, campaigns, institutions
+    from diagnostic.services import campaigns, institutions
 
     try:
         campaign = campaigns.get_by_slug(slug) if slug else None
@@ -111,8 +129,6 @@ def institutions_import(file: Path, slug: str | None) -> None:
     except institutions.ImportRejected as exc:
         for error in exc.errors:
             click.echo(f"{file.name}:{error}", err=True)
-        raise click.ClickException(exc.message) from None
-    except ServiceError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"{report.created} created, {report.updated} updated, {report.added_to_campaign} added to campaign"
                + (f", {report.state_respondents} state respondents designated" if report.state_respondents else ""))
@@ -131,14 +147,12 @@ def invitations_group() -> None:
 @click.option("--reissue", is_flag=True, help="Replace links already issued (old links stop working).")
 @click.option("--base-url", default=None, help="Base of the links (default: PUBLIC_URL or http://127.0.0.1:5000).")
 @with_appcontext
+@refusals_exit
 def invitations_export(slug: str, out: Path | None, reissue: bool, base_url: str | None) -> None:
     """Issue links for the campaign's institutions and write them as CSV (shown only once)."""
-    from diagnostic.services import ServiceError, campaigns, institutions, invitations
+    from diagnostic.services import campaigns, institutions, invitations
 
-    try:
-        campaign = campaigns.get_by_slug(slug)
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from None
+    campaign = campaigns.get_by_slug(slug)
     links = invitations.issue(campaign, institutions.in_campaign(campaign), reissue=reissue,
                               days=current_app.config["INVITATION_DAYS"])
     base = base_url or current_app.config["PUBLIC_URL"] or "http://127.0.0.1:5000"
@@ -167,3 +181,53 @@ def demo_command(seed: int, n_institutions: int, password: str) -> None:
     summary = demo.build(seed=seed, n_institutions=n_institutions, password=password)
     for line in summary.lines():
         click.echo(line)
+
+
+# ------------------------------------------------------------------ scores
+def run_score(slug: str, *, by: str = "state", level: str = scores.HEADLINE, fmt: str = "csv",
+              seed: int = scores.DEFAULT_SEED) -> str:
+    """The text `apertura score` prints: the score table of a campaign as CSV or JSON."""
+    from diagnostic.services import campaigns, exports
+
+    campaign = campaigns.get_by_slug(slug)
+    computed = scores.compute(campaign, seed=seed)
+    if fmt == "json":
+        return exports.scores_json(campaign, computed, by, level)
+    return exports.scores_csv(computed, by, level)
+
+
+@click.command("score")
+@click.option("--campaign", "slug", required=True, help="Campaign slug / identificador de la campaña.")
+@click.option("--by", type=click.Choice(scores.GROUPINGS), default="state", show_default=True)
+@click.option("--level", default=scores.HEADLINE, show_default=True,
+              help="headline (index, dimensions, sub-indices) or a model level (component, item…).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write here instead of stdout.")
+@click.option("--seed", type=int, default=scores.DEFAULT_SEED, show_default=True,
+              help="Seed of the resampling (bootstrap) behind intervals.")
+@with_appcontext
+@refusals_exit
+def score_command(slug: str, by: str, level: str, fmt: str, out: str | None, seed: int) -> None:
+    """Score a campaign by institution, state, type, order or for the nation."""
+    text = run_score(slug, by=by, level=level, fmt=fmt, seed=seed)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+# ------------------------------------------------------------------ api
+@click.group("api")
+def api_group() -> None:
+    """The JSON API (/api/v1)."""
+
+
+@api_group.command("token")
+@click.argument("email")
+@with_appcontext
+@refusals_exit
+def token_command(email: str) -> None:
+    """Issue an API token for a staff account (replaces the previous one) and print it once."""
+    from diagnostic.services import tokens
+
+    click.echo(tokens.issue_for_email(email))
