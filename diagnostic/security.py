@@ -89,6 +89,11 @@ def token_required(*roles: Role) -> Callable:
     return decorator
 
 
+def evaluates_any_institution(user) -> bool:
+    """Admins may open any institution's evaluation; evaluators only their assignments."""
+    return getattr(user, "role", None) == Role.ADMIN
+
+
 def can_view_results(campaign: Campaign, user) -> bool:
     """Published campaigns are public; other states only for analysts and admins."""
     if campaign.status == CampaignStatus.PUBLISHED:

@@ -8,10 +8,10 @@ from flask_login import current_user
 
 from diagnostic.evaluate import bp
 from diagnostic.extensions import db
-from diagnostic.models import Campaign, CampaignStatus, InstrumentPurpose, Role
+from diagnostic.models import Campaign, CampaignStatus, InstrumentPurpose
 from diagnostic.questionnaire import views
 from diagnostic.questionnaire.controller import Flow
-from diagnostic.security import evaluator_required
+from diagnostic.security import evaluates_any_institution, evaluator_required
 from diagnostic.services import (
     NotFound,
     Refusal,
@@ -43,7 +43,7 @@ def with_flow(view):
     @evaluator_required
     def wrapped(slug: str, institution_id: int, *args, **kwargs):
         campaign = campaigns.get_by_slug(slug)
-        if current_user.role == Role.ADMIN:
+        if evaluates_any_institution(current_user):
             institution = institutions.get(institution_id)
             if institution is None:
                 raise NotFound(Refusal.INSTITUTION_NOT_FOUND)

@@ -198,15 +198,14 @@ class Flow:
     def review(self):
         """Pending required questions and errors, by page, with links; the submit button."""
         answers = responses.answers_of(self.response)
-        validation = surveys.validate(self.definition, answers, partial=False)
-        builder = PageBuilder(self.definition, answers, validation, lang())
+        builder = self.builder(answers, surveys.validate(self.definition, answers, partial=False))
         pages = builder.pages()
         pending = []
         for page in pages:
             items = [f for f in page.fields if f.errors and f.relevant]
             if items:
                 pending.append((page, items))
-        answered, total = progress(builder.definition, answers, validation)
+        answered, total = progress(builder.definition, answers, builder.validation)
         return render_template("questionnaire/review.html", **self._context(
             pending=pending, answered=answered, total=total, pages=pages))
 
