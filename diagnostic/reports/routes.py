@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Response, abort, render_template, request
 
-from diagnostic.reports import bp, charts, pdf
+from diagnostic.reports import bp, pdf
 from diagnostic.security import results_campaign
 from diagnostic.services import exports, report, scores
 
@@ -16,6 +16,8 @@ def portal(slug: str):
 
 
 def _state_page(slug: str, state: str, for_pdf: bool) -> tuple[report.StateReport, str]:
+    from diagnostic.reports import charts  # matplotlib (0.4 s to import) only once a report is drawn
+
     built = report.build(results_campaign(slug), state)
     return built, render_template("reports/state.html", r=built, chart_svg=charts.headline_chart(built.headline),
                                   for_pdf=for_pdf)
