@@ -16,7 +16,8 @@ def portal(slug: str):
 
 
 def _state_page(slug: str, state: str, for_pdf: bool) -> tuple[report.StateReport, str]:
-    from diagnostic.reports import charts  # matplotlib (0.4 s to import) only once a report is drawn
+    # matplotlib takes 0.4 s to import: loaded when a report is first drawn, not at every worker's start
+    from diagnostic.reports import charts
 
     built = report.build(results_campaign(slug), state)
     return built, render_template("reports/state.html", r=built, chart_svg=charts.headline_chart(built.headline),
