@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     from surveys.cli import survey
 
     for command in (survey, rollup, model_group, db_group, users_group, institutions_group, invitations_group,
-                    demo_command, score_command, api_group):
+                    demo_command, score_command, api_group, evidence_group):
         app.cli.add_command(command)
 
 
@@ -231,3 +231,26 @@ def token_command(email: str) -> None:
     from diagnostic.services import tokens
 
     click.echo(tokens.issue_for_email(email))
+
+
+# ------------------------------------------------------------------ evidence
+@click.group("evidence")
+def evidence_group() -> None:
+    """Evidence links and files (methodology §9.6)."""
+
+
+@evidence_group.command("check")
+@click.option("--campaign", "slug", required=True, help="Campaign slug / identificador de la campaña.")
+@click.option("--stage", type=click.Choice(["submitted", "verified", "published"]), default="verified",
+              show_default=True, help="When this check happens (kept with each result).")
+@with_appcontext
+@refusals_exit
+def evidence_check(slug: str, stage: str) -> None:
+    """Check every evidence link cited in the campaign's submitted responses and keep the results."""
+    from diagnostic.services import campaigns, evidence
+
+    campaign = campaigns.get_by_slug(slug)
+    with click.progressbar(length=max(1, len(evidence.cited_links(campaign))), label="Enlaces") as bar:
+        summary = evidence.check_campaign_links(campaign, stage=stage, progress=lambda done, total: bar.update(1))
+    click.echo(f"{summary['checked']} enlaces revisados: {summary['reachable']} responden, "
+               f"{summary['unreachable']} no responden.")

@@ -17,6 +17,11 @@ Every key can be set in `instance/apertura.cfg` or as an environment variable wi
 - ``AUTO_MIGRATE``: run the Alembic migrations on start-up (off by default; `apertura db upgrade`).
 - ``PASSWORD_HASH_METHOD``: werkzeug password hashing method (``scrypt``; tests use a cheap one).
 - ``WTF_CSRF_TIME_LIMIT``: CSRF token lifetime in seconds (None = the session's).
+- ``EVIDENCE_DIR``: where evidence files are kept by content hash (empty: ``instance/evidence``).
+- ``EVIDENCE_MAX_MB``: largest evidence file accepted, in megabytes.
+- ``LINKCHECK_TIMEOUT`` / ``LINKCHECK_MAX_MB`` / ``LINKCHECK_MAX_REDIRECTS``: bounds of one
+  evidence-link check; ``LINKCHECK_ALLOW_PRIVATE`` lets it reach private and loopback
+  addresses (tests only; never in production).
 """
 from __future__ import annotations
 
@@ -37,6 +42,12 @@ DEFAULTS: dict = {
     "WTF_CSRF_TIME_LIMIT": None,
     "PASSWORD_HASH_METHOD": "scrypt",
     "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "EVIDENCE_DIR": "",
+    "EVIDENCE_MAX_MB": 8,
+    "LINKCHECK_TIMEOUT": 10.0,
+    "LINKCHECK_MAX_MB": 5,
+    "LINKCHECK_MAX_REDIRECTS": 5,
+    "LINKCHECK_ALLOW_PRIVATE": False,
 }
 
 

@@ -384,3 +384,37 @@ def _locked_instrument_is_immutable(_mapper, connection, target: InstrumentVersi
     changed = {a.key for a in state.attrs if a.history.has_changes()} - {"locked"}
     if changed and state.attrs.locked.history.unchanged in ([True], (True,)):
         raise PermissionError(f"instrument version {target.id} is used by a campaign and cannot change")
+
+
+class EvidenceFile(db.Model):
+    """A file attached as evidence to one item of a response, kept by content hash."""
+
+    __tablename__ = "evidence_files"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    size: so.Mapped[int]
+    media_type: so.Mapped[str] = so.mapped_column(sa.String(40))
+    filename: so.Mapped[str] = so.mapped_column(sa.String(120))
+    response_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("responses.id", ondelete="CASCADE"), index=True)
+    field: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    repeat_index: so.Mapped[int | None]
+    uploaded_by: so.Mapped[str] = so.mapped_column(sa.String(80))
+    uploaded_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+
+
+class EvidenceCheck(db.Model):
+    """One check of one evidence link: when, at which stage, what it answered (methodology §9.6)."""
+
+    __tablename__ = "evidence_checks"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    url: so.Mapped[str] = so.mapped_column(sa.Text)
+    stage: so.Mapped[str] = so.mapped_column(sa.String(20))  # submitted | verified | published
+    checked_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    status: so.Mapped[int | None]
+    final_url: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    sha256: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    size: so.Mapped[int | None]
+    error: so.Mapped[str | None] = so.mapped_column(sa.String(40))

@@ -200,6 +200,12 @@ class Refusal(_Templates):
     BULK_NOT_A_LIST = (422, 'Se esperaba {{"responses": [...]}}', 'Expected {{"responses": [...]}}')
     BULK_TOO_MANY = (422, "Como máximo {maximum} respuestas por solicitud", "At most {maximum} responses per request")
     BULK_REJECTED = (422, "Ninguna respuesta se guardó: hay errores", "No response was saved: there are errors")
+    # evidence files and links (services/evidence.py)
+    EVIDENCE_TYPE = (415, "La evidencia debe ser un PDF o una imagen (PNG, JPEG, GIF, WebP): {filename}",
+                     "Evidence must be a PDF or an image (PNG, JPEG, GIF, WebP): {filename}")
+    EVIDENCE_TOO_LARGE = (413, "El archivo {filename} pasa del límite de {limit_mb} MB",
+                          "The file {filename} is over the {limit_mb} MB limit")
+    EVIDENCE_EMPTY = (400, "El archivo {filename} está vacío", "The file {filename} is empty")
 
     @property
     def status(self) -> int:
