@@ -562,6 +562,20 @@ def _plan_row(row: dict, campaign: Campaign | None, roster: dict[int, Participat
     return step
 
 
+def describe_plan(plan: ImportPlan, lang: str = "es") -> list[str]:
+    """The plan as lines of text: each created row, each changed field (old → new), each note."""
+    lines = []
+    for step in plan.rows:
+        if step.action == "create":
+            lines.append(f"{'row' if lang == 'en' else 'fila'} {step.row}: + {step.key} {step.name}")
+        for change in step.changes:
+            where = (" (this campaign only)" if lang == "en" else " (solo esta campaña)") if change.scope == "campaign" else ""
+            lines.append(f"{'row' if lang == 'en' else 'fila'} {step.row}: {step.key}: {field_label(change.field, lang)}: "
+                         f"{change.old or '—'} → {change.new or '—'}{where}")
+        lines.extend(f"{'row' if lang == 'en' else 'fila'} {step.row}: {step.key}: {note.text(lang)}" for note in step.notes)
+    return lines
+
+
 def stage(data: bytes, filename: str) -> str:
     """Keep an uploaded file until it is confirmed (by the sha256 of its bytes); returns the hash."""
     digest = hashlib.sha256(data).hexdigest()
