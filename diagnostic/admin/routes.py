@@ -126,8 +126,6 @@ def _preview_page(c, filename: str, *, plan=None, error=None, changed: bool = Fa
     confirm_form = ImportConfirmForm(sha256=plan.sha256, fingerprint=plan.fingerprint) if plan else None
     return render_template("admin/import_preview.html", campaign=c, filename=filename, plan=plan, error=error,
                            changed=changed, confirm_form=confirm_form, import_form=ImportForm(),
-                           rows_rejected=Refusal.IMPORT_ROWS_REJECTED.render(
-                               institutions.current_lang(), count=plan.bad_rows) if plan and plan.errors else None,
                            state_names={s.code: s.name for s in states.all_states()},
                            type_label=institutions.type_label, order_label=institutions.order_label)
 
