@@ -137,8 +137,7 @@ def institutions_import(file: Path, slug: str | None, dry_run: bool) -> None:
     if plan.errors:
         for error in sorted(plan.errors, key=lambda e: e.row):
             click.echo(f"{file.name}:{error}", err=True)
-        raise click.ClickException(institutions.ImportRejected(
-            institutions.Refusal.IMPORT_ROWS_REJECTED, plan.errors, count=plan.bad_rows).message)
+        raise click.ClickException(institutions.rejection(plan).message)
     if dry_run:
         click.echo("dry run: nothing was written")
         return

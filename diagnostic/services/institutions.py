@@ -695,10 +695,15 @@ def import_file(data: bytes, filename: str, *, campaign: Campaign | None = None,
     """Plan and apply in one go (all or nothing): the CLI without --dry-run, the demo and tests."""
     plan = plan_import(data, filename, campaign=campaign)
     if plan.errors:
-        if all(e.problem is RowProblem.NO_CAMPAIGN for e in plan.errors):
-            raise ImportRejected(Refusal.IMPORT_STATE_RESPONDENT_WITHOUT_CAMPAIGN, plan.errors)
-        raise ImportRejected(Refusal.IMPORT_ROWS_REJECTED, plan.errors, count=plan.bad_rows)
+        raise rejection(plan)
     return apply_import(plan, campaign=campaign, actor=actor)
+
+
+def rejection(plan: ImportPlan) -> ImportRejected:
+    """The refusal for a plan with bad rows."""
+    if all(e.problem is RowProblem.NO_CAMPAIGN for e in plan.errors):
+        return ImportRejected(Refusal.IMPORT_STATE_RESPONDENT_WITHOUT_CAMPAIGN, plan.errors)
+    return ImportRejected(Refusal.IMPORT_ROWS_REJECTED, plan.errors, count=plan.bad_rows)
 
 
 def add_to_campaign(campaign: Campaign, institutions: list[Institution], *, commit: bool = True) -> int:

@@ -261,9 +261,9 @@ class RowProblem(_Templates):
                           "columna vacía", "«{name}» already exists with the key {existing} and {campaigns} uses it; "
                           "use that key or leave the column empty")
     SAME_INSTITUTION = ("es la misma institución que la fila {row}", "is the same institution as row {row}")
-    SHARED_KEPT = ("también participa en {campaigns}: {fields} no se cambian; los datos de contacto se guardan solo "
-                   "para esta campaña", "also takes part in {campaigns}: {fields} are not changed; contact data is "
-                   "kept for this campaign only")
+    SHARED_KEPT = ("también participa en {campaigns}: no se cambia desde esta campaña ({fields}); los datos de "
+                   "contacto se guardan solo para esta campaña", "also takes part in {campaigns}: not changed from "
+                   "this campaign ({fields}); contact data is kept for this campaign only")
     SHARED_NO_CAMPAIGN = ("participa en {campaigns}: importe en una campaña para cambiar sus datos",
                           "takes part in {campaigns}: import into a campaign to change its data")
 
