@@ -468,30 +468,64 @@ def plan_import(data: bytes, filename: str, *, campaign: Campaign | None = None)
     if campaign is not None:
         roster = {p.institution_id: p for p in db.session.scalars(
             sa.select(Participation).where(Participation.campaign_id == campaign.id))}
+    registry = _Registry(parsed, campaign)
     claimed: dict[int, int] = {}  # institution id → row that matched it
     new_keys: dict[str, int] = {}
     for row in parsed:
         if campaign is None and row["state_respondent"]:
             continue
-        step = _plan_row(row, campaign, roster, plan, claimed, new_keys)
+        step = _plan_row(row, campaign, roster, plan, claimed, new_keys, registry)
         if step is not None:
             plan.rows.append(step)
     return plan
 
 
+class _Registry:
+    """The institutions a file's rows can match (by key, by state and name), loaded in a few queries."""
+
+    def __init__(self, rows: list[dict], campaign: Campaign | None):
+        keys = {row["key"] for row in rows if row["key"]} | {make_key(row["state_code"], row["name"]) for row in rows}
+        names = {row["name"] for row in rows}
+        found: list[Institution] = []
+        for chunk in _chunks(sorted(keys)):
+            found.extend(db.session.scalars(sa.select(Institution).where(Institution.key.in_(chunk))))
+        for chunk in _chunks(sorted(names)):
+            found.extend(db.session.scalars(sa.select(Institution).where(Institution.name.in_(chunk))))
+        self.by_key = {i.key: i for i in found}
+        self.by_name = {(i.state_code, i.name): i for i in found}
+        ids = sorted({i.id for i in found})
+        self.campaigns: dict[int, list[str]] = {}
+        for chunk in _chunks(ids):
+            query = (sa.select(Participation.institution_id, Campaign.name)
+                     .join(Campaign, Campaign.id == Participation.campaign_id)
+                     .where(Participation.institution_id.in_(chunk)).order_by(Campaign.name))
+            if campaign is not None:
+                query = query.where(Campaign.id != campaign.id)
+            for institution_id, name in db.session.execute(query):
+                self.campaigns.setdefault(institution_id, []).append(name)
+
+    def key_taken(self, key: str) -> bool:
+        """True when an institution has this key (every key a row can take was loaded)."""
+        return key in self.by_key
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 def _plan_row(row: dict, campaign: Campaign | None, roster: dict[int, Participation], plan: ImportPlan,
-              claimed: dict[int, int], new_keys: dict[str, int]) -> RowPlan | None:
+              claimed: dict[int, int], new_keys: dict[str, int], registry: _Registry) -> RowPlan | None:
     number = row["row"]
-    by_key = db.session.scalar(sa.select(Institution).where(Institution.key == row["key"])) if row["key"] else None
-    by_name = db.session.scalar(sa.select(Institution).where(
-        Institution.state_code == row["state_code"], Institution.name == row["name"]))
+    by_key = registry.by_key.get(row["key"]) if row["key"] else None
+    by_name = registry.by_name.get((row["state_code"], row["name"]))
     existing = by_key or by_name
     step = RowPlan(row=number, action="unchanged", key=row["key"], name=row["name"], state_code=row["state_code"],
                    order=row["order"].value, type=row["type"], contact_name=row["contact_name"],
                    contact_email=row["contact_email"], state_respondent=row["state_respondent"])
     if existing is None:
         key = row["key"] or make_key(row["state_code"], row["name"])
-        if db.session.scalar(sa.select(Institution.id).where(Institution.key == key)) is not None or key in new_keys:
+        if registry.key_taken(key) or key in new_keys:
             key = f"{key}-{number}"
         new_keys[key] = number
         step.key, step.action, step.joins = key, "create", campaign is not None
@@ -505,7 +539,7 @@ def _plan_row(row: dict, campaign: Campaign | None, roster: dict[int, Participat
         plan.errors.append(RowError(number, "name", RowProblem.KEY_OF_ANOTHER,
                                     {"name": row["name"], "other": by_name.key}))
         return None
-    others = _other_campaigns(existing.id, campaign)
+    others = registry.campaigns.get(existing.id, [])
     step.institution_id, step.key = existing.id, existing.key
     if row["key"] and row["key"] != existing.key:  # matched by name: keep the file's key
         if others:
@@ -637,8 +671,6 @@ def apply_import(plan: ImportPlan, *, campaign: Campaign | None = None, actor: A
                                           order=Order(step.order), type=step.type, contact_name=step.contact_name,
                                           contact_email=step.contact_email)
                 db.session.add(institution)
-                db.session.flush()
-                record(actor, "institution.create", "institution", institution.id, new=step.key, reason=reason)
                 report.created += 1
             else:
                 institution = db.session.get(Institution, step.institution_id)
@@ -646,14 +678,18 @@ def apply_import(plan: ImportPlan, *, campaign: Campaign | None = None, actor: A
                     report.updated += 1
             report.institutions.append(institution)
         db.session.flush()
+        for step, institution in zip(plan.rows, report.institutions, strict=True):
+            if step.action == "create":
+                record(actor, "institution.create", "institution", institution.id, new=step.key, reason=reason)
         if campaign is not None:
             report.added_to_campaign = add_to_campaign(campaign, report.institutions, commit=False)
             db.session.flush()
+        roster = {}
+        if campaign is not None:
+            roster = {p.institution_id: p for p in db.session.scalars(
+                sa.select(Participation).where(Participation.campaign_id == campaign.id))}
         for step, institution in zip(plan.rows, report.institutions, strict=True):
-            participation = None
-            if campaign is not None:
-                participation = db.session.scalar(sa.select(Participation).where(
-                    Participation.campaign_id == campaign.id, Participation.institution_id == institution.id))
+            participation = roster.get(institution.id)
             for change in step.changes:
                 _apply_change(institution, participation, change, actor, reason)
             if step.state_respondent and campaign is not None:
