@@ -230,6 +230,8 @@ class Refusal(_Templates):
     INSTITUTION_NAME_TAKEN = (409, "Ya existe otra institución llamada «{name}» en esa entidad.",
                               "Another institution called «{name}» already exists in that state.")
     INSTITUTION_FIELD_INVALID = (400, "{field}: {problem}", "{field}: {problem}")
+    XLSX_ROW_TOO_WIDE = (422, "La fila {row} de la hoja tiene más de {maximum} celdas; no se leyó.",
+                         "Row {row} of the sheet has more than {maximum} cells; it was not read.")
 
     @property
     def status(self) -> int:

@@ -8,9 +8,11 @@ building rows:
 1. the zip's central directory is checked first: number of parts, the uncompressed size
    each part declares (zipfile never inflates a part beyond its declared size, so the
    declared size bounds the memory), their total, and the compression ratio;
-2. the workbook is opened by openpyxl in read-only (streaming) mode; the sheet's declared
+2. each worksheet part is streamed once with a plain XML parser: rows counted, row numbers
+   and cells per row checked (openpyxl builds a whole row's cells before cutting them);
+3. the workbook is opened by openpyxl in read-only (streaming) mode; the sheet's declared
    dimension is checked against the row and column limits;
-3. rows are streamed one at a time, at most `max_columns` wide; reading stops with a
+4. rows are streamed one at a time, at most `max_columns` wide; reading stops with a
    refusal as soon as a row lies beyond `max_rows` (also when no dimension is declared or
    it lies), and every cell's text is cut-checked against `max_cell_chars`.
 
@@ -32,6 +34,7 @@ class Limits:
     max_rows: int = 20001  # header included
     max_columns: int = 60
     max_cell_chars: int = 2000
+    max_row_cells: int = 1000  # cells written in one row, empty ones included
     max_parts: int = 200
     max_part_bytes: int = 16 * 1024 * 1024  # one XML part once inflated
     max_total_bytes: int = 48 * 1024 * 1024  # every part once inflated
@@ -65,6 +68,43 @@ def check_zip(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
             raise ServiceError(Refusal.XLSX_CONTENT_TOO_LARGE, size=_mib(total), maximum=_mib(limits.max_total_bytes))
 
 
+def check_sheets(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Stream every worksheet part once (bounded memory) and refuse one with too many rows, a row
+    numbered beyond the limit, or a row of more cells than `max_row_cells` (openpyxl builds a whole
+    row's cells before it cuts them to the columns asked for). Documents with a DTD are refused."""
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for part in archive.infolist():
+            if not (part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")):
+                continue
+            with archive.open(part) as stream:
+                if b"<!DOCTYPE" in stream.read(4096).upper():
+                    raise ServiceError(Refusal.XLSX_UNREADABLE, problem="DOCTYPE")
+            rows = 0
+            try:
+                with archive.open(part) as stream:
+                    cells = 0
+                    for event, element in iterparse(stream, events=("start", "end")):
+                        tag = element.tag.rpartition("}")[2]
+                        if event == "start":
+                            if tag == "row":
+                                rows, cells = rows + 1, 0
+                                number = element.get("r") or ""
+                                current = int(number) if number.isdigit() else rows
+                                if rows > limits.max_rows or current > limits.max_rows:
+                                    raise ServiceError(Refusal.XLSX_TOO_MANY_ROWS, maximum=limits.max_rows - 1)
+                            elif tag == "c":
+                                cells += 1
+                                if cells > limits.max_row_cells:
+                                    raise ServiceError(Refusal.XLSX_ROW_TOO_WIDE, row=current,
+                                                   maximum=limits.max_row_cells)
+                        elif tag in ("row", "sheetData"):
+                            element.clear()
+            except (ParseError, zipfile.BadZipFile, EOFError, OSError) as exc:
+                raise ServiceError(Refusal.XLSX_UNREADABLE, problem=exc) from None
+
+
 def _mib(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB"
 
@@ -78,6 +118,7 @@ def read_xlsx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[list[str]]:
     import openpyxl
 
     check_zip(data, limits)
+    check_sheets(data, limits)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except ServiceError:

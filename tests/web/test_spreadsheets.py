@@ -2,6 +2,7 @@
 refused with a clear message in bounded memory; an ordinary workbook still reads."""
 from __future__ import annotations
 
+import functools
 import io
 import json
 import subprocess
@@ -67,6 +68,7 @@ def cell(ref: str, text: str) -> str:
 HEADER_ROW = '<row r="1">' + cell("A1", "nombre") + cell("B1", "estado") + "</row>"
 
 
+@functools.cache
 def hostile_files() -> dict[str, bytes]:
     return {
         # 1.5 kB declaring 1,048,576 rows × 16,384 columns, with the last cell filled.
@@ -76,6 +78,9 @@ def hostile_files() -> dict[str, bytes]:
         "row_gap": workbook(HEADER_ROW + '<row r="1048576">' + cell("A1048576", "x") + "</row>"),
         # A shared string that inflates to 200 MiB (about 200 kB compressed).
         "string_bomb": workbook(HEADER_ROW, shared=b"a" * (1024 * 1024), shared_repeat=200),
+        # One row of 700,000 cells (14 MiB of XML, under the size limit): openpyxl would build them all.
+        "wide_row": workbook(HEADER_ROW + '<row r="2">' + "".join(f"<c><v>{i}</v></c>" for i in range(700_000))
+                             + "</row>"),
         # Under the size limit, but 10 MiB from a few kilobytes: a compression ratio no real sheet has.
         "ratio_bomb": workbook(HEADER_ROW, shared=b"a" * (1024 * 1024), shared_repeat=10),
     }
@@ -106,10 +111,11 @@ READER = textwrap.dedent("""
     ("row_gap", Refusal.XLSX_TOO_MANY_ROWS),
     ("string_bomb", Refusal.XLSX_PART_TOO_LARGE),
     ("ratio_bomb", Refusal.XLSX_PART_RATIO),
+    ("wide_row", Refusal.XLSX_ROW_TOO_WIDE),
 ])
 def test_a_hostile_workbook_is_refused_in_bounded_memory(tmp_path, name, refusal):
     data = hostile_files()[name]
-    assert len(data) < 300 * 1024
+    assert len(data) < 4 * 1024 * 1024
     path = tmp_path / f"{name}.xlsx"
     path.write_bytes(data)
     # 768 MiB of address space for the whole interpreter: reading any of these files naively takes far more.
