@@ -272,3 +272,16 @@ def test_withdraw_from_the_page(app, scored):
     assert done.status_code == 302
     listing = client.get(f"/admin/c/{scored.slug}/institutions?status=withdrawn").get_data(as_text=True)
     assert ">Retirada<" in listing and listing.count("<tr") == 2  # header + C1
+
+
+def test_importing_a_withdrawn_institution_again_brings_it_back(app, setup):
+    with app.app_context():
+        campaign = campaigns.get_by_slug(setup.slug)
+        institutions.withdraw(campaign, setup.other_institution_id)
+        inst = db.session.get(Institution, setup.other_institution_id)
+        assert inst not in institutions.in_campaign(campaign)
+        plan = institutions.plan_import((HEADER + f"{inst.key},{inst.name},Querétaro,municipal,municipio,,\n").encode(),
+                                        "vuelve.csv", campaign=campaign)
+        assert [(c.label, c.old, c.new) for c in plan.rows[0].changes] == [("Retirada", "sí", "no")]
+        institutions.apply_import(plan, campaign=campaign)
+        assert inst in institutions.in_campaign(campaign)
