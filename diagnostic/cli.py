@@ -116,20 +116,32 @@ def institutions_group() -> None:
 
 @institutions_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--campaign", "slug", help="Also include the institutions in this campaign.")
+@click.option("--campaign", "slug", help="Also include the institutions in this campaign's roster.")
+@click.option("--dry-run", is_flag=True, help="Show what would be created, updated or left alone; write nothing.")
 @with_appcontext
 @refusals_exit
-def institutions_import(file: Path, slug: str | None) -> None:
-    """Import institutions from CSV or XLSX (every bad row reported; nothing half-imported)."""
+def institutions_import(file: Path, slug: str | None, dry_run: bool) -> None:
+    """Import institutions from CSV or XLSX: a preview, then (unless --dry-run) the import, all or nothing."""
     from diagnostic.services import campaigns, institutions
 
     try:
         campaign = campaigns.get_by_slug(slug) if slug else None
-        report = institutions.import_file(file.read_bytes(), file.name, campaign=campaign)
+        plan = institutions.plan_import(file.read_bytes(), file.name, campaign=campaign)
     except institutions.ImportRejected as exc:
         for error in exc.errors:
             click.echo(f"{file.name}:{error}", err=True)
         raise click.ClickException(exc.message) from None
+    for line in institutions.describe_plan(plan):
+        click.echo(line)
+    click.echo(plan.summary())
+    if plan.errors:
+        for error in sorted(plan.errors, key=lambda e: e.row):
+            click.echo(f"{file.name}:{error}", err=True)
+        raise click.ClickException(institutions.rejection(plan).message)
+    if dry_run:
+        click.echo("dry run: nothing was written")
+        return
+    report = institutions.apply_import(plan, campaign=campaign)
     click.echo(f"{report.created} created, {report.updated} updated, {report.added_to_campaign} added to campaign"
                + (f", {report.state_respondents} state respondents designated" if report.state_respondents else ""))
 

@@ -248,8 +248,25 @@ class Participation(db.Model):
     # Answers the state conditions questionnaire for its state (the local guarantor body or
     # technical secretariat), through the same invitation link.
     state_respondent: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    # The campaign's roster entry: contact data for this campaign only (set when another
+    # campaign also uses the institution, so an import here never changes what it sees),
+    # and a withdrawal (excluded from invitations, progress and scoring).
+    contact_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    contact_email: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    withdrawn_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    withdrawn_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
 
     institution: so.Mapped[Institution] = so.relationship()
+
+    @property
+    def effective_contact_name(self) -> str | None:
+        """The contact for this campaign: the roster entry's, else the institution's."""
+        return self.contact_name or self.institution.contact_name
+
+    @property
+    def effective_contact_email(self) -> str | None:
+        """The e-mail for this campaign: the roster entry's, else the institution's."""
+        return self.contact_email or self.institution.contact_email
 
 
 class Assignment(db.Model):
@@ -418,3 +435,17 @@ class EvidenceCheck(db.Model):
     sha256: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     size: so.Mapped[int | None]
     error: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+class StagedImport(db.Model):
+    """An uploaded institution file kept between its preview and the analyst's confirmation.
+
+    Identified by the sha256 of its bytes; the confirmation re-plans it and applies only when
+    the plan's fingerprint is the one previewed.
+    """
+
+    __tablename__ = "staged_imports"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    filename: so.Mapped[str] = so.mapped_column(sa.String(200))
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)

@@ -121,3 +121,52 @@ def read_upload(file: FileStorage | None, allowed: tuple[str, ...]) -> tuple[byt
     if PurePath(filename).suffix.lower() not in allowed:
         raise ServiceError(Refusal.UPLOAD_UNSUPPORTED, filename=filename, accepted=", ".join(allowed))
     return file.read(), filename
+
+
+class ImportConfirmForm(FlaskForm):
+    """Apply a previewed import: the staged file's hash and the fingerprint of the plan shown."""
+
+    sha256 = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
+    fingerprint = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
+
+
+class RosterFilterForm(FlaskForm):
+    """Search and filters of a campaign's institutions list (GET, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Buscar por nombre o clave"), validators=[Optional(), Length(max=200)])
+    state = SelectField(_l("Entidad"), validate_choice=False)
+    type = SelectField(_l("Tipo"), validate_choice=False)
+    status = SelectField(_l("Situación"), validate_choice=False)
+
+    def with_choices(self, states: Iterable, types: Iterable[tuple[str, str]],
+                     statuses: Iterable[tuple[str, str]]) -> RosterFilterForm:
+        """Offer these states, types and statuses (labels shown, codes posted)."""
+        self.state.choices = [SelectChoice("", _("Todas"))] + [SelectChoice(s.code, s.name) for s in states]
+        self.type.choices = [SelectChoice("", _("Todos"))] + [SelectChoice(c, label) for c, label in types]
+        self.status.choices = [SelectChoice("", _("Todas"))] + [SelectChoice(c, label) for c, label in statuses]
+        return self
+
+
+class InstitutionForm(FlaskForm):
+    """An institution of a campaign's roster: name, order, type and contact."""
+
+    name = StringField(_l("Nombre"), validators=[DataRequired(), Length(max=300)])
+    order = SelectField(_l("Orden de gobierno"), validate_choice=False)
+    type = SelectField(_l("Tipo"), validate_choice=False)
+    contact_name = StringField(_l("Contacto"), validators=[Optional(), Length(max=200)])
+    contact_email = StringField(_l("Correo"), validators=[Optional(), Length(max=200)])
+
+    def with_choices(self, orders: Iterable[tuple[str, str]], types: Iterable[tuple[str, str]]) -> InstitutionForm:
+        """Offer these orders and types (labels shown, codes posted)."""
+        self.order.choices = [SelectChoice(c, label) for c, label in orders]
+        self.type.choices = [SelectChoice(c, label) for c, label in types]
+        return self
+
+
+class WithdrawForm(FlaskForm):
+    """Withdraw an institution from a campaign, with an optional reason."""
+
+    reason = StringField(_l("Motivo (opcional)"), validators=[Optional(), Length(max=500)])

@@ -12,12 +12,16 @@ from diagnostic.admin import bp
 from diagnostic.admin.forms import (
     AssignForm,
     CampaignForm,
+    ImportConfirmForm,
     ImportForm,
+    InstitutionForm,
     InstrumentForm,
     InvitationsForm,
+    RosterFilterForm,
     StateRespondentForm,
     StatusForm,
     UserForm,
+    WithdrawForm,
     read_upload,
 )
 from diagnostic.analyst.forms import ReopenForm
@@ -107,19 +111,97 @@ def set_instrument(slug: str):
 @bp.post("/c/<slug>/import")
 @admin_required
 def import_institutions(slug: str):
-    """Import institutions from CSV or XLSX into the campaign (all or nothing)."""
+    """Preview an institution file (CSV or XLSX): what would be created, updated or left alone; nothing written."""
     c = campaigns.get_by_slug(slug)
     data, filename = read_upload(submitted(ImportForm()).file.data, tuple(current_app.config["UPLOAD_EXTENSIONS"]))
     try:
-        report = institutions.import_file(data, filename, campaign=c, actor=actor())
+        plan = institutions.preview(data, filename, campaign=c)
     except institutions.ImportRejected as exc:
         log.warning("institution import rejected (%s): %s", filename, exc.message)
-        return render_template("admin/import_errors.html", campaign=c, error=exc, filename=filename), 422
+        return _preview_page(c, filename, error=exc), 422
+    return _preview_page(c, filename, plan=plan), 422 if plan.errors else 200
+
+
+def _preview_page(c, filename: str, *, plan=None, error=None, changed: bool = False) -> str:
+    confirm_form = ImportConfirmForm(sha256=plan.sha256, fingerprint=plan.fingerprint) if plan else None
+    return render_template("admin/import_preview.html", campaign=c, filename=filename, plan=plan, error=error,
+                           changed=changed, confirm_form=confirm_form, import_form=ImportForm(),
+                           state_names={s.code: s.name for s in states.all_states()},
+                           type_label=institutions.type_label, order_label=institutions.order_label)
+
+
+@bp.post("/c/<slug>/import/confirm")
+@admin_required
+def confirm_import(slug: str):
+    """Apply exactly the previewed import (refused, with a new preview, if anything changed since)."""
+    c = campaigns.get_by_slug(slug)
+    form = submitted(ImportConfirmForm())
+    try:
+        report = institutions.confirm(form.sha256.data, form.fingerprint.data, campaign=c, actor=actor())
+    except institutions.PlanChanged as exc:
+        return _preview_page(c, exc.plan.filename, plan=exc.plan, changed=True), 409
     flash(_("Importadas: %(c)s nuevas, %(u)s actualizadas, %(a)s añadidas a la campaña.",
             c=report.created, u=report.updated, a=report.added_to_campaign), "saved")
     if report.state_respondents:
         flash(_("Responsables estatales designados: %(n)s.", n=report.state_respondents), "saved")
-    return back(slug)
+    return redirect(url_for("admin.roster", slug=slug))
+
+
+def _type_choices() -> list[tuple[str, str]]:
+    return sorted(((code, institutions.type_label(code)) for code in institutions.TYPES), key=lambda c: c[1])
+
+
+@bp.get("/c/<slug>/institutions")
+@admin_required
+def roster(slug: str):
+    """A campaign's institutions: search by name, filter by state, type and status."""
+    c = campaigns.get_by_slug(slug)
+    form = RosterFilterForm(request.args).with_choices(
+        states.all_states(), _type_choices(),
+        [(code, label.text(institutions.current_lang())) for code, label in institutions.STATUS_LABELS.items()])
+    entries = institutions.roster(c, search=form.q.data or None, state_code=form.state.data or None,
+                                  type_code=form.type.data or None, status=form.status.data or None)
+    return render_template("admin/institutions.html", campaign=c, entries=entries, form=form, import_form=ImportForm(),
+                           total=len(institutions.roster(c)) if request.args else len(entries),
+                           state_names={s.code: s.name for s in states.all_states()},
+                           type_label=institutions.type_label, order_label=institutions.order_label)
+
+
+@bp.route("/c/<slug>/institutions/<int:institution_id>", methods=["GET", "POST"])
+@admin_required
+def roster_institution(slug: str, institution_id: int):
+    """Edit one institution of the campaign (every change audited) or withdraw it."""
+    c = campaigns.get_by_slug(slug)
+    entry = institutions.roster_entry(c, institution_id)
+    inst = entry.institution
+    form = InstitutionForm(data=None if request.method == "POST" else {
+        "name": inst.name, "order": inst.order.value, "type": inst.type,
+        "contact_name": entry.contact_name or "", "contact_email": entry.contact_email or ""}).with_choices(
+        [(code, institutions.order_label(code)) for code in institutions.ORDER_LABELS], _type_choices())
+    if request.method == "POST":
+        submitted(form)
+        changes = institutions.edit(c, institution_id, {
+            "name": form.name.data, "order": form.order.data, "type": form.type.data,
+            "contact_name": form.contact_name.data, "contact_email": form.contact_email.data}, actor=actor())
+        if changes:
+            flash(_("Cambios guardados: %(f)s.", f=", ".join(ch.label for ch in changes)), "saved")
+        else:
+            flash(_("Sin cambios."), "saved")
+        return redirect(url_for("admin.roster", slug=slug))
+    return render_template("admin/institution.html", campaign=c, entry=entry, form=form,
+                           withdraw_form=WithdrawForm(), state_names={s.code: s.name for s in states.all_states()})
+
+
+@bp.post("/c/<slug>/institutions/<int:institution_id>/withdraw")
+@admin_required
+def withdraw_institution(slug: str, institution_id: int):
+    """Withdraw an institution from the campaign (refused once it has submitted)."""
+    c = campaigns.get_by_slug(slug)
+    form = submitted(WithdrawForm())
+    entry = institutions.roster_entry(c, institution_id)
+    institutions.withdraw(c, institution_id, reason=form.reason.data or None, actor=actor())
+    flash(_("%(i)s fue retirada de la campaña.", i=entry.institution.name), "saved")
+    return redirect(url_for("admin.roster", slug=slug))
 
 
 @bp.post("/c/<slug>/state-respondent")

@@ -125,7 +125,7 @@ def list_institutions(slug: str, args: PageArgs, state: str | None = None) -> di
     """A page of a campaign's institutions, by state then name (optionally of one state)."""
     campaign = campaigns.get_by_slug(slug)
     query = (sa.select(Institution).join(Participation, Participation.institution_id == Institution.id)
-             .where(Participation.campaign_id == campaign.id)
+             .where(Participation.campaign_id == campaign.id, Participation.withdrawn_at.is_(None))
              .order_by(Institution.state_code, Institution.name, Institution.id))
     if state:
         query = query.where(Institution.state_code == state)

@@ -134,7 +134,8 @@ def set_status(campaign: Campaign, status: CampaignStatus | str, actor: Actor = 
 def progress(campaign: Campaign) -> dict:
     """Counts for a campaign: institutions, invitations, and responses by purpose and status."""
     institutions = db.session.scalar(sa.select(sa.func.count(Participation.id))
-                                     .where(Participation.campaign_id == campaign.id)) or 0
+                                     .where(Participation.campaign_id == campaign.id,
+                                            Participation.withdrawn_at.is_(None))) or 0
     invitations = db.session.scalar(sa.select(sa.func.count(Invitation.id))
                                     .where(Invitation.campaign_id == campaign.id)) or 0
     by_status = {s.value: 0 for s in ResponseStatus}

@@ -206,6 +206,38 @@ class Refusal(_Templates):
     EVIDENCE_TOO_LARGE = (413, "El archivo {filename} pasa del límite de {limit_mb} MB",
                           "The file {filename} is over the {limit_mb} MB limit")
     EVIDENCE_EMPTY = (400, "El archivo {filename} está vacío", "The file {filename} is empty")
+    # campaign rosters and safe spreadsheet reading (services/institutions.py, services/spreadsheets.py)
+    XLSX_TOO_MANY_PARTS = (422, "El libro XLSX tiene demasiadas partes ({count}; máximo {maximum}); no se leyó.",
+                           "The XLSX workbook has too many parts ({count}; at most {maximum}); it was not read.")
+    XLSX_PART_TOO_LARGE = (422, "El libro XLSX declara una parte de {size} ({part}; máximo {maximum}); no se leyó.",
+                           "The XLSX workbook declares a part of {size} ({part}; at most {maximum}); it was not read.")
+    XLSX_PART_RATIO = (422, "El libro XLSX parece una bomba de compresión ({part} se expande {ratio} veces); no se leyó.",
+                       "The XLSX workbook looks like a compression bomb ({part} expands {ratio} times); it was not read.")
+    XLSX_CONTENT_TOO_LARGE = (422, "El contenido del libro XLSX ocupa {size} (máximo {maximum}); no se leyó.",
+                              "The XLSX workbook's content takes {size} (at most {maximum}); it was not read.")
+    XLSX_TOO_MANY_ROWS = (422, "La hoja tiene o declara más de {maximum} filas de datos; no se leyó.",
+                          "The sheet has or declares more than {maximum} data rows; it was not read.")
+    XLSX_CELL_TOO_LONG = (422, "La fila {row} tiene una celda de más de {maximum} caracteres; no se leyó.",
+                          "Row {row} has a cell longer than {maximum} characters; it was not read.")
+    IMPORT_PREVIEW_EXPIRED = (409, "La vista previa ya no está disponible; suba el archivo de nuevo.",
+                              "The preview is no longer available; upload the file again.")
+    IMPORT_PLAN_CHANGED = (409, "Los datos cambiaron desde la vista previa; revise la nueva vista previa antes de importar.",
+                           "The data changed since the preview; check the new preview before importing.")
+    IMPORT_HAS_ERRORS = (422, "El archivo tiene filas con errores; corríjalas y vuelva a subirlo.",
+                         "The file has rows with errors; fix them and upload it again.")
+    WITHDRAW_SUBMITTED = (409, "{institution} ya envió su respuesta; no se puede retirar de la campaña.",
+                          "{institution} has already submitted its response; it cannot be withdrawn from the campaign.")
+    ALREADY_WITHDRAWN = (409, "{institution} ya fue retirada de la campaña.",
+                         "{institution} was already withdrawn from the campaign.")
+    INSTITUTION_SHARED = (409, "{institution} también participa en {campaigns}: su nombre, orden y tipo no se cambian "
+                               "desde esta campaña (los datos de contacto sí).",
+                          "{institution} also takes part in {campaigns}: its name, order and type are not changed "
+                          "from this campaign (its contact data can be).")
+    INSTITUTION_NAME_TAKEN = (409, "Ya existe otra institución llamada «{name}» en esa entidad.",
+                              "Another institution called «{name}» already exists in that state.")
+    INSTITUTION_FIELD_INVALID = (400, "{field}: {problem}", "{field}: {problem}")
+    XLSX_ROW_TOO_WIDE = (422, "La fila {row} de la hoja tiene más de {maximum} celdas; no se leyó.",
+                         "Row {row} of the sheet has more than {maximum} cells; it was not read.")
 
     @property
     def status(self) -> int:
@@ -231,6 +263,17 @@ class RowProblem(_Templates):
     STATE_RESPONDENT_TAKEN = ("el estado ya tiene responsable en la fila {row}",
                               "the state already has a respondent in row {row}")
     NO_CAMPAIGN = ("sin campaña", "no campaign")
+    KEY_OF_ANOTHER = ("el nombre «{name}» ya es de otra institución de la entidad (clave {other})",
+                      "the name «{name}» already belongs to another institution of the state (key {other})")
+    KEY_DIFFERS_SHARED = ("«{name}» ya existe con la clave {existing} y la usa {campaigns}; use esa clave o deje la "
+                          "columna vacía", "«{name}» already exists with the key {existing} and {campaigns} uses it; "
+                          "use that key or leave the column empty")
+    SAME_INSTITUTION = ("es la misma institución que la fila {row}", "is the same institution as row {row}")
+    SHARED_KEPT = ("también participa en {campaigns}: no se cambia desde esta campaña ({fields}); los datos de "
+                   "contacto se guardan solo para esta campaña", "also takes part in {campaigns}: not changed from "
+                   "this campaign ({fields}); contact data is kept for this campaign only")
+    SHARED_NO_CAMPAIGN = ("participa en {campaigns}: importe en una campaña para cambiar sus datos",
+                          "takes part in {campaigns}: import into a campaign to change its data")
 
 
 def detail_text(item: object, lang: str) -> str:

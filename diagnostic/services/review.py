@@ -138,7 +138,7 @@ def progress(campaign: Campaign, purpose: str = InstrumentPurpose.INSTITUTION.va
         .outerjoin(Response, response_join)
         .outerjoin(Invitation, sa.and_(Invitation.institution_id == Institution.id,
                                        Invitation.campaign_id == campaign.id))
-        .where(Participation.campaign_id == campaign.id)
+        .where(Participation.campaign_id == campaign.id, Participation.withdrawn_at.is_(None))
         .order_by(Institution.state_code, Institution.name)).all()
     names = {s.code: s for s in db.session.scalars(sa.select(State))}
     total = RateRow("all", "Total")

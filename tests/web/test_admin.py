@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -31,6 +32,18 @@ def upload(client, url: str, filename: str, data: bytes, **fields):
     token = csrf_token(client, "/admin/")
     return client.post(url, data={"csrf_token": token, "file": (io.BytesIO(data), filename), **fields},
                        content_type="multipart/form-data")
+
+
+CONFIRM = re.compile(r'name="(sha256|fingerprint)" type="hidden" value="([0-9a-f]{64})"')
+
+
+def import_confirmed(client, slug: str, filename: str, data: bytes):
+    """Upload a file, check its preview has a confirm form, confirm it; the confirmation's response."""
+    preview = upload(client, f"/admin/c/{slug}/import", filename, data)
+    assert preview.status_code == 200, preview.get_data(as_text=True)[:2000]
+    fields = dict(CONFIRM.findall(preview.get_data(as_text=True)))
+    token = csrf_token(client, "/admin/")
+    return client.post(f"/admin/c/{slug}/import/confirm", data={"csrf_token": token, **fields})
 
 
 def institution_count(app) -> int:
@@ -72,9 +85,10 @@ def test_csv_import_reports_every_bad_row_and_imports_nothing(admin, app, setup)
     response = upload(admin, f"/admin/c/{setup.slug}/import", "instituciones.csv", data)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
+    errors = html[html.index('id="import-errors"'):html.index("</table>", html.index('id="import-errors"'))]
     for row, text in ((3, "Atlantis"), (4, "nombre vacío"), (5, "imperial"), (6, "circo")):
-        assert f"<td>{row}</td>" in html and text in html
-    assert "<td>2</td>" not in html
+        assert f"<td>{row}</td>" in errors and text in errors
+    assert "<td>2</td>" not in errors  # the good row is previewed as one to create, not as an error
     assert institution_count(app) == before
 
 
@@ -87,7 +101,7 @@ def test_xlsx_import_resolves_state_spellings(admin, app, setup):
     sheet.append(["FED-INAI", "INAI", "Federal", "federal", "Organismo autónomo", None])
     buffer = io.BytesIO()
     book.save(buffer)
-    response = upload(admin, f"/admin/c/{setup.slug}/import", "inst.xlsx", buffer.getvalue())
+    response = import_confirmed(admin, setup.slug, "inst.xlsx", buffer.getvalue())
     assert response.status_code == 302
     with app.app_context():
         rows = {i.key: (i.state_code, i.type) for i in db.session.scalars(sa.select(Institution))}
@@ -95,7 +109,8 @@ def test_xlsx_import_resolves_state_spellings(admin, app, setup):
     assert rows["CDMX-TSJ"] == ("09", "judicial")
     assert rows["FED-INAI"] == ("00", "autonomo")
     again = upload(admin, f"/admin/c/{setup.slug}/import", "inst.xlsx", buffer.getvalue())
-    assert again.status_code == 302 and institution_count(app) == 5  # updated, not duplicated
+    assert again.status_code == 200 and "Sin cambios (3)" in again.get_data(as_text=True)
+    assert institution_count(app) == 5  # updated, not duplicated
 
 
 @pytest.mark.parametrize("filename, data, status", [
@@ -192,9 +207,9 @@ def test_import_designates_each_states_respondent_for_the_conditions_questionnai
             "Congreso del Estado,Jalisco,estatal,legislativo,no\n"
             "Contraloría del Estado,Jalisco,estatal,ejecutivo,Si\n"
             "Municipio de Zapopan,Jalisco,municipal,municipio,\n").encode()
-    response = upload(admin, f"/admin/c/{setup.slug}/import", "instituciones.csv", data)
+    response = import_confirmed(admin, setup.slug, "instituciones.csv", data)
     assert response.status_code == 302
-    assert "Responsables estatales designados: 2" in admin.get(f"/admin/c/{setup.slug}").get_data(as_text=True)
+    assert "Responsables estatales designados: 2" in admin.get(response.headers["Location"]).get_data(as_text=True)
     with app.app_context():
         campaign = campaigns.get_by_slug(setup.slug)
         chosen = {i.name for i in institutions.in_campaign(campaign) if institutions.is_state_respondent(campaign, i)}

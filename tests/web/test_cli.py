@@ -37,7 +37,7 @@ def test_institutions_import_reports_bad_rows_by_number(runner, app, tmp_path):
                    encoding="utf-8")
     result = runner.invoke(args=["institutions", "import", str(bad)])
     assert result.exit_code == 1
-    assert "bad.csv:fila 3: state:" in result.output and "Narnia" in result.output
+    assert "bad.csv:fila 3: Estado:" in result.output and "Narnia" in result.output
     good = tmp_path / "good.csv"
     good.write_text("nombre,estado,orden,tipo\nCongreso,Jalisco,estatal,legislativo\n", encoding="utf-8")
     result = runner.invoke(args=["institutions", "import", str(good)])
@@ -49,7 +49,7 @@ def test_institutions_import_reports_bad_rows_by_number(runner, app, tmp_path):
                           encoding="utf-8")
     result = runner.invoke(args=["institutions", "import", str(designated)])  # no --campaign
     assert result.exit_code == 1
-    assert "designated.csv:fila 2: state_respondent: sin campaña" in result.output
+    assert "designated.csv:fila 2: Responsable estatal: sin campaña" in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Institution.id))) == 1
 
