@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     from surveys.cli import survey
 
     for command in (survey, rollup, model_group, db_group, users_group, institutions_group, invitations_group,
-                    demo_command, score_command, api_group):
+                    demo_command, score_command, api_group, campaign_group):
         app.cli.add_command(command)
 
 
@@ -48,6 +48,19 @@ def _create_app() -> Flask:
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """Apertura: diagnostic of institutional openness."""
+
+
+def _add_library_commands() -> None:
+    """The pure libraries' commands (`survey`, `rollup`, `model`) belong to `apertura` itself, so
+    FlaskGroup finds them without building the app: checking a file never opens a database."""
+    from scoring.cli import model_group, rollup
+    from surveys.cli import survey
+
+    for command in (survey, rollup, model_group):
+        main.add_command(command)
+
+
+_add_library_commands()
 
 
 # ------------------------------------------------------------------ db
@@ -171,13 +184,19 @@ def invitations_export(slug: str, out: Path | None, reissue: bool, base_url: str
 @click.option("--seed", type=int, default=2017, show_default=True)
 @click.option("--institutions", "n_institutions", type=int, default=1200, show_default=True)
 @click.option("--password", default="apertura-demo", show_default=True, help="Password of the demo accounts.")
+@click.option("--if-empty", is_flag=True,
+              help="Only when the database has no campaign (otherwise just migrate it); `make run` uses this.")
 @with_appcontext
-def demo_command(seed: int, n_institutions: int, password: str) -> None:
+def demo_command(seed: int, n_institutions: int, password: str, if_empty: bool) -> None:
     """Build a realistic demo campaign (migrates an empty database first)."""
     from diagnostic import database
-    from diagnostic.services import demo
+    from diagnostic.services import campaigns, demo
 
     database.upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    existing = campaigns.all_campaigns() if if_empty else []
+    if existing:
+        click.echo(f"database has {len(existing)} campaign(s): migrated, demo not built")
+        return
     summary = demo.build(seed=seed, n_institutions=n_institutions, password=password)
     for line in summary.lines():
         click.echo(line)
@@ -231,3 +250,9 @@ def token_command(email: str) -> None:
     from diagnostic.services import tokens
 
     click.echo(tokens.issue_for_email(email))
+
+
+# ------------------------------------------------------------------ campaigns
+@click.group("campaign")
+def campaign_group() -> None:
+    """Campaigns: list, show, and choose the index model."""
