@@ -48,6 +48,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (main_bp, auth_bp, respond_bp, evaluate_bp, admin_bp, analyst_bp, api_bp, reports_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    from diagnostic import labels
+
+    labels.init_app(app)
     app.after_request(security.secure_headers)
     if app.config.get("AUTO_MIGRATE"):
         from diagnostic import database
