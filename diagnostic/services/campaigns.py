@@ -348,3 +348,84 @@ def checklist(campaign: Campaign, *, invitation_days: int | None = None) -> list
         items.append(CheckItem("deadline", not passed, True,
                                Check.DEADLINE_PASSED.both(date=date) if passed else Check.DEADLINE.both(date=date)))
     return items
+
+
+# ------------------------------------------------------------------ what a status change does
+class Effect(_Templates):
+    """What changes when a campaign moves to another status: (Spanish, English)."""
+
+    FIXED = ("Los cuestionarios y el modelo de índice quedan fijos: ya no se podrán cambiar.",
+             "The questionnaires and the index model become fixed: they can no longer change.")
+    NO_EDITING = ("La campaña ya no se podrá editar (nombre, año, instrucciones, fecha límite) ni borrar una vez "
+                  "que alguien responda.",
+                  "The campaign can no longer be edited (name, year, instructions, deadline), nor deleted once "
+                  "someone answers.")
+    LINKS_START = ("Los enlaces de invitación empiezan a funcionar: las {count} instituciones de la campaña pueden "
+                   "responder hasta {deadline}.",
+                   "Invitation links start working: the campaign's {count} institutions can answer until {deadline}.")
+    LINKS_STOP = ("Los enlaces de invitación dejan de funcionar: nadie podrá guardar ni enviar respuestas, tampoco "
+                  "los evaluadores.",
+                  "Invitation links stop working: nobody can save or submit answers, evaluators included.")
+    DRAFTS_LEFT = ("Respuestas en borrador que quedan sin enviar y no cuentan en los puntajes: {count}.",
+                   "Draft responses left unsubmitted, which do not count in the scores: {count}.")
+    STILL_VERIFIABLE = ("Las respuestas enviadas ({count}) se pueden seguir verificando; la campaña se puede reabrir.",
+                        "Submitted responses ({count}) can still be verified; the campaign can be reopened.")
+    LINKS_AGAIN = ("Los enlaces de invitación vuelven a funcionar hasta {deadline}: instituciones sin respuesta "
+                   "enviada que podrán responder: {count}.",
+                   "Invitation links work again until {deadline}: institutions without a submitted response that "
+                   "can answer: {count}.")
+    SUBMITTED_STAY = ("Las respuestas enviadas siguen enviadas; para cambiar una, reábrala en la tabla de respuestas.",
+                      "Submitted responses stay submitted; to change one, reopen it in the responses table.")
+    DEADLINE_PASSED = ("La fecha límite ({date}) ya pasó: los enlaces emitidos siguen vencidos.",
+                       "The deadline ({date}) has passed: links already issued remain expired.")
+    PUBLIC = ("Los resultados se vuelven públicos, para cualquiera y sin cuenta, en {url}: el índice de cada entidad "
+              "con sus intervalos, un informe por entidad (HTML y PDF) y datos abiertos (CSV) por institución, "
+              "entidad, tipo y nación.",
+              "Results become public, for anyone and without an account, at {url}: each state's index with its "
+              "intervals, a report per state (HTML and PDF) and open data (CSV) by institution, state, type and nation.")
+    PUBLIC_INSTITUTIONS = ("Se publican los puntajes de las {count} instituciones de la muestra, con su clave y nombre; "
+                           "las que no respondieron ({missing}) puntúan según el modelo (sin respuesta, cero).",
+                           "The scores of the sample's {count} institutions are published, with their key and name; "
+                           "those that did not respond ({missing}) score as the model says (no answer, zero).")
+    UNVERIFIED_PUBLISHED = ("Respuestas enviadas sin verificar que se publican tal como llegaron: {count}.",
+                            "Submitted responses not yet verified, published as they arrived: {count}.")
+    FINAL = ("No se puede deshacer: una campaña publicada no se cierra, no se reabre, no cambia de modelo y no se "
+             "borra.",
+             "This cannot be undone: a published campaign does not close, reopen, change its model or get deleted.")
+    NO_DEADLINE = ("sin fecha límite (cada enlace vence {days} días después de emitirse)",
+                   "no deadline (each link expires {days} days after it is issued)")
+
+
+def status_effects(campaign: Campaign, target: CampaignStatus | str, *, results_url: str = "",
+                   invitation_days: int = 120) -> list[Both]:
+    """What moving the campaign to `target` changes, in both languages, with the campaign's own counts."""
+    target = CampaignStatus(target)
+    counts = {s: 0 for s in ResponseStatus}
+    for status, n in db.session.execute(
+            sa.select(Response.status, sa.func.count(Response.id))
+            .where(Response.campaign_id == campaign.id, Response.purpose == InstrumentPurpose.INSTITUTION)
+            .group_by(Response.status)):
+        counts[status] = n
+    institutions = db.session.scalar(sa.select(sa.func.count(Participation.id))
+                                     .where(Participation.campaign_id == campaign.id)) or 0
+    sent = counts[ResponseStatus.SUBMITTED] + counts[ResponseStatus.VERIFIED]
+    now = datetime.now(UTC)
+    deadline = (Both(campaign.closes_at.strftime("%Y-%m-%d"), campaign.closes_at.strftime("%Y-%m-%d"))
+                if campaign.closes_at else Effect.NO_DEADLINE.both(days=invitation_days))
+    if target == CampaignStatus.OPEN and campaign.status == CampaignStatus.DRAFT:
+        return [Effect.FIXED.both(), Effect.LINKS_START.both(count=institutions, deadline=deadline),
+                Effect.NO_EDITING.both()]
+    if target == CampaignStatus.OPEN:
+        out = [Effect.LINKS_AGAIN.both(deadline=deadline, count=max(institutions - sent, 0)),
+               Effect.SUBMITTED_STAY.both()]
+        if campaign.closes_at is not None and campaign.closes_at <= now:
+            out.append(Effect.DEADLINE_PASSED.both(date=campaign.closes_at.strftime("%Y-%m-%d")))
+        return out
+    if target == CampaignStatus.CLOSED:
+        return [Effect.LINKS_STOP.both(), Effect.DRAFTS_LEFT.both(count=counts[ResponseStatus.DRAFT]),
+                Effect.STILL_VERIFIABLE.both(count=sent)]
+    out = [Effect.PUBLIC.both(url=results_url or f"/resultados/{campaign.slug}/"),
+           Effect.PUBLIC_INSTITUTIONS.both(count=institutions, missing=max(institutions - sent, 0))]
+    if counts[ResponseStatus.SUBMITTED]:
+        out.append(Effect.UNVERIFIED_PUBLISHED.both(count=counts[ResponseStatus.SUBMITTED]))
+    return [*out, Effect.FINAL.both()]
