@@ -256,3 +256,64 @@ def token_command(email: str) -> None:
 @click.group("campaign")
 def campaign_group() -> None:
     """Campaigns: list, show, and choose the index model."""
+
+
+@campaign_group.command("list")
+@with_appcontext
+def campaign_list() -> None:
+    """Every campaign: identifier, year, status and name."""
+    from diagnostic import labels
+    from diagnostic.services import campaigns
+
+    for c in campaigns.all_campaigns():
+        model = f"{c.index_model.model_id} {c.index_model.version}" if c.index_model else "-"
+        click.echo(f"{c.slug}\t{c.year}\t{labels.label(c.status, lang='es')}\t{model}\t{c.name}")
+
+
+@campaign_group.command("show")
+@click.argument("slug")
+@click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True)
+@with_appcontext
+@refusals_exit
+def campaign_show(slug: str, lang: str) -> None:
+    """A campaign's status, questionnaires, index model and checklist before opening."""
+    from diagnostic import labels
+    from diagnostic.models import InstrumentPurpose
+    from diagnostic.services import campaigns
+
+    c = campaigns.get_by_slug(slug)
+    click.echo(f"{c.name} ({c.year}) · {c.slug} · {labels.label(c.status, lang=lang)}")
+    for purpose in InstrumentPurpose:
+        version = campaigns.instrument(c, purpose)
+        text = f"{version.title} {version.version} {version.content_hash[:19]}" if version else "-"
+        click.echo(f"  {labels.label(purpose, lang=lang)}: {text}")
+    model = f"{c.index_model.model_id} {c.index_model.version} {c.index_model.content_hash[:19]}" if c.index_model else "-"
+    click.echo(f"  {'index model' if lang == 'en' else 'modelo de índice'}: {model}")
+    for item in campaigns.checklist(c, invitation_days=current_app.config["INVITATION_DAYS"]):
+        mark = "ok" if item.ok else ("MISSING" if lang == "en" else "FALTA") if item.blocking else ("warning" if lang == "en" else "aviso")
+        click.echo(f"  [{mark}] {item.text.text(lang)}")
+        for detail in item.details:
+            click.echo(f"      {detail.text(lang)}")
+
+
+@campaign_group.command("model")
+@click.argument("slug")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--shipped", "shipped", default=None, help="A shipped model: apertura, conditions, metrica-2017.")
+@with_appcontext
+@refusals_exit
+def campaign_model(slug: str, file: Path | None, shipped: str | None) -> None:
+    """Give campaign SLUG an index model: a shipped one (--shipped NAME) or a FILE (YAML), checked
+    against the campaign's questionnaires with `apertura model check`'s located messages."""
+    from diagnostic.services import campaigns, index_models
+
+    if bool(file) == bool(shipped):
+        raise click.UsageError("give either --shipped NAME or FILE / indique --shipped NOMBRE o un ARCHIVO")
+    c = campaigns.get_by_slug(slug)
+    if shipped:
+        stored, checked = index_models.choose(c, shipped=shipped)
+    else:
+        stored, checked = index_models.choose(c, source=file.read_bytes(), filename=file.name)
+    for warning in checked.warnings:
+        click.echo(f"aviso / warning: {warning.es}", err=True)
+    click.echo(f"{c.slug}: index model {stored.model_id} {stored.version} ({stored.content_hash[:19]})")
