@@ -222,7 +222,7 @@ def delete(campaign: Campaign, *, actor: Actor = SYSTEM) -> None:
     answered = response_count(campaign)
     if answered:
         raise Conflict(Refusal.CAMPAIGN_HAS_RESPONSES, count=answered)
-    for model in (Invitation, Assignment, Participation, CampaignInstrument):
+    for model in (Invitation, Assignment, Participation):  # its questionnaire choices go by ORM cascade
         db.session.execute(sa.delete(model).where(model.campaign_id == campaign.id))
     record(actor, "campaign.delete", "campaign", campaign.id, old=campaign.slug, new=None)
     db.session.delete(campaign)
