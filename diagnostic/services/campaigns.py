@@ -361,8 +361,8 @@ class Effect(_Templates):
                   "The campaign can no longer be edited (name, year, instructions, deadline), nor deleted once "
                   "someone answers.")
     LINKS_START = ("Los enlaces de invitación empiezan a funcionar: las {count} instituciones de la campaña pueden "
-                   "responder hasta {deadline}.",
-                   "Invitation links start working: the campaign's {count} institutions can answer until {deadline}.")
+                   "responder {deadline}.",
+                   "Invitation links start working: the campaign's {count} institutions can answer {deadline}.")
     LINKS_STOP = ("Los enlaces de invitación dejan de funcionar: nadie podrá guardar ni enviar respuestas, tampoco "
                   "los evaluadores.",
                   "Invitation links stop working: nobody can save or submit answers, evaluators included.")
@@ -370,10 +370,10 @@ class Effect(_Templates):
                    "Draft responses left unsubmitted, which do not count in the scores: {count}.")
     STILL_VERIFIABLE = ("Las respuestas enviadas ({count}) se pueden seguir verificando; la campaña se puede reabrir.",
                         "Submitted responses ({count}) can still be verified; the campaign can be reopened.")
-    LINKS_AGAIN = ("Los enlaces de invitación vuelven a funcionar hasta {deadline}: instituciones sin respuesta "
-                   "enviada que podrán responder: {count}.",
-                   "Invitation links work again until {deadline}: institutions without a submitted response that "
-                   "can answer: {count}.")
+    LINKS_AGAIN = ("Los enlaces de invitación vuelven a funcionar: las instituciones sin respuesta enviada ({count}) "
+                   "pueden responder {deadline}.",
+                   "Invitation links work again: institutions without a submitted response ({count}) can answer "
+                   "{deadline}.")
     SUBMITTED_STAY = ("Las respuestas enviadas siguen enviadas; para cambiar una, reábrala en la tabla de respuestas.",
                       "Submitted responses stay submitted; to change one, reopen it in the responses table.")
     DEADLINE_PASSED = ("La fecha límite ({date}) ya pasó: los enlaces emitidos siguen vencidos.",
@@ -393,7 +393,8 @@ class Effect(_Templates):
              "borra.",
              "This cannot be undone: a published campaign does not close, reopen, change its model or get deleted.")
     NO_DEADLINE = ("sin fecha límite (cada enlace vence {days} días después de emitirse)",
-                   "no deadline (each link expires {days} days after it is issued)")
+                   "with no deadline (each link expires {days} days after it is issued)")
+    UNTIL = ("hasta el {date}", "until {date}")
 
 
 def status_effects(campaign: Campaign, target: CampaignStatus | str, *, results_url: str = "",
@@ -410,8 +411,8 @@ def status_effects(campaign: Campaign, target: CampaignStatus | str, *, results_
                                      .where(Participation.campaign_id == campaign.id)) or 0
     sent = counts[ResponseStatus.SUBMITTED] + counts[ResponseStatus.VERIFIED]
     now = datetime.now(UTC)
-    deadline = (Both(campaign.closes_at.strftime("%Y-%m-%d"), campaign.closes_at.strftime("%Y-%m-%d"))
-                if campaign.closes_at else Effect.NO_DEADLINE.both(days=invitation_days))
+    deadline = (Effect.UNTIL.both(date=campaign.closes_at.strftime("%Y-%m-%d")) if campaign.closes_at
+                else Effect.NO_DEADLINE.both(days=invitation_days))
     if target == CampaignStatus.OPEN and campaign.status == CampaignStatus.DRAFT:
         return [Effect.FIXED.both(), Effect.LINKS_START.both(count=institutions, deadline=deadline),
                 Effect.NO_EDITING.both()]
