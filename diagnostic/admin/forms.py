@@ -88,7 +88,7 @@ class AssignForm(FlaskForm):
     def with_choices(self, evaluators: Iterable, states: Iterable) -> AssignForm:
         """Offer these evaluators and states."""
         self.evaluator_id.choices = [SelectChoice(u.id, f"{u.name} ({u.email})") for u in evaluators]
-        self.state.choices = [SelectChoice("", _("Todas"))] + [SelectChoice(s.code, f"{s.code} {s.name}") for s in states]
+        self.state.choices = [SelectChoice("", _("Todas"))] + [SelectChoice(s.code, s.name) for s in states]
         return self
 
     def key_set(self) -> set[str]:

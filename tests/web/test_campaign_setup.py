@@ -386,3 +386,13 @@ def test_api_sets_the_index_model(app, client, setup):
     assert opened.status_code == 200  # opened without a model: it may still get one, then it is fixed
     again = client.put(f"/api/v1/campaigns/{setup.slug}/index-model", json={"shipped": "conditions"}, headers=as_admin)
     assert again.status_code == 409 and json.dumps(again.get_json())
+
+
+def test_a_refused_status_change_names_statuses_by_their_labels(app, setup):
+    from diagnostic.services import Conflict, campaigns
+
+    with app.app_context():
+        with pytest.raises(Conflict) as refused:
+            campaigns.set_status(campaigns.get_by_slug(setup.slug), "published")
+        assert refused.value.message_for("es") == "No se puede pasar de Abierta a Publicada"
+        assert refused.value.message_for("en") == "Cannot go from Open to Published"
