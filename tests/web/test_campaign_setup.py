@@ -13,8 +13,15 @@ import pytest
 import sqlalchemy as sa
 
 from diagnostic.extensions import db
-from diagnostic.models import Campaign, CampaignStatus, IndexModelVersion, Institution, InstrumentPurpose, Order
-from tests.web.conftest import csrf_token, login, sign_in
+from diagnostic.models import (
+    Campaign,
+    CampaignStatus,
+    IndexModelVersion,
+    Institution,
+    InstrumentPurpose,
+    Order,
+)
+from tests.web.conftest import csrf_token, login
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_MODEL = (ROOT / "surveys" / "definitions" / "apertura.model.yaml").read_text(encoding="utf-8")
