@@ -91,7 +91,8 @@ def campaign(slug: str):
         state_form=StateRespondentForm(), import_form=ImportForm(),
         assign_form=AssignForm().with_choices(evaluators, all_states),
         invitations_form=InvitationsForm(), status_form=StatusForm(), reopen_form=ReopenForm(),
-        checklist=campaigns.checklist(c, invitation_days=current_app.config["INVITATION_DAYS"]),
+        checklist=campaigns.checklist(c, invitation_days=current_app.config["INVITATION_DAYS"])
+        if c.status == CampaignStatus.DRAFT else [],
         model_form=IndexModelForm().with_models(index_models.shipped_models(), current_lang()),
         model_editable=model_editable(c), deletable=deletable(c))
 

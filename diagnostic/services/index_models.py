@@ -13,8 +13,10 @@ each node's weight and the resulting 0–1 values.
 from __future__ import annotations
 
 import random
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+from threading import Lock
 
 import pandas as pd
 
@@ -169,12 +171,29 @@ def _purpose(purpose) -> Both:
     return labels.both(purpose)
 
 
+_checked: OrderedDict[tuple, ModelCheck] = OrderedDict()
+_checked_lock = Lock()
+
+
 def check_stored(campaign: Campaign, stored: IndexModelVersion | None = None) -> ModelCheck | None:
-    """The campaign's chosen model checked against its questionnaires now (None without a model)."""
+    """The campaign's chosen model checked against its questionnaires now (None without a model);
+    remembered per model and questionnaire versions, which never change once stored."""
     stored = stored or campaign.index_model
     if stored is None:
         return None
-    return check(campaign, stored.source, stored.filename)
+    key = (stored.content_hash, stored.filename, tuple(sorted(
+        (link.purpose.value, link.instrument_version.instrument_id, link.instrument_version.content_hash)
+        for link in campaign.instruments)))
+    with _checked_lock:
+        if key in _checked:
+            _checked.move_to_end(key)
+            return _checked[key]
+    result = check(campaign, stored.source, stored.filename)
+    with _checked_lock:
+        _checked[key] = result
+        while len(_checked) > 32:
+            _checked.popitem(last=False)
+    return result
 
 
 def _text_of(source: bytes | str, filename: str) -> str:
