@@ -13,7 +13,7 @@ PORT ?= 5000
 # Pango, fonts, and pdftoppm.
 APT_PACKAGES := postgresql chromium fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 
-.PHONY: run test bench lint install install-test system-packages translations demo clean
+.PHONY: run test bench lint install install-test system-packages translations demo demo-db clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,15 +44,21 @@ system-packages:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# The demo is built whenever the database has no campaign (a missing file, or an empty or
+# freshly migrated one); a database with campaigns is only migrated. `demo-db` is the decision
+# alone, without installing (tests run it against a temporary INSTANCE).
+DEMO_ARGS ?= --seed 2017
+APERTURA_ENV = APERTURA_DATABASE_URL=sqlite:///$(abspath $(DB)) APERTURA_INSTANCE_PATH=$(abspath $(INSTANCE))
+
 demo: install
+	@$(MAKE) --no-print-directory demo-db
+
+demo-db:
 	mkdir -p $(INSTANCE)
-	@if [ ! -f $(DB) ]; then \
-	  APERTURA_DATABASE_URL=sqlite:///$(abspath $(DB)) $(BIN)/apertura demo --seed 2017; \
-	else \
-	  APERTURA_DATABASE_URL=sqlite:///$(abspath $(DB)) $(BIN)/apertura db upgrade; fi
+	$(APERTURA_ENV) $(BIN)/apertura demo --if-empty $(DEMO_ARGS)
 
 run: demo
-	APERTURA_DATABASE_URL=sqlite:///$(abspath $(DB)) $(BIN)/apertura run --host $(HOST) --port $(PORT)
+	$(APERTURA_ENV) $(BIN)/apertura run --host $(HOST) --port $(PORT)
 
 test: install-test system-packages
 	bash .ci/pytest.sh

@@ -18,6 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then instance/apertura.cfg, then APERTURA_* env, then test config."""
     app = Flask(
         __name__,
+        instance_path=(os.environ.get("APERTURA_INSTANCE_PATH") or None) if test_config is None else None,
         instance_relative_config=True,
         template_folder=str(TEMPLATES_DIR),
         static_folder=str(TEMPLATES_DIR / "static"),
@@ -29,7 +30,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     finalize_config(app)
-    os.makedirs(app.instance_path, exist_ok=True)
 
     from diagnostic import extensions, models, security  # noqa: F401  (models and the user loader)
 
@@ -48,6 +48,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (main_bp, auth_bp, respond_bp, evaluate_bp, admin_bp, analyst_bp, api_bp, reports_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    from diagnostic import labels
+
+    labels.init_app(app)
     app.after_request(security.secure_headers)
     if app.config.get("AUTO_MIGRATE"):
         from diagnostic import database

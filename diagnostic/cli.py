@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     from surveys.cli import survey
 
     for command in (survey, rollup, model_group, db_group, users_group, institutions_group, invitations_group,
-                    demo_command, score_command, api_group, evidence_group):
+                    demo_command, score_command, api_group, campaign_group, evidence_group):
         app.cli.add_command(command)
 
 
@@ -48,6 +48,19 @@ def _create_app() -> Flask:
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """Apertura: diagnostic of institutional openness."""
+
+
+def _add_library_commands() -> None:
+    """The pure libraries' commands (`survey`, `rollup`, `model`) belong to `apertura` itself, so
+    FlaskGroup finds them without building the app: checking a file never opens a database."""
+    from scoring.cli import model_group, rollup
+    from surveys.cli import survey
+
+    for command in (survey, rollup, model_group):
+        main.add_command(command)
+
+
+_add_library_commands()
 
 
 # ------------------------------------------------------------------ db
@@ -183,13 +196,19 @@ def invitations_export(slug: str, out: Path | None, reissue: bool, base_url: str
 @click.option("--seed", type=int, default=2017, show_default=True)
 @click.option("--institutions", "n_institutions", type=int, default=1200, show_default=True)
 @click.option("--password", default="apertura-demo", show_default=True, help="Password of the demo accounts.")
+@click.option("--if-empty", is_flag=True,
+              help="Only when the database has no campaign (otherwise just migrate it); `make run` uses this.")
 @with_appcontext
-def demo_command(seed: int, n_institutions: int, password: str) -> None:
+def demo_command(seed: int, n_institutions: int, password: str, if_empty: bool) -> None:
     """Build a realistic demo campaign (migrates an empty database first)."""
     from diagnostic import database
-    from diagnostic.services import demo
+    from diagnostic.services import campaigns, demo
 
     database.upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    existing = campaigns.all_campaigns() if if_empty else []
+    if existing:
+        click.echo(f"database has {len(existing)} campaign(s): migrated, demo not built")
+        return
     summary = demo.build(seed=seed, n_institutions=n_institutions, password=password)
     for line in summary.lines():
         click.echo(line)
@@ -266,3 +285,68 @@ def evidence_check(slug: str, stage: str) -> None:
         summary = evidence.check_campaign_links(campaign, stage=stage, progress=lambda done, total: bar.update(1))
     click.echo(f"{summary['checked']} enlaces revisados: {summary['reachable']} responden, "
                f"{summary['unreachable']} no responden.")
+# ------------------------------------------------------------------ campaigns
+@click.group("campaign")
+def campaign_group() -> None:
+    """Campaigns: list, show, and choose the index model."""
+
+
+@campaign_group.command("list")
+@with_appcontext
+def campaign_list() -> None:
+    """Every campaign: identifier, year, status and name."""
+    from diagnostic import labels
+    from diagnostic.services import campaigns
+
+    for c in campaigns.all_campaigns():
+        model = f"{c.index_model.model_id} {c.index_model.version}" if c.index_model else "-"
+        click.echo(f"{c.slug}\t{c.year}\t{labels.label(c.status, lang='es')}\t{model}\t{c.name}")
+
+
+@campaign_group.command("show")
+@click.argument("slug")
+@click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True)
+@with_appcontext
+@refusals_exit
+def campaign_show(slug: str, lang: str) -> None:
+    """A campaign's status, questionnaires, index model and checklist before opening."""
+    from diagnostic import labels
+    from diagnostic.models import InstrumentPurpose
+    from diagnostic.services import campaigns
+
+    c = campaigns.get_by_slug(slug)
+    click.echo(f"{c.name} ({c.year}) · {c.slug} · {labels.label(c.status, lang=lang)}")
+    for purpose in InstrumentPurpose:
+        version = campaigns.instrument(c, purpose)
+        text = f"{version.title} {version.version} {version.content_hash[:19]}" if version else "-"
+        click.echo(f"  {labels.label(purpose, lang=lang)}: {text}")
+    model = f"{c.index_model.model_id} {c.index_model.version} {c.index_model.content_hash[:19]}" if c.index_model else "-"
+    click.echo(f"  {'index model' if lang == 'en' else 'modelo de índice'}: {model}")
+    for item in campaigns.checklist(c, invitation_days=current_app.config["INVITATION_DAYS"]):
+        mark = "ok" if item.ok else ("MISSING" if lang == "en" else "FALTA") if item.blocking else ("warning" if lang == "en" else "aviso")
+        click.echo(f"  [{mark}] {item.text.text(lang)}")
+        for detail in item.details:
+            click.echo(f"      {detail.text(lang)}")
+
+
+@campaign_group.command("model")
+@click.argument("slug")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--shipped", "shipped", default=None, help="A shipped model: apertura, conditions, metrica-2017.")
+@with_appcontext
+@refusals_exit
+def campaign_model(slug: str, file: Path | None, shipped: str | None) -> None:
+    """Give campaign SLUG an index model: a shipped one (--shipped NAME) or a FILE (YAML), checked
+    against the campaign's questionnaires with `apertura model check`'s located messages."""
+    from diagnostic.services import campaigns, index_models
+
+    if bool(file) == bool(shipped):
+        raise click.UsageError("give either --shipped NAME or FILE / indique --shipped NOMBRE o un ARCHIVO")
+    c = campaigns.get_by_slug(slug)
+    if shipped:
+        stored, checked = index_models.choose(c, shipped=shipped)
+    else:
+        stored, checked = index_models.choose(c, source=file.read_bytes(), filename=file.name)
+    for warning in checked.warnings:
+        click.echo(f"aviso / warning: {warning.es}", err=True)
+    click.echo(f"{c.slug}: index model {stored.model_id} {stored.version} ({stored.content_hash[:19]})")

@@ -25,6 +25,8 @@ Every key can be set in `instance/apertura.cfg` or as an environment variable wi
 """
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 DEFAULTS: dict = {
@@ -54,7 +56,8 @@ DEFAULTS: dict = {
 def finalize_config(app: Flask) -> None:
     """Derive settings that depend on others (database URL → SQLAlchemy)."""
     url = app.config.get("DATABASE_URL") or ""
-    if not url:
+    if not url:  # the default SQLite file: only then is the instance folder needed (and created)
+        os.makedirs(app.instance_path, exist_ok=True)
         url = "sqlite:///" + app.instance_path + "/apertura.sqlite3"
     if url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url[len("postgres://"):]

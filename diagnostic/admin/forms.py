@@ -24,6 +24,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from diagnostic import labels
 from diagnostic.models import InstrumentPurpose, Role
 from diagnostic.services import Refusal, ServiceError
 
@@ -52,6 +53,10 @@ class InstrumentForm(FlaskForm):
     purpose = SelectField(_l("Quién responde"), choices=[SelectChoice(p.value) for p in InstrumentPurpose])
     version_id = SelectField(_l("Versión guardada"), coerce=_int_or_none, validate_choice=False)
     file = FileField(_l("O suba una definición (YAML, XLSX, CSV)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.purpose.choices = [SelectChoice(code, text) for code, text in labels.choices("purpose")]
 
     def with_versions(self, versions: Iterable) -> InstrumentForm:
         """Offer these stored versions."""
@@ -83,7 +88,7 @@ class AssignForm(FlaskForm):
     def with_choices(self, evaluators: Iterable, states: Iterable) -> AssignForm:
         """Offer these evaluators and states."""
         self.evaluator_id.choices = [SelectChoice(u.id, f"{u.name} ({u.email})") for u in evaluators]
-        self.state.choices = [SelectChoice("", _("Todas"))] + [SelectChoice(s.code, f"{s.code} {s.name}") for s in states]
+        self.state.choices = [SelectChoice("", _("Todas"))] + [SelectChoice(s.code, s.name) for s in states]
         return self
 
     def key_set(self) -> set[str]:
@@ -98,10 +103,11 @@ class InvitationsForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    """Move a campaign to another status."""
+    """Move a campaign to another status (`confirm` set by the confirmation page)."""
 
     status = HiddenField(validators=[DataRequired()])
-    reason = StringField(_l("Motivo"), validators=[Optional(), Length(max=500)])
+    reason = StringField(_l("Motivo (opcional, queda en la bitácora)"), validators=[Optional(), Length(max=500)])
+    confirm = HiddenField()
 
 
 class UserForm(FlaskForm):
@@ -111,6 +117,10 @@ class UserForm(FlaskForm):
     name = StringField(_l("Nombre"), validators=[Length(max=200)])
     role = SelectField(_l("Rol"), choices=[SelectChoice(r.value) for r in Role])
     password = PasswordField(_l("Contraseña (mínimo 8 caracteres)"), validators=[DataRequired(), Length(max=200)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [SelectChoice(code, text) for code, text in labels.choices("role")]
 
 
 def read_upload(file: FileStorage | None, allowed: tuple[str, ...]) -> tuple[bytes, str]:
@@ -170,3 +180,26 @@ class WithdrawForm(FlaskForm):
     """Withdraw an institution from a campaign, with an optional reason."""
 
     reason = StringField(_l("Motivo (opcional)"), validators=[Optional(), Length(max=500)])
+class CampaignEditForm(CampaignForm):
+    """A draft campaign's name, year, deadline and instructions (the identifier stays)."""
+
+    slug = None
+
+
+class IndexModelForm(FlaskForm):
+    """A shipped index model, or an uploaded model file (YAML)."""
+
+    shipped = SelectField(_l("Modelo incluido"), validate_choice=False)
+    file = FileField(_l("O suba un modelo (YAML)"))
+
+    def with_models(self, models: Iterable, lang: str) -> IndexModelForm:
+        """Offer these shipped models."""
+        self.shipped.choices = [SelectChoice("", "—")] + [SelectChoice(m.name, m.title(lang)) for m in models]
+        return self
+
+
+class DeleteCampaignForm(FlaskForm):
+    """Type the campaign's identifier to confirm its deletion."""
+
+    slug = StringField(_l("Identificador de la campaña"), validators=[DataRequired(), Length(max=80)],
+                       filters=[lambda v: v.strip() if v else v])

@@ -11,9 +11,12 @@ from flask_login import current_user
 from diagnostic.admin import bp
 from diagnostic.admin.forms import (
     AssignForm,
+    CampaignEditForm,
     CampaignForm,
+    DeleteCampaignForm,
     ImportConfirmForm,
     ImportForm,
+    IndexModelForm,
     InstitutionForm,
     InstrumentForm,
     InvitationsForm,
@@ -26,14 +29,16 @@ from diagnostic.admin.forms import (
 )
 from diagnostic.analyst.forms import ReopenForm
 from diagnostic.forms import submitted
-from diagnostic.models import InstrumentPurpose, Role
+from diagnostic.models import CampaignStatus, InstrumentPurpose, Role
 from diagnostic.security import admin_required
 from diagnostic.services import (
+    Conflict,
     NotFound,
     Refusal,
     ServiceError,
     assignments,
     campaigns,
+    index_models,
     institutions,
     instruments,
     invitations,
@@ -42,6 +47,7 @@ from diagnostic.services import (
     users,
 )
 from diagnostic.services.audit import Actor
+from diagnostic.services.refusals import current_lang
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +94,21 @@ def campaign(slug: str):
         instrument_form=InstrumentForm().with_versions(instruments.all_versions()),
         state_form=StateRespondentForm(), import_form=ImportForm(),
         assign_form=AssignForm().with_choices(evaluators, all_states),
-        invitations_form=InvitationsForm(), status_form=StatusForm(), reopen_form=ReopenForm())
+        invitations_form=InvitationsForm(), status_form=StatusForm(), reopen_form=ReopenForm(),
+        checklist=campaigns.checklist(c, invitation_days=current_app.config["INVITATION_DAYS"])
+        if c.status == CampaignStatus.DRAFT else [],
+        model_form=IndexModelForm().with_models(index_models.shipped_models(), current_lang()),
+        model_editable=model_editable(c), deletable=deletable(c))
+
+
+def model_editable(c) -> bool:
+    """Whether the campaign's index model may still be chosen (a draft, or opened without one)."""
+    return c.status == CampaignStatus.DRAFT or (c.status != CampaignStatus.PUBLISHED and c.index_model is None)
+
+
+def deletable(c) -> bool:
+    """Whether the campaign may be deleted (not published, nobody answered)."""
+    return c.status != CampaignStatus.PUBLISHED and campaigns.response_count(c) == 0
 
 
 @bp.post("/c/<slug>/instrument")
@@ -252,12 +272,118 @@ def issue_invitations(slug: str):
 @bp.post("/c/<slug>/status")
 @admin_required
 def set_status(slug: str):
-    """Open, close or publish a campaign."""
+    """Open, close, reopen or publish a campaign: first a page that says what will change (and,
+    before opening, the checklist); the change only once that page is confirmed."""
     c = campaigns.get_by_slug(slug)
     form = submitted(StatusForm())
-    campaigns.set_status(c, form.status.data, actor=actor(), reason=form.reason.data or None)
-    flash(_("Estado de la campaña: %(s)s", s=c.status.value), "saved")
+    target = form.status.data
+    try:
+        target = CampaignStatus(target)
+    except ValueError:
+        raise ServiceError(Refusal.UNKNOWN_CAMPAIGN_STATUS, value=target) from None
+    checklist = None
+    if target == CampaignStatus.OPEN and c.status == CampaignStatus.DRAFT:
+        checklist = campaigns.checklist(c, invitation_days=current_app.config["INVITATION_DAYS"])
+    if form.confirm.data != "yes" or (checklist and any(i.blocks for i in checklist)):
+        return confirm_status(c, target, checklist)
+    try:
+        campaigns.set_status(c, target, actor=actor(), reason=form.reason.data or None)
+    except ServiceError as exc:
+        if exc.refusal != Refusal.CAMPAIGN_NOT_READY:
+            raise
+        return confirm_status(c, target, campaigns.checklist(c, invitation_days=current_app.config["INVITATION_DAYS"]))
+    from diagnostic import labels
+
+    flash(_("Estado de la campaña: %(s)s", s=labels.label(c.status)), "saved")
     return back(slug)
+
+
+def confirm_status(c, target: CampaignStatus, checklist: list | None):
+    """The confirmation page of a status change; 409 with the checklist when opening is blocked."""
+    if target not in campaigns.TRANSITIONS[c.status]:
+        campaigns.set_status(c, target)  # refuses with the coded "cannot go from … to …"
+    blocked = [i for i in checklist or [] if i.blocks]
+    effects = campaigns.status_effects(
+        c, target, results_url=url_for("reports.portal", slug=c.slug, _external=True),
+        invitation_days=current_app.config["INVITATION_DAYS"])
+    form = StatusForm(status=target.value, confirm="yes")
+    html = render_template("admin/status.html", campaign=c, target=target, checklist=checklist, blocked=blocked,
+                           effects=effects, form=form, lang=current_lang(),
+                           reopen=target == CampaignStatus.OPEN and c.status == CampaignStatus.CLOSED)
+    return html, (409 if blocked else 200)
+
+
+@bp.post("/c/<slug>/model")
+@admin_required
+def set_model(slug: str):
+    """Choose a shipped index model or upload one; checked against the campaign's questionnaires."""
+    c = campaigns.get_by_slug(slug)
+    form = submitted(IndexModelForm())
+    if form.file.data and form.file.data.filename:
+        data, filename = read_upload(form.file.data, (".yaml", ".yml"))
+        stored, checked = index_models.choose(c, source=data, filename=filename, actor=actor())
+    else:
+        stored, checked = index_models.choose(c, shipped=form.shipped.data or None, actor=actor())
+    flash(_("Modelo de índice elegido: %(m)s %(v)s", m=stored.model_id, v=stored.version), "saved")
+    lang = current_lang()
+    for warning in checked.warnings:
+        flash(warning.text(lang), "warning")
+    return redirect(url_for("admin.campaign", slug=slug) + "#modelo")
+
+
+@bp.get("/c/<slug>/model/preview")
+@admin_required
+def preview_model(slug: str):
+    """The campaign's index model at work: the tree with weights and the 0–1 values it gives."""
+    c = campaigns.get_by_slug(slug)
+    return render_template("admin/preview.html", campaign=c, preview=index_models.preview(c), lang=current_lang())
+
+
+@bp.get("/c/<slug>/edit")
+@admin_required
+def edit_campaign(slug: str):
+    """The form to edit a draft campaign."""
+    c = campaigns.get_by_slug(slug)
+    if c.status != CampaignStatus.DRAFT:
+        raise Conflict(Refusal.CAMPAIGN_EDIT_ONLY_IN_DRAFT)
+    form = CampaignEditForm(name=c.name, year=c.year, instructions=c.instructions,
+                            closes_at=c.closes_at.date() if c.closes_at else None)
+    return render_template("admin/edit.html", campaign=c, form=form)
+
+
+@bp.post("/c/<slug>/edit")
+@admin_required
+def update_campaign(slug: str):
+    """Save a draft campaign's name, year, deadline and instructions."""
+    c = campaigns.get_by_slug(slug)
+    form = submitted(CampaignEditForm())
+    changed = campaigns.update(c, name=form.name.data, year=form.year.data, instructions=form.instructions.data or "",
+                               closes_at=form.closes_at_utc(), actor=actor())
+    flash(_("Campaña actualizada.") if changed else _("Sin cambios."), "saved")
+    return back(slug)
+
+
+@bp.get("/c/<slug>/delete")
+@admin_required
+def delete_confirmation(slug: str):
+    """What deleting the campaign removes, and the form to confirm it."""
+    c = campaigns.get_by_slug(slug)
+    return render_template("admin/delete.html", campaign=c, progress=campaigns.progress(c),
+                           responses=campaigns.response_count(c), form=DeleteCampaignForm())
+
+
+@bp.post("/c/<slug>/delete")
+@admin_required
+def delete_campaign(slug: str):
+    """Delete a campaign nobody answered, once its identifier is typed."""
+    c = campaigns.get_by_slug(slug)
+    form = submitted(DeleteCampaignForm())
+    if form.slug.data != c.slug:
+        raise ServiceError(Refusal.DELETE_CONFIRMATION, slug=c.slug)
+    name = c.name
+    campaigns.delete(c, actor=actor())
+    flash(_("Campaña borrada: %(n)s", n=name), "saved")
+    return redirect(url_for("admin.index"))
 
 
 @bp.get("/users")

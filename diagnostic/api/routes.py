@@ -5,6 +5,7 @@ from flask import g, jsonify, request
 
 from diagnostic.api import bp, service
 from diagnostic.api.openapi import document
+from diagnostic.models import Role
 from diagnostic.security import token_required
 from diagnostic.services import scores
 
@@ -73,3 +74,10 @@ def score_table(slug: str):
     """A score table by institution, state, type, order or nation (paginated)."""
     return jsonify(service.get_scores(slug, service.PageArgs.from_args(request.args),
                                       request.args.get("by", "state"), request.args.get("level", scores.HEADLINE)))
+
+
+@bp.put("/campaigns/<slug>/index-model")
+@token_required(Role.ADMIN)
+def index_model(slug: str):
+    """Give the campaign a shipped or uploaded index model, checked against its questionnaires (admins)."""
+    return jsonify(service.set_index_model(slug, request.get_json(silent=True), g.api_user))

@@ -267,3 +267,22 @@ def submit_bulk(slug: str, body: object, user: User) -> dict:
         submitted.append({"id": response.id, "institution": plan.institution.key, "purpose": plan.purpose,
                           "status": ResponseStatus.SUBMITTED.value, "fingerprint": fingerprint})
     return {"submitted": submitted}
+
+
+def set_index_model(slug: str, body: object, user: User) -> dict:
+    """Give a campaign a shipped model (`{"shipped": NAME}`) or a model file (`{"filename", "source"}`),
+    checked against its questionnaires; the campaign and the check's warnings come back."""
+    from diagnostic.services import index_models
+
+    campaign = campaigns.get_by_slug(slug)
+    if not isinstance(body, Mapping):
+        raise ServiceError(Refusal.BODY_NOT_JSON)
+    shipped, source, filename = body.get("shipped"), body.get("source"), body.get("filename")
+    if not (isinstance(shipped, str) and shipped) and not (isinstance(source, str) and isinstance(filename, str)):
+        raise ServiceError(Refusal.CHOOSE_MODEL_OR_FILE)
+    if isinstance(shipped, str) and shipped:
+        _stored, checked = index_models.choose(campaign, shipped=shipped, actor=Actor.for_user(user))
+    else:
+        _stored, checked = index_models.choose(campaign, source=source, filename=filename, actor=Actor.for_user(user))
+    return {**campaign_json(campaign),
+            "warnings": [{"message_es": w.es, "message_en": w.en} for w in checked.warnings]}

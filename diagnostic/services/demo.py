@@ -357,7 +357,8 @@ def build(*, seed: int = 2017, n_institutions: int = 1200, password: str = "aper
                                 instructions=("Responda con la información vigente de su institución. Cada "
                                               "afirmación necesita un enlace de evidencia.\n\nEl equipo analista "
                                               "verificará las respuestas contra la evidencia."),
-                                closes_at=dt.datetime(2026, 12, 31, tzinfo=dt.UTC))
+                                closes_at=max(dt.datetime(2026, 12, 31, tzinfo=dt.UTC),  # links never born expired
+                                              dt.datetime.now(dt.UTC) + dt.timedelta(days=120)))
     gobierno = instruments.store_shipped("gobierno")
     ciudadana = instruments.store_shipped("ciudadana")
     condiciones = instruments.store_shipped("condiciones")

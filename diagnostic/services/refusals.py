@@ -238,6 +238,25 @@ class Refusal(_Templates):
     INSTITUTION_FIELD_INVALID = (400, "{field}: {problem}", "{field}: {problem}")
     XLSX_ROW_TOO_WIDE = (422, "La fila {row} de la hoja tiene más de {maximum} celdas; no se leyó.",
                          "Row {row} of the sheet has more than {maximum} cells; it was not read.")
+    # campaign set-up: index models, the checklist before opening, editing and deleting
+    MODEL_FIXED_WHEN_OPEN = (409, "El modelo de índice quedó fijo al abrir la campaña; solo se cambia en borrador",
+                             "The index model was fixed when the campaign opened; it can only change in a draft")
+    UNKNOWN_SHIPPED_MODEL = (404, "No hay un modelo incluido llamado {name!r} (disponibles: {available})",
+                             "There is no shipped model called {name!r} (available: {available})")
+    CHOOSE_MODEL_OR_FILE = (400, "Elija un modelo incluido o suba un archivo de modelo (YAML).",
+                            "Choose a shipped model or upload a model file (YAML).")
+    INDEX_MODEL_NOT_TEXT = (422, "{filename}: el archivo no es texto UTF-8", "{filename}: the file is not UTF-8 text")
+    INDEX_MODEL_REJECTED = (422, "{filename} no corresponde a los cuestionarios de la campaña (errores: {count}); "
+                            "no se guardó.",
+                            "{filename} does not fit the campaign's questionnaires (errors: {count}); nothing was saved.")
+    CAMPAIGN_NOT_READY = (409, "La campaña aún no se puede abrir: complete lo que falta en la lista ({count}).",
+                          "The campaign cannot open yet: complete what the checklist is missing ({count}).")
+    CAMPAIGN_EDIT_ONLY_IN_DRAFT = (409, "Solo se edita una campaña en borrador", "Only a draft campaign can be edited")
+    CAMPAIGN_HAS_RESPONSES = (409, "Solo se borra una campaña sin respuestas (esta tiene: {count})",
+                              "Only a campaign without responses can be deleted (this one has: {count})")
+    CAMPAIGN_PUBLISHED_KEPT = (409, "Una campaña publicada no se borra", "A published campaign cannot be deleted")
+    DELETE_CONFIRMATION = (400, "Escriba el identificador de la campaña ({slug}) para confirmar",
+                           "Type the campaign's identifier ({slug}) to confirm")
 
     @property
     def status(self) -> int:

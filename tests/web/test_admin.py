@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 
 import openpyxl
 import pytest
@@ -53,11 +54,12 @@ def institution_count(app) -> int:
 
 def test_create_campaign_and_walk_its_status(admin, app):
     token = csrf_token(admin, "/admin/")
-    response = admin.post("/admin/campaigns", data={"name": "Métrica 2026", "year": "2026", "closes_at": "2026-10-31",
+    deadline = f"{date.today().year + 1}-10-31"  # still ahead: a deadline already past keeps a campaign from opening
+    response = admin.post("/admin/campaigns", data={"name": "Métrica 2026", "year": "2026", "closes_at": deadline,
                                                     "csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/c/metrica-2026-2026")
     page = admin.get("/admin/c/metrica-2026-2026").get_data(as_text=True)
-    assert "Métrica 2026" in page and "draft" in page
+    assert "Métrica 2026" in page and "Borrador" in page
     refused = admin.post("/admin/c/metrica-2026-2026/status", data={"status": "open", "csrf_token": token})
     assert refused.status_code == 409  # no institution questionnaire yet
     assert "cuestionario institucional" in refused.get_data(as_text=True)
@@ -65,9 +67,14 @@ def test_create_campaign_and_walk_its_status(admin, app):
         version_id = db.session.scalar(sa.select(InstrumentVersion.id))
     admin.post("/admin/c/metrica-2026-2026/instrument", data={"purpose": "institution", "version_id": str(version_id),
                                                               "csrf_token": token})
-    assert admin.post("/admin/c/metrica-2026-2026/status", data={"status": "open", "csrf_token": token}).status_code == 302
-    assert admin.post("/admin/c/metrica-2026-2026/status", data={"status": "published", "csrf_token": token}).status_code == 409
-    assert admin.post("/admin/c/metrica-2026-2026/status", data={"status": "closed", "csrf_token": token}).status_code == 302
+    admin.post("/admin/c/metrica-2026-2026/import", content_type="multipart/form-data", data={
+        "csrf_token": token, "file": (io.BytesIO(b"nombre,estado,orden,tipo\nCongreso,Jalisco,estatal,legislativo\n"),
+                                      "i.csv")})
+    status = "/admin/c/metrica-2026-2026/status"
+    assert admin.post(status, data={"status": "open", "csrf_token": token}).status_code == 200  # asks first
+    assert admin.post(status, data={"status": "open", "confirm": "yes", "csrf_token": token}).status_code == 302
+    assert admin.post(status, data={"status": "published", "confirm": "yes", "csrf_token": token}).status_code == 409
+    assert admin.post(status, data={"status": "closed", "confirm": "yes", "csrf_token": token}).status_code == 302
     with app.app_context():
         campaign = db.session.scalar(sa.select(Campaign).where(Campaign.slug == "metrica-2026-2026"))
         assert campaign.status == CampaignStatus.CLOSED

@@ -43,7 +43,12 @@ def api_cases(response_id: int) -> list[tuple[str, str, dict | None]]:
         ("POST", f"{base}/responses", {"responses": [{"institution": "ZZ", "answers": {}}]}),
         ("GET", f"{base}/responses/{response_id}", None),
         ("GET", f"{base}/scores", None),
+        ("PUT", f"{base}/index-model", {"shipped": "apertura"}),
     ]
+
+
+# Routes for admins only, and what admins get (the scored campaign is open with its model fixed).
+ADMIN_ONLY = {"PUT": 409}
 
 
 @pytest.fixture
@@ -103,6 +108,8 @@ def test_api_routes(app, world, role):
         response = client.open(url, method=method, json=body, headers=headers)
         assert response.status_code != 500 and response.is_json, (role, url)
         expected = {"anonymous": 401, "evaluator": 403}.get(role, 422 if method == "POST" else 200)
+        if method in ADMIN_ONLY and role in ("analyst", "admin"):
+            expected = 403 if role == "analyst" else ADMIN_ONLY[method]
         assert response.status_code == expected, (role, url, response.status_code, response.get_json())
     assert client.get("/api/v1/openapi.json").status_code == 200
 
