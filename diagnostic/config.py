@@ -17,6 +17,14 @@ Every key can be set in `instance/apertura.cfg` or as an environment variable wi
 - ``AUTO_MIGRATE``: run the Alembic migrations on start-up (off by default; `apertura db upgrade`).
 - ``PASSWORD_HASH_METHOD``: werkzeug password hashing method (``scrypt``; tests use a cheap one).
 - ``WTF_CSRF_TIME_LIMIT``: CSRF token lifetime in seconds (None = the session's).
+- ``MAIL_SERVER``: SMTP host for invitations and reminders. Empty (the default) writes each
+  message as an .eml file to ``instance/outbox/`` instead, listed at /correo/salida.
+- ``MAIL_PORT`` / ``MAIL_SECURITY``: SMTP port and ``starttls`` (default), ``tls`` (implicit
+  TLS, usually port 465) or ``none``.
+- ``MAIL_USERNAME`` / ``MAIL_PASSWORD``: SMTP login (none when the username is empty).
+- ``MAIL_SENDER``: the From address (``Apertura <no-reply@localhost>``).
+- ``MAIL_TIMEOUT``: seconds to wait for the SMTP server.
+- ``MAIL_LANGUAGE``: language of messages for contacts without one: ``es``, ``en`` or ``es+en``.
 """
 from __future__ import annotations
 
@@ -37,6 +45,14 @@ DEFAULTS: dict = {
     "WTF_CSRF_TIME_LIMIT": None,
     "PASSWORD_HASH_METHOD": "scrypt",
     "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 587,
+    "MAIL_SECURITY": "starttls",
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_SENDER": "Apertura <no-reply@localhost>",
+    "MAIL_TIMEOUT": 30,
+    "MAIL_LANGUAGE": "es",
 }
 
 
