@@ -200,6 +200,15 @@ class Refusal(_Templates):
     BULK_NOT_A_LIST = (422, 'Se esperaba {{"responses": [...]}}', 'Expected {{"responses": [...]}}')
     BULK_TOO_MANY = (422, "Como máximo {maximum} respuestas por solicitud", "At most {maximum} responses per request")
     BULK_REJECTED = (422, "Ninguna respuesta se guardó: hay errores", "No response was saved: there are errors")
+    # e-mail (invitations and reminders)
+    MAIL_SERVER_UNREACHABLE = (409, "No se pudo conectar con el servidor de correo {server}: {reason}. No se envió nada.",
+                               "Could not connect to the mail server {server}: {reason}. Nothing was sent.")
+    MAIL_UNKNOWN_KIND = (400, "Tipo de mensaje desconocido: {kind!r} (invitation, reminder)",
+                         "Unknown kind of message: {kind!r} (invitation, reminder)")
+    MAIL_UNKNOWN_LANGUAGE = (400, "Idioma desconocido: {lang!r} (es, en, es+en)", "Unknown language: {lang!r} (es, en, es+en)")
+    MAIL_UNKNOWN_STATUS = (400, "Estatus de invitación desconocido: {value!r}", "Unknown invitation status: {value!r}")
+    MAIL_TEMPLATE_INVALID = (422, "El mensaje tiene errores; no se guardó.", "The message has errors; it was not saved.")
+    MAIL_OUTBOX_MESSAGE_NOT_FOUND = (404, "Mensaje no encontrado en la bandeja de salida", "Message not found in the outbox")
 
     @property
     def status(self) -> int:
