@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Response, abort, current_app, render_template, request, send_file
+from flask import Response, abort, current_app, render_template, request
 from flask_login import current_user
 
 from diagnostic.forms import submitted
@@ -54,7 +54,7 @@ def confirm(slug: str):
     plan = mailings.plan(c, form.kind.data, **_filters(request.form))
     return render_template("mailing/confirm.html", campaign=c, plan=plan, form=form,
                            kind_label=mailings.label(mailings.KIND_LABELS, form.kind.data),
-                           language_label=dict(form.idioma.choices).get(form.idioma.data, ""),
+                           language_label=next((str(c.label) for c in form.idioma.choices if c.value == form.idioma.data), ""),
                            outbox=mail.uses_outbox())
 
 
@@ -186,5 +186,6 @@ def outbox_message(name: str):
 @admin_required
 def outbox_raw(name: str):
     """One message of the outbox as the .eml file (opens in a mail program)."""
-    return send_file(mail.outbox_path(name), mimetype="message/rfc822", as_attachment=True, download_name=name)
+    return Response(mail.outbox_path(name).read_bytes(), mimetype="message/rfc822",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
