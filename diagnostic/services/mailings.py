@@ -122,7 +122,7 @@ def _kind(kind: str) -> str:
 
 def _language(lang: str) -> str:
     if lang not in LANGUAGE_CHOICES:
-        raise ServiceError(Refusal.MAIL_UNKNOWN_LANGUAGE, lang=lang)
+        raise ServiceError(Refusal.MAIL_UNKNOWN_LANGUAGE, language=lang)
     return lang
 
 
@@ -181,7 +181,7 @@ def save_wording(campaign: Campaign, kind: str, lang: str, subject: str, body: s
     """Store the campaign's wording of a message (refused, nothing saved, when it has problems)."""
     _kind(kind)
     if lang not in LANGS:
-        raise ServiceError(Refusal.MAIL_UNKNOWN_LANGUAGE, lang=lang)
+        raise ServiceError(Refusal.MAIL_UNKNOWN_LANGUAGE, language=lang)
     body = body.replace("\r\n", "\n")
     problems = check_wording(subject, body)
     if problems:

@@ -205,7 +205,7 @@ class Refusal(_Templates):
                                "Could not connect to the mail server {server}: {reason}. Nothing was sent.")
     MAIL_UNKNOWN_KIND = (400, "Tipo de mensaje desconocido: {kind!r} (invitation, reminder)",
                          "Unknown kind of message: {kind!r} (invitation, reminder)")
-    MAIL_UNKNOWN_LANGUAGE = (400, "Idioma desconocido: {lang!r} (es, en, es+en)", "Unknown language: {lang!r} (es, en, es+en)")
+    MAIL_UNKNOWN_LANGUAGE = (400, "Idioma desconocido: {language!r} (es, en, es+en)", "Unknown language: {language!r} (es, en, es+en)")
     MAIL_UNKNOWN_STATUS = (400, "Estatus de invitación desconocido: {value!r}", "Unknown invitation status: {value!r}")
     MAIL_TEMPLATE_INVALID = (422, "El mensaje tiene errores; no se guardó.", "The message has errors; it was not saved.")
     MAIL_OUTBOX_MESSAGE_NOT_FOUND = (404, "Mensaje no encontrado en la bandeja de salida", "Message not found in the outbox")
