@@ -43,6 +43,7 @@ from openpyxl import Workbook
 
 from diagnostic.extensions import db
 from diagnostic.models import (
+    Answer,
     AuditEvent,
     Campaign,
     CampaignStatus,
@@ -53,6 +54,7 @@ from diagnostic.models import (
     MailTemplate,
     Response,
     ResponseStatus,
+    User,
     utcnow,
 )
 from diagnostic.services import Conflict, Refusal, ServiceError, institutions, invitations, mail
@@ -319,6 +321,13 @@ def roster(campaign: Campaign, *, state: str | None = None, type_: str | None = 
         .where(Response.campaign_id == campaign.id, Response.purpose == InstrumentPurpose.INSTITUTION,
                AuditEvent.action == "answer.set")
         .group_by(AuditEvent.response_id)).all())
+    # Answers stored without an audit row (bulk loads, the demo): their earliest time stands in.
+    for response_id, at in db.session.execute(
+            sa.select(Answer.response_id, sa.func.min(Answer.updated_at))
+            .join(Response, Response.id == Answer.response_id)
+            .where(Response.campaign_id == campaign.id, Response.purpose == InstrumentPurpose.INSTITUTION)
+            .group_by(Answer.response_id)):
+        first_answer.setdefault(response_id, at)
     rows = []
     for inst in chosen:
         invitation = by_institution.get(inst.id)
@@ -379,6 +388,23 @@ class LogEntry:
     def kind_label(self) -> str:
         """What happened, in the reader's language."""
         return label(EVENT_LABELS, self.kind)
+
+    @property
+    def actor_label(self) -> str:
+        """Who did it, for people."""
+        return actor_label(self.actor)
+
+
+def actor_label(actor: str, lang: str | None = None) -> str:
+    """Who acted, for people: a staff user's e-mail, "the institution (its link)", or "the system"."""
+    kind, _sep, rest = actor.partition(":")
+    if kind == "user":
+        user = db.session.get(User, int(rest.split(":")[0])) if rest.split(":")[0].isdigit() else None
+        if user is not None:
+            return user.email
+    if kind == "invitation":
+        return Both("La institución (su enlace)", "The institution (its link)").text(lang or current_lang())
+    return Both("Sistema", "System").text(lang or current_lang()) if kind in ("system", "") else actor
 
 
 def log_of(campaign: Campaign, institution: Institution) -> list[LogEntry]:

@@ -119,6 +119,7 @@ def test_a_refused_recipient_is_logged_with_the_servers_reason_and_the_rest_go_o
         congreso = db.session.scalar(sa.select(Institution).where(Institution.key == "JAL-CON"))
         (entry,) = mailings.log_of(campaign, congreso)
         assert (entry.kind, entry.recipient, entry.actor) == ("failed", "enlace@congreso.example", "test")
+        assert mailings.actor_label("system") == "Sistema"
         assert "550 5.1.1" in entry.detail
     login(client, mail_setup.admin)
     page = client.get(f"/correo/c/{mail_setup.slug}/i/{congreso.id}").get_data(as_text=True)
@@ -241,6 +242,11 @@ def test_the_web_asks_for_confirmation_with_the_count_then_reports_sent_and_fail
         assert "Se enviará 1 recordatorio." in remind.get_data(as_text=True)
         listing = client.get(f"/correo/c/{mail_setup.slug}?estatus=failed").get_data(as_text=True)
         assert "Envío fallido" in listing and "Congreso de Jalisco" not in listing
+        with app.app_context():
+            uni = db.session.scalar(sa.select(Institution).where(Institution.key == "QRO-UNI"))
+        log = client.get(f"/correo/c/{mail_setup.slug}/i/{uni.id}").get_data(as_text=True)
+        assert "Envío fallido" in log and "Mailbox disabled" in log
+        assert mail_setup.admin in log and "user:" not in log  # who sent it, by e-mail, not a code
 
 
 def test_the_campaign_wording_is_checked_previewed_and_sent_in_the_chosen_language(app, client, mail_setup, smtp):
