@@ -479,6 +479,7 @@ class Plan:
     already_invited: list[Row] = field(default_factory=list)  # invitations: sent before
     link_unusable: list[Row] = field(default_factory=list)  # revoked or expired link
     replaces_links: int = 0  # links handed out otherwise (CSV) that a delivery replaces
+    done: list[Row] = field(default_factory=list)  # submitted: never written to
 
 
 def _usable_link(row: Row, now: datetime) -> bool:
@@ -494,7 +495,8 @@ def plan(campaign: Campaign, kind: str, *, state: str | None = None, type_: str 
     now = utcnow()
     for row in roster(campaign, state=state, type_=type_, status=status):
         if not row.pending:
-            continue  # never anyone who has submitted
+            result.done.append(row)  # never anyone who has submitted
+            continue
         invited = row.sent_at is not None
         if kind == "invitation" and invited:
             result.already_invited.append(row)
