@@ -70,6 +70,7 @@ LANGS = ("es", "en")
 LANGUAGE_CHOICES = ("es", "en", "es+en")
 PLACEHOLDERS = ("institucion", "contacto", "estado", "campana", "enlace", "fecha_limite")
 PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
+COMMIT_EVERY = 25  # messages logged per transaction while sending
 OPENED_EVERY = timedelta(hours=1)  # at most one "opened" per invitation and hour
 MEXICO = ZoneInfo("America/Mexico_City")
 
@@ -230,9 +231,16 @@ def fill(text: str, mapping: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: mapping.get(m.group(1), m.group(0)), text)
 
 
-def render(campaign: Campaign, institution: Institution, kind: str, lang: str, link: str) -> tuple[str, str]:
-    """Subject and body of a message for one institution (`lang` es, en or es+en)."""
-    parts = [(wording(campaign, kind, one), one) for one in (LANGS if _language(lang) == "es+en" else (lang,))]
+def render(campaign: Campaign, institution: Institution, kind: str, lang: str, link: str,
+           wordings: dict[tuple[str, str], Wording] | None = None) -> tuple[str, str]:
+    """Subject and body of a message for one institution (`lang` es, en or es+en); `wordings`
+    keeps the campaign's wordings across the messages of a batch."""
+    wordings = {} if wordings is None else wordings
+    languages = LANGS if _language(lang) == "es+en" else (lang,)
+    for one in languages:
+        if (kind, one) not in wordings:
+            wordings[kind, one] = wording(campaign, kind, one)
+    parts = [(wordings[kind, one], one) for one in languages]
     filled = [(fill(w.subject, values(campaign, institution, link, one)),
                fill(w.body, values(campaign, institution, link, one))) for w, one in parts]
     if len(filled) == 1:
@@ -559,12 +567,14 @@ def send(campaign: Campaign, kind: str, *, state: str | None = None, type_: str 
     delivery = mail.connect()
     report.delivery = delivery.description
     event_kind = "sent" if kind == "invitation" else "reminded"
+    wordings: dict[tuple[str, str], Wording] = {}
+    done = 0
     try:
         for row in chosen.targets:
             invitation = row.invitation
             token, nonce = _link_token(row)
             subject, body = render(campaign, row.institution, kind, language_for(row.institution, lang),
-                                   f"{base}/r/{token}")
+                                   f"{base}/r/{token}", wordings)
             message = mail.new_message(row.email, subject, body)
             try:
                 delivery.send(message)
@@ -581,8 +591,11 @@ def send(campaign: Campaign, kind: str, *, state: str | None = None, type_: str 
                                                recipient=row.email[:200], link_nonce=nonce or row.nonce,
                                                detail=str(message["Message-ID"])))
                 report.sent += 1
-            db.session.commit()  # the log follows each message: a crash mid-batch loses nothing
+            done += 1
+            if done % COMMIT_EVERY == 0:
+                db.session.commit()
     finally:
+        db.session.commit()  # what was delivered is logged even when the batch stops on an error
         delivery.close()
     record(actor, f"mail.{kind}", "campaign", campaign.id, new=str(report.sent),
            reason=f"failed={len(report.failed)} skipped={report.skipped} via={report.delivery}")
