@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 @dataclass
@@ -58,10 +59,25 @@ def free_port() -> int:
 class SmtpServer:
     """aiosmtpd on 127.0.0.1 in a thread of its own."""
 
-    def __init__(self, refuse: dict[str, str] | None = None):
+    def __init__(self, refuse: dict[str, str] | None = None, login: tuple[str, str] | None = None):
         self.handler = Handler(dict(refuse or {}))
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.logins: list[str] = []
+        options = {}
+        if login is not None:  # AUTH required (over plain TCP: this is loopback in a test)
+            options = {"authenticator": self._authenticator(login), "auth_required": True, "auth_require_tls": False}
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
+
+    def _authenticator(self, expected: tuple[str, str]):
+        def authenticate(server, session, envelope, mechanism, auth_data):
+            if isinstance(auth_data, LoginPassword):
+                given = (auth_data.login.decode(), auth_data.password.decode())
+                if given == expected:
+                    self.logins.append(given[0])
+                    return AuthResult(success=True)
+            return AuthResult(success=False, handled=False)
+
+        return authenticate
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()

@@ -143,6 +143,19 @@ def test_an_unreachable_server_is_refused_before_anything_is_logged(app, mail_se
         assert db.session.scalar(sa.select(sa.func.count(InvitationEvent.id))) == 0
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")  # loopback only
+def test_the_configured_login_is_used_and_a_wrong_password_refused_with_the_servers_words(app, mail_setup):
+    with SmtpServer(login=("apertura", "s3creto")) as server:
+        app.config.update(server.config(), MAIL_USERNAME="apertura", MAIL_PASSWORD="equivocada")
+        with pytest.raises(ServiceError) as refused:
+            _send(app, mail_setup.slug)
+        assert refused.value.code == "mail_server_unreachable" and "535" in refused.value.message
+        assert server.received == []
+        app.config.update(MAIL_PASSWORD="s3creto")
+        assert _send(app, mail_setup.slug).sent == 3
+        assert server.logins == ["apertura"] and len(server.received) == 3
+
+
 def test_reminders_reuse_the_link_and_never_reach_a_submitted_institution(app, client, mail_setup, smtp):
     _send(app, mail_setup.slug)
     links = {r.rcpt_tos[0]: LINK.search(r.body).group(1) for r in smtp.received}
