@@ -100,6 +100,7 @@ class Smtp:
         cfg = self.config
         host, port, timeout = cfg["MAIL_SERVER"], int(cfg["MAIL_PORT"]), float(cfg["MAIL_TIMEOUT"])
         security = str(cfg.get("MAIL_SECURITY") or "none").lower()
+        client: smtplib.SMTP | None = None
         try:
             if security == "tls":
                 client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
@@ -110,9 +111,13 @@ class Smtp:
             if cfg.get("MAIL_USERNAME"):
                 client.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
         except smtplib.SMTPResponseException as exc:
+            if client is not None:
+                client.close()
             raise ServiceError(Refusal.MAIL_SERVER_UNREACHABLE, server=self.description,
                                reason=_reason(exc.smtp_code, exc.smtp_error)) from None
         except (OSError, smtplib.SMTPException) as exc:
+            if client is not None:
+                client.close()
             raise ServiceError(Refusal.MAIL_SERVER_UNREACHABLE, server=self.description,
                                reason=str(exc) or type(exc).__name__) from None
         self.client = client

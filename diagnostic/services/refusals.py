@@ -201,8 +201,8 @@ class Refusal(_Templates):
     BULK_TOO_MANY = (422, "Como máximo {maximum} respuestas por solicitud", "At most {maximum} responses per request")
     BULK_REJECTED = (422, "Ninguna respuesta se guardó: hay errores", "No response was saved: there are errors")
     # e-mail (invitations and reminders)
-    MAIL_SERVER_UNREACHABLE = (409, "No se pudo conectar con el servidor de correo {server}: {reason}. No se envió nada.",
-                               "Could not connect to the mail server {server}: {reason}. Nothing was sent.")
+    MAIL_SERVER_UNREACHABLE = (409, "El servidor de correo {server} no aceptó la conexión: {reason}. No se envió nada.",
+                               "The mail server {server} did not accept the connection: {reason}. Nothing was sent.")
     MAIL_UNKNOWN_KIND = (400, "Tipo de mensaje desconocido: {kind!r} (invitation, reminder)",
                          "Unknown kind of message: {kind!r} (invitation, reminder)")
     MAIL_UNKNOWN_LANGUAGE = (400, "Idioma desconocido: {language!r} (es, en, es+en)", "Unknown language: {language!r} (es, en, es+en)")
