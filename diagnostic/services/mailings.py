@@ -516,8 +516,8 @@ def plan(campaign: Campaign, kind: str, *, state: str | None = None, type_: str 
             result.link_unusable.append(row)
         else:
             result.targets.append(row)
-            if row.invitation is not None and not row.nonce:
-                result.replaces_links += 1
+            if row.invitation is not None and _link_token(row)[1] is not None:
+                result.replaces_links += 1  # a link handed out otherwise (CSV), or replaced since
     return result
 
 
@@ -575,14 +575,19 @@ def send(campaign: Campaign, kind: str, *, state: str | None = None, type_: str 
             token, nonce = _link_token(row)
             subject, body = render(campaign, row.institution, kind, language_for(row.institution, lang),
                                    f"{base}/r/{token}", wordings)
-            message = mail.new_message(row.email, subject, body)
+            reason = message = None
             try:
+                message = mail.new_message(row.email, " ".join(subject.split()), body)
                 delivery.send(message)
             except mail.Undelivered as exc:
+                reason = exc.reason
+            except ValueError as exc:  # an address that no header can hold
+                reason = str(exc)
+            if reason is not None:
                 db.session.add(InvitationEvent(invitation_id=invitation.id, kind="failed", actor=actor.label[:80],
-                                               recipient=row.email[:200], detail=exc.reason))
-                report.failed.append(Failure(row.institution.name, row.email, exc.reason))
-                log.warning("mail to %s refused: %s", row.email, exc.reason)
+                                               recipient=row.email[:200], detail=reason))
+                report.failed.append(Failure(row.institution.name, row.email, reason))
+                log.warning("mail to %s refused: %s", row.email, reason)
             else:
                 if nonce is not None:  # the delivered link replaces whatever link was stored
                     invitation.token_hash = invitations.hash_token(token)

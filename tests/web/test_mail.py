@@ -242,6 +242,7 @@ def test_the_web_asks_for_confirmation_with_the_count_then_reports_sent_and_fail
         text = confirm.get_data(as_text=True)
         assert confirm.status_code == 200 and "Se enviarán 3 invitaciones." in text
         assert "1 institución no tiene correo de contacto y se omite." in text
+        assert "1 enlace entregado antes por CSV se reemplaza" in text  # the setup's link to Finanzas
         assert server.received == []  # nothing is sent by the confirmation
         result = client.post(f"/correo/c/{mail_setup.slug}/enviar",
                              data={"csrf_token": token, "kind": "invitation", "idioma": ""})
