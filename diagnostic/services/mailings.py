@@ -221,7 +221,8 @@ def _deadline(campaign: Campaign, lang: str) -> str:
 
 def values(campaign: Campaign, institution: Institution, link: str, lang: str) -> dict[str, str]:
     """The placeholders' values for one institution in one language."""
-    return {"institucion": institution.name, "contacto": institution.contact_name or institution.name,
+    unit_head = "Titular de la Unidad de Transparencia" if lang == "es" else "Head of the Transparency Unit"
+    return {"institucion": institution.name, "contacto": institution.contact_name or unit_head,
             "estado": institution.state.name if institution.state else institution.state_code,
             "campana": campaign.name, "enlace": link, "fecha_limite": _deadline(campaign, lang)}
 
