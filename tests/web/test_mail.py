@@ -82,6 +82,7 @@ def test_invitations_arrive_over_one_connection_and_the_link_opens_the_questionn
     assert congreso.message["Subject"] == "Invitación a responder el cuestionario Prueba"
     assert congreso.message["From"] == "Apertura <invitaciones@apertura.test>"
     assert "Estimado(a) Ana Ruiz" in congreso.body and "Congreso de Jalisco (Jalisco)" in congreso.body
+    assert "Estimado(a) Titular de la Unidad de Transparencia:" in arrived["ut@uni.example"].body  # no contact name
 
     path = LINK.search(congreso.body).group(1)
     landing = client.get(path)
