@@ -33,7 +33,7 @@ def campaign(slug: str):
     c = campaigns.get_by_slug(slug)
     filters = _filters(request.args)
     everyone = mailings.roster(c)
-    rows = mailings.roster(c, **filters) if any(filters.values()) else everyone
+    rows = mailings.select(everyone, **filters)
     present_states = sorted({r.institution.state_code for r in everyone})
     state_names = {s.code: s.name for s in states.all_states()}
     types = sorted({r.institution.type for r in everyone})

@@ -376,6 +376,16 @@ def roster(campaign: Campaign, *, state: str | None = None, type_: str | None = 
     return rows
 
 
+def select(rows: list[Row], *, state: str | None = None, type_: str | None = None,
+           status: str | None = None) -> list[Row]:
+    """The rows of a roster that match the filters (as `roster` would filter them)."""
+    if status and status not in STATUSES and status != "pending":
+        raise ServiceError(Refusal.MAIL_UNKNOWN_STATUS, value=status)
+    return [r for r in rows if (not state or r.institution.state_code == state)
+            and (not type_ or r.institution.type == type_)
+            and (not status or r.status == status or (status == "pending" and r.pending))]
+
+
 def counts(rows: list[Row]) -> dict[str, int]:
     """How many rows have each status (every status present, zero included)."""
     found = Counter(r.status for r in rows)
