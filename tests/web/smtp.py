@@ -23,6 +23,7 @@ class Received:
     rcpt_tos: list[str]
     message: EmailMessage
     peer: tuple
+    encrypted: bool = False
 
     @property
     def body(self) -> str:
@@ -45,7 +46,8 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook)
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message, session.peer))
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message, session.peer,
+                                      session.ssl is not None))
         return "250 Message accepted for delivery"
 
 
@@ -59,13 +61,15 @@ def free_port() -> int:
 class SmtpServer:
     """aiosmtpd on 127.0.0.1 in a thread of its own."""
 
-    def __init__(self, refuse: dict[str, str] | None = None, login: tuple[str, str] | None = None):
+    def __init__(self, refuse: dict[str, str] | None = None, login: tuple[str, str] | None = None,
+                 tls_context=None):
         self.handler = Handler(dict(refuse or {}))
         self.port = free_port()
         self.logins: list[str] = []
-        options = {}
+        options: dict = {"tls_context": tls_context, "require_starttls": True} if tls_context else {}
         if login is not None:  # AUTH required (over plain TCP: this is loopback in a test)
-            options = {"authenticator": self._authenticator(login), "auth_required": True, "auth_require_tls": False}
+            options |= {"authenticator": self._authenticator(login), "auth_required": True,
+                        "auth_require_tls": tls_context is not None}
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
 
     def _authenticator(self, expected: tuple[str, str]):

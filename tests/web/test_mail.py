@@ -157,6 +157,32 @@ def test_the_configured_login_is_used_and_a_wrong_password_refused_with_the_serv
         assert server.logins == ["apertura"] and len(server.received) == 3
 
 
+def test_starttls_is_the_default_and_the_server_certificate_is_checked(app, mail_setup, tmp_path, monkeypatch):
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl (the command) makes the test's certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with SmtpServer(tls_context=context, login=("apertura", "s3creto")) as server:
+        settings = {**server.config(), "MAIL_USERNAME": "apertura", "MAIL_PASSWORD": "s3creto"}
+        del settings["MAIL_SECURITY"]  # the default: STARTTLS
+        app.config.update(settings)
+        assert app.config["MAIL_SECURITY"] == "starttls"
+        with pytest.raises(ServiceError) as refused:  # a certificate nobody vouches for is refused
+            _send(app, mail_setup.slug)
+        assert "CERTIFICATE_VERIFY_FAILED" in refused.value.message and server.received == []
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # now the system trusts it
+        assert _send(app, mail_setup.slug).sent == 3
+        assert [r.encrypted for r in server.received] == [True, True, True] and server.logins == ["apertura"]
+
+
 def test_reminders_reuse_the_link_and_never_reach_a_submitted_institution(app, client, mail_setup, smtp):
     _send(app, mail_setup.slug)
     links = {r.rcpt_tos[0]: LINK.search(r.body).group(1) for r in smtp.received}
