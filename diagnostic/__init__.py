@@ -47,6 +47,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (main_bp, auth_bp, respond_bp, evaluate_bp, admin_bp, analyst_bp, api_bp, reports_bp):
         app.register_blueprint(blueprint)
+    from diagnostic.mailing import bp as mailing_bp
+
+    app.register_blueprint(mailing_bp)  # invitations and reminders by e-mail, the outbox
     errors.init_app(app)
     from diagnostic import labels
 

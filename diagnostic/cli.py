@@ -350,3 +350,42 @@ def campaign_model(slug: str, file: Path | None, shipped: str | None) -> None:
     for warning in checked.warnings:
         click.echo(f"aviso / warning: {warning.es}", err=True)
     click.echo(f"{c.slug}: index model {stored.model_id} {stored.version} ({stored.content_hash[:19]})")
+# ------------------------------------------------------------------ invitations by e-mail
+@invitations_group.command("send")
+@click.option("--campaign", "slug", required=True, help="Campaign slug / identificador de la campaña.")
+@click.option("--remind", is_flag=True, help="Remind institutions already invited that have not submitted.")
+@click.option("--state", "state", default=None, help="Only this state (INEGI code, e.g. 22).")
+@click.option("--type", "type_", default=None, help="Only this institution type (e.g. municipio).")
+@click.option("--lang", type=click.Choice(["es", "en", "es+en"]), default=None,
+              help="Language of the messages (default: each institution's, else MAIL_LANGUAGE).")
+@click.option("--base-url", default=None, help="Base of the links (default: PUBLIC_URL or http://127.0.0.1:5000).")
+@click.option("--dry-run", is_flag=True, help="Only say how many messages would be sent.")
+@with_appcontext
+@refusals_exit
+def invitations_send(slug: str, remind: bool, state: str | None, type_: str | None, lang: str | None,
+                     base_url: str | None, dry_run: bool) -> None:
+    """E-mail invitations (or, with --remind, reminders) to the campaign's pending institutions.
+
+    Nobody who has submitted gets a message. Without MAIL_SERVER the messages are written to
+    the outbox folder (instance/outbox). Exit 1 when any message was refused."""
+    from diagnostic.services import campaigns, mail, mailings
+
+    campaign = campaigns.get_by_slug(slug)
+    kind = "reminder" if remind else "invitation"
+    if state and state.isdigit():
+        state = state.zfill(2)
+    plan = mailings.plan(campaign, kind, state=state, type_=type_)
+    skipped = len(plan.no_email) + len(plan.not_invited) + len(plan.link_unusable)
+    if dry_run:
+        click.echo(f"{len(plan.targets)} {kind}s would be sent, {skipped} skipped "
+                   f"({len(plan.no_email)} without e-mail, {len(plan.not_invited)} never invited, "
+                   f"{len(plan.link_unusable)} with a revoked or expired link)")
+        return
+    report = mailings.send(campaign, kind, state=state, type_=type_, lang=lang,
+                           base_url=base_url or current_app.config["PUBLIC_URL"] or "http://127.0.0.1:5000")
+    for failure in report.failed:
+        click.echo(f"failed: {failure.recipient} ({failure.institution}): {failure.reason}", err=True)
+    where = f" to the outbox {mail.outbox_dir()}" if mail.uses_outbox() else f" via {report.delivery}" if report.delivery else ""
+    click.echo(f"{report.sent} sent{where}, {len(report.failed)} failed, {report.skipped} skipped")
+    if report.failed:
+        raise SystemExit(1)

@@ -22,6 +22,14 @@ Every key can be set in `instance/apertura.cfg` or as an environment variable wi
 - ``LINKCHECK_TIMEOUT`` / ``LINKCHECK_MAX_MB`` / ``LINKCHECK_MAX_REDIRECTS``: bounds of one
   evidence-link check; ``LINKCHECK_ALLOW_PRIVATE`` lets it reach private and loopback
   addresses (tests only; never in production).
+- ``MAIL_SERVER``: SMTP host for invitations and reminders. Empty (the default) writes each
+  message as an .eml file to ``instance/outbox/`` instead, listed at /correo/salida.
+- ``MAIL_PORT`` / ``MAIL_SECURITY``: SMTP port and ``starttls`` (default), ``tls`` (implicit
+  TLS, usually port 465) or ``none``.
+- ``MAIL_USERNAME`` / ``MAIL_PASSWORD``: SMTP login (none when the username is empty).
+- ``MAIL_SENDER``: the From address (``Apertura <no-reply@localhost>``).
+- ``MAIL_TIMEOUT``: seconds to wait for the SMTP server.
+- ``MAIL_LANGUAGE``: language of messages for contacts without one: ``es``, ``en`` or ``es+en``.
 """
 from __future__ import annotations
 
@@ -50,6 +58,14 @@ DEFAULTS: dict = {
     "LINKCHECK_MAX_MB": 5,
     "LINKCHECK_MAX_REDIRECTS": 5,
     "LINKCHECK_ALLOW_PRIVATE": False,
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 587,
+    "MAIL_SECURITY": "starttls",
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_SENDER": "Apertura <no-reply@localhost>",
+    "MAIL_TIMEOUT": 30,
+    "MAIL_LANGUAGE": "es",
 }
 
 

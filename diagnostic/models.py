@@ -449,3 +449,39 @@ class StagedImport(db.Model):
     filename: so.Mapped[str] = so.mapped_column(sa.String(200))
     data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
     created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+class MailTemplate(db.Model):
+    """A campaign's own wording of one message (invitation or reminder) in one language; the
+    shipped defaults (diagnostic/data/mail/) apply where a campaign has none."""
+
+    __tablename__ = "mail_templates"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "kind", "lang", name="uq_mail_templates_campaign_kind_lang"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20))  # invitation | reminder
+    lang: so.Mapped[str] = so.mapped_column(sa.String(5))  # es | en
+    subject: so.Mapped[str] = so.mapped_column(sa.String(300))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    updated_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+    updated_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+
+
+class InvitationEvent(db.Model):
+    """One entry of an invitation's send log: sent, failed (with the server's reason), reminded
+    or opened. "Started" and "submitted" are read from the response, not stored here.
+
+    `link_nonce` (sent and reminded only) lets the mailer rebuild the link it sent from the
+    app's secret key, so a reminder carries the same link; only the link's hash is stored."""
+
+    __tablename__ = "invitation_events"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    invitation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20), index=True)  # sent | failed | reminded | opened
+    at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    actor: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    recipient: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    detail: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    link_nonce: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+
+    invitation: so.Mapped[Invitation] = so.relationship()

@@ -69,6 +69,10 @@ def with_flow(view, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTIO
             if request.is_json or request.path.endswith("/autosave"):
                 return jsonify(error="invitation", message=exc.message), exc.status
             return render_template("questionnaire/invalid_link.html", message=exc.message, code=exc.status), exc.status
+        if view is views.landing:  # the send log's "opened" (its own row; nothing else changes)
+            from diagnostic.services.mailings import record_opened
+
+            record_opened(invitation.id)
         campaign, institution = invitation.campaign, invitation.institution
         state = purpose == InstrumentPurpose.STATE
         if state and not _state_link(campaign, institution):

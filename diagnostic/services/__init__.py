@@ -10,6 +10,8 @@ Modules, by what they hold:
 - refusals: `refusals` (every coded refusal, in Spanish and English);
 - set-up: `states`, `users`, `tokens` (API tokens), `institutions`, `instruments`,
   `campaigns`, `invitations`, `assignments`;
+- invitations by e-mail: `mail` (one SMTP connection per batch, or the outbox folder),
+  `mailings` (wording per campaign, status and send log of each invitation, send/remind);
 - answering and checking: `responses` (saves, submission, reopening, verification),
   `review` (progress and one response's review), `audit` (the append-only log);
 - results: `scores` (scoring a campaign), `exports` (CSV, XLSX, codebook),

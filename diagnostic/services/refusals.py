@@ -257,6 +257,15 @@ class Refusal(_Templates):
     CAMPAIGN_PUBLISHED_KEPT = (409, "Una campaña publicada no se borra", "A published campaign cannot be deleted")
     DELETE_CONFIRMATION = (400, "Escriba el identificador de la campaña ({slug}) para confirmar",
                            "Type the campaign's identifier ({slug}) to confirm")
+    # e-mail (invitations and reminders)
+    MAIL_SERVER_UNREACHABLE = (409, "El servidor de correo {server} no aceptó la conexión: {reason}. No se envió nada.",
+                               "The mail server {server} did not accept the connection: {reason}. Nothing was sent.")
+    MAIL_UNKNOWN_KIND = (400, "Tipo de mensaje desconocido: {kind!r} (invitation, reminder)",
+                         "Unknown kind of message: {kind!r} (invitation, reminder)")
+    MAIL_UNKNOWN_LANGUAGE = (400, "Idioma desconocido: {language!r} (es, en, es+en)", "Unknown language: {language!r} (es, en, es+en)")
+    MAIL_UNKNOWN_STATUS = (400, "Estatus de invitación desconocido: {value!r}", "Unknown invitation status: {value!r}")
+    MAIL_TEMPLATE_INVALID = (422, "El mensaje tiene errores; no se guardó.", "The message has errors; it was not saved.")
+    MAIL_OUTBOX_MESSAGE_NOT_FOUND = (404, "Mensaje no encontrado en la bandeja de salida", "Message not found in the outbox")
 
     @property
     def status(self) -> int:
