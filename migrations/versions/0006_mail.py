@@ -1,7 +1,7 @@
 """E-mail: per-campaign message templates and each invitation's send log.
 
 Revision ID: 0006_mail
-Revises: 0003_state_respondents
+Revises: 0005_roster
 Create Date: 2026-12-02 12:20:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0006_mail'
-down_revision = '0003_state_respondents'
+down_revision = '0005_roster'
 branch_labels = None
 depends_on = None
 
