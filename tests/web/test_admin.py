@@ -67,9 +67,7 @@ def test_create_campaign_and_walk_its_status(admin, app):
         version_id = db.session.scalar(sa.select(InstrumentVersion.id))
     admin.post("/admin/c/metrica-2026-2026/instrument", data={"purpose": "institution", "version_id": str(version_id),
                                                               "csrf_token": token})
-    admin.post("/admin/c/metrica-2026-2026/import", content_type="multipart/form-data", data={
-        "csrf_token": token, "file": (io.BytesIO(b"nombre,estado,orden,tipo\nCongreso,Jalisco,estatal,legislativo\n"),
-                                      "i.csv")})
+    import_confirmed(admin, "metrica-2026-2026", "i.csv", b"nombre,estado,orden,tipo\nCongreso,Jalisco,estatal,legislativo\n")
     status = "/admin/c/metrica-2026-2026/status"
     assert admin.post(status, data={"status": "open", "csrf_token": token}).status_code == 200  # asks first
     assert admin.post(status, data={"status": "open", "confirm": "yes", "csrf_token": token}).status_code == 302
