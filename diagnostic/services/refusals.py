@@ -200,6 +200,13 @@ class Refusal(_Templates):
     BULK_NOT_A_LIST = (422, 'Se esperaba {{"responses": [...]}}', 'Expected {{"responses": [...]}}')
     BULK_TOO_MANY = (422, "Como máximo {maximum} respuestas por solicitud", "At most {maximum} responses per request")
     BULK_REJECTED = (422, "Ninguna respuesta se guardó: hay errores", "No response was saved: there are errors")
+    # verification (issue 9 §4)
+    ANSWERS_NOT_REVIEWED = (409, "Quedan respuestas sin revisar: {count}. Confirme para marcarla como verificada",
+                            "Answers not reviewed yet: {count}. Confirm to mark it verified")
+    NO_SUBMISSIONS_SELECTED = (400, "Seleccione al menos un envío", "Select at least one submission")
+    UNKNOWN_SUBMISSION_FILTER = (400, "Filtro desconocido: {name}={value!r}", "Unknown filter: {name}={value!r}")
+    INVALID_AUDIT_DATE = (400, "Fecha no válida en {name}: {value!r} (AAAA-MM-DD)",
+                          "Invalid date in {name}: {value!r} (YYYY-MM-DD)")
 
     @property
     def status(self) -> int:

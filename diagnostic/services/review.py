@@ -14,10 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import datetime as dt
+import decimal
+
 import sqlalchemy as sa
+from babel.dates import format_date
+from babel.numbers import format_decimal
 
 from diagnostic.extensions import db
 from diagnostic.models import (
+    Answer,
     AuditEvent,
     Campaign,
     Institution,
@@ -32,6 +38,57 @@ from diagnostic.models import (
 )
 from diagnostic.services import NotFound, Refusal, ServiceError, audit, campaigns, responses, scores
 from diagnostic.services.audit import Actor
+from diagnostic.services.refusals import current_lang
+from surveys.constants import BUILTIN_LISTS, CHOICE_TYPES
+
+# Labels of the codes the review pages show (institution types, response statuses, audit actions).
+TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "ejecutivo": ("Poder ejecutivo", "Executive"), "legislativo": ("Poder legislativo", "Legislature"),
+    "judicial": ("Poder judicial", "Judiciary"), "autonomo": ("Organismo autónomo", "Autonomous body"),
+    "municipio": ("Municipio", "Municipality"), "partido": ("Partido político", "Political party"),
+    "sindicato": ("Sindicato", "Trade union"), "fideicomiso": ("Fideicomiso o fondo público", "Public trust or fund"),
+    "universidad": ("Universidad pública", "Public university"),
+    "descentralizado": ("Organismo descentralizado", "Decentralised body"),
+}
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "draft": ("Borrador", "Draft"), "submitted": ("Enviada", "Submitted"), "verified": ("Verificada", "Verified"),
+    "open": ("Abierta", "Open"), "closed": ("Cerrada", "Closed"), "published": ("Publicada", "Published"),
+    "accepted": ("aceptada", "accepted"), "corrected": ("corregida", "corrected"),
+}
+ACTION_LABELS: dict[str, tuple[str, str]] = {
+    "answer.verify": ("Verificó una respuesta", "Verified an answer"),
+    "answer.set": ("Guardó una respuesta", "Saved an answer"),
+    "answer.finalise": ("Fijó una respuesta al enviar", "Fixed an answer on submission"),
+    "response.status": ("Cambió el estado de la respuesta", "Changed the response status"),
+    "campaign.create": ("Creó la campaña", "Created the campaign"),
+    "campaign.status": ("Cambió el estado de la campaña", "Changed the campaign status"),
+    "campaign.instrument": ("Eligió un instrumento", "Chose an instrument"),
+    "campaign.index_model": ("Eligió el modelo de índice", "Chose the index model"),
+    "campaign.state_respondent": ("Designó al responsable estatal", "Designated the state respondent"),
+    "institutions.import": ("Importó instituciones", "Imported institutions"),
+    "invitations.issue": ("Emitió invitaciones", "Issued invitations"),
+    "invitation.revoke": ("Revocó una invitación", "Revoked an invitation"),
+    "assignments.set": ("Asignó evaluaciones", "Assigned evaluations"),
+}
+
+
+def label_of(table: dict[str, tuple[str, str]], code: str | None, lang: str | None = None) -> str:
+    """The label of a code in the reader's language; an unknown code shows as it is."""
+    if code is None:
+        return ""
+    pair = table.get(code)
+    if pair is None:
+        return code
+    return pair[1] if (lang or current_lang()) == "en" else pair[0]
+
+
+def text(label, lang: str) -> str:
+    """A label in `lang`, falling back to Spanish, then to any language."""
+    if not label:
+        return ""
+    if isinstance(label, str):
+        return label
+    return label.get(lang) or label.get("es") or next(iter(label.values()), "")
 
 # Tile map of the 32 states: (row, column) on a 6 × 10 grid that keeps neighbours close.
 TILES: dict[str, tuple[int, int]] = {
@@ -186,8 +243,21 @@ def get_response(campaign: Campaign, response_id: int) -> Response:
 
 
 @dataclass
+class Option:
+    """One option of a choice question as the correction control offers it."""
+
+    name: str
+    label: str
+
+
+@dataclass
 class ReviewRow:
-    """One answer under review: value, evidence, verification and the item scores reading it."""
+    """One answer under review: value, evidence, verification and the item scores reading it.
+
+    `display` and `verified_display` are the values as a reader sees them (option labels,
+    numbers and dates in the interface language); `widget` and `options` describe the
+    question's own control, used to choose a correction.
+    """
 
     field: str
     repeat_index: int | None
@@ -198,6 +268,25 @@ class ReviewRow:
     verified_value: str | None
     reason: str | None
     items: list[dict]
+    qtype: str = "text"
+    options: list[Option] = field(default_factory=list)
+    display: str = ""
+    verified_display: str = ""
+
+    @property
+    def effective(self) -> str | None:
+        """The value scores use: the correction where there is one, else the respondent's."""
+        return self.verified_value if self.verification == "corrected" else self.value
+
+    @property
+    def widget(self) -> str:
+        """The correction control: checkbox, radio, select, number, date, url or text."""
+        return widget_for(self.qtype, len(self.options))
+
+    @property
+    def selected(self) -> set[str]:
+        """Option names of the value scores use (for choice controls)."""
+        return set((self.effective or "").split())
 
     @property
     def path(self) -> str:
@@ -223,6 +312,58 @@ class Review:
     scored: bool
     score_error: str | None = None
     users: dict[int, User] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> int:
+        """Answers nobody has accepted or corrected yet."""
+        return sum(1 for row in self.rows if row.verification is None)
+
+
+NUMBER_TYPES = frozenset({"integer", "decimal", "range"})
+LOCALES = {"es": "es_MX", "en": "en_US"}
+
+
+def widget_for(qtype: str, options: int) -> str:
+    """The control a correction of a `qtype` question is chosen with."""
+    if qtype == "select_multiple":
+        return "checkbox"
+    if qtype in CHOICE_TYPES:
+        return "radio" if options <= 4 else "select"
+    if qtype in NUMBER_TYPES:
+        return "number"
+    return {"date": "date", "url": "url"}.get(qtype, "text")
+
+
+def options_of(definition, question) -> list[Option]:
+    """The options of a choice question with labels in the reader's language (built-in lists too)."""
+    if question is None or question.type not in CHOICE_TYPES:
+        return []
+    lang = current_lang()
+    listed = definition.choice_list(question)
+    if listed is not None:
+        return [Option(c.name, text(c.label, lang) or c.name) for c in listed.choices]
+    builtin = BUILTIN_LISTS.get(question.type, ())
+    return [Option(name, text(label, lang)) for name, label in builtin]
+
+
+def display_value(question, options: list[Option], value: str | None) -> str:
+    """A stored answer as a reader sees it: option labels, grouped numbers, written-out dates."""
+    if value is None or not str(value).strip():
+        return ""
+    lang = current_lang()
+    qtype = question.type if question is not None else "text"
+    if options:
+        labels = {o.name: o.label for o in options}
+        return ", ".join(labels.get(part, part) for part in str(value).split())
+    try:
+        if qtype in NUMBER_TYPES:
+            number = decimal.Decimal(str(value).strip())
+            return format_decimal(number, locale=LOCALES.get(lang, "es_MX"))
+        if qtype == "date":
+            return format_date(dt.date.fromisoformat(str(value).strip()), "long", locale=LOCALES.get(lang, "es_MX"))
+    except (ValueError, decimal.InvalidOperation):
+        pass
+    return str(value)
 
 
 def review(response: Response) -> Review:
@@ -257,18 +398,35 @@ def review(response: Response) -> Review:
             continue
         evidence = answers.get((f"{name}_evidence", index))
         question = fields.get(name)
+        options = options_of(definition, question)
         rows.append(ReviewRow(
             name, index, dict(question.label) if question is not None else {}, answer.value,
             evidence.effective_value if evidence is not None else None, answer.verification,
-            answer.verified_value, answer.verification_reason, by_field.get(name, [])))
+            answer.verified_value, answer.verification_reason, by_field.get(name, []),
+            question.type if question is not None else "text", options,
+            display_value(question, options, answer.value),
+            display_value(question, options, answer.verified_value)))
     events = audit.for_response(response.id)
     ids = {e.user_id for e in events if e.user_id}
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))} if ids else {}
     return Review(response, rows, headline, events, scored, score_error, users)
 
 
+def _as_text(value: object) -> str | None:
+    """A posted correction as stored text: a list of options (checkboxes) joins with spaces."""
+    if isinstance(value, (list, tuple)):
+        parts = [str(v).strip() for v in value if str(v).strip()]
+        return " ".join(parts) if parts else None
+    if value is None or not str(value).strip():
+        return None
+    return str(value).strip()
+
+
 def verify(response: Response, form: dict, user: User) -> str:
-    """Accept or correct one answer from a submitted form (field, repeat_index, decision, value, reason)."""
+    """Accept or correct one answer from a submitted form (field, repeat_index, decision, value, reason).
+
+    `value` may be a list (the options ticked in a multiple-choice control).
+    """
     name = (form.get("field") or "").strip()
     if not name:
         raise ServiceError(Refusal.FIELD_TO_VERIFY_MISSING)
@@ -283,14 +441,48 @@ def verify(response: Response, form: dict, user: User) -> str:
         responses.verify_answer(response, name, index, actor, reason=reason)
         return "accepted"
     if decision == "correct":
-        value = form.get("value")
-        if value is None or not str(value).strip():
+        value = _as_text(form.get("value"))
+        if value is None:
             raise ServiceError(Refusal.CORRECTED_VALUE_REQUIRED)
-        responses.verify_answer(response, name, index, actor, corrected=str(value).strip(), reason=reason)
+        responses.verify_answer(response, name, index, actor, corrected=value, reason=reason)
         return "corrected"
     raise ServiceError(Refusal.ACCEPT_OR_CORRECT)
 
 
-def mark_verified(response: Response, user: User) -> None:
-    """Close the verification of a submitted response."""
+def reviewable(response: Response) -> list[Answer]:
+    """The answers the review lists (an `X_evidence` answer goes with its `X`, not on its own)."""
+    keys = {(a.field, a.repeat_index) for a in response.answers}
+    return [a for a in response.answers
+            if not (a.field.endswith("_evidence") and (a.field[: -len("_evidence")], a.repeat_index) in keys)]
+
+
+def unreviewed(response: Response) -> list[Answer]:
+    """The listed answers nobody has accepted or corrected yet."""
+    return [a for a in reviewable(response) if a.verification is None]
+
+
+def _accept(response: Response, answers: list[Answer], actor: Actor) -> int:
+    now = utcnow()
+    for answer in answers:
+        answer.verification, answer.verified_value, answer.verification_reason = "accepted", answer.value, None
+        answer.verified_by_id, answer.verified_at = actor.user_id, now
+        audit.record(actor, "answer.verify", "answer", answer.id, response_id=response.id, field=answer.field,
+                     repeat_index=answer.repeat_index, old=None, new=answer.value)
+    return len(answers)
+
+
+def accept_remaining(response: Response, user: User) -> int:
+    """Accept every answer of a submitted response not yet reviewed (one audit row each); how many."""
+    if response.status == ResponseStatus.DRAFT:
+        raise ServiceError(Refusal.VERIFY_ONLY_SUBMITTED)
+    accepted = _accept(response, unreviewed(response), Actor.for_user(user))
+    db.session.commit()
+    return accepted
+
+
+def mark_verified(response: Response, user: User, *, confirmed: bool = False) -> None:
+    """Close the verification of a submitted response; with answers not reviewed, only once confirmed."""
+    pending = len(unreviewed(response)) if response.status == ResponseStatus.SUBMITTED else 0
+    if pending and not confirmed:
+        raise ServiceError(Refusal.ANSWERS_NOT_REVIEWED, count=pending)
     responses.mark_verified(response, Actor.for_user(user))
