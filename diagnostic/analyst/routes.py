@@ -13,7 +13,7 @@ from diagnostic.analyst.forms import ReopenForm, ReviewForm, TokenForm, VerifyFo
 from diagnostic.extensions import db
 from diagnostic.forms import submitted
 from diagnostic.security import analyst_required
-from diagnostic.services import campaigns, exports, review, scores, tokens
+from diagnostic.services import audit, campaigns, exports, review, scores, tokens
 from diagnostic.services import responses as responses_service
 from diagnostic.services import Refusal, ServiceError
 from diagnostic.services.audit import Actor
@@ -85,11 +85,45 @@ def progress(slug: str):
 @bp.get("/<slug>/responses")
 @analyst_required
 def responses(slug: str):
-    """Responses to review, optionally filtered by status."""
+    """The campaign's submissions: filter by state, type, status and verifier; select some to accept in bulk."""
     campaign = campaigns.get_by_slug(slug)
-    status = request.args.get("status") or None
-    return render_template("analyst/responses.html", campaign=campaign, status=status,
-                           responses=review.campaign_responses(campaign, status))
+    query = review.SubmissionQuery.from_args(request.args)
+    view = review.submissions(campaign, query)
+    return render_template("analyst/responses.html", campaign=campaign, view=view, status=query.status,
+                           form=ReviewForm())
+
+
+@bp.get("/<slug>/export/submissions.<ext>")
+@analyst_required
+def export_submissions(slug: str, ext: str):
+    """The submissions table as filtered, with labels, as CSV or XLSX."""
+    campaign = campaigns.get_by_slug(slug)
+    view = review.submissions(campaign, review.SubmissionQuery.from_args(request.args))
+    if ext == "csv":
+        text = exports.submissions_csv(view, analyst_lang())
+        return _download(text.encode("utf-8-sig"), f"{slug}-envios.csv", "text/csv; charset=utf-8")
+    if ext == "xlsx":
+        return _download(exports.submissions_xlsx(view, analyst_lang()), f"{slug}-envios.xlsx", XLSX)
+    raise ServiceError(Refusal.UNKNOWN_SUBMISSION_FILTER, name="formato", value=ext, status=404)
+
+
+@bp.post("/<slug>/responses/bulk-accept")
+@analyst_required
+def bulk_accept(slug: str):
+    """Accept every answer not yet reviewed of the selected submissions; asks first, saying how many."""
+    campaign = campaigns.get_by_slug(slug)
+    submitted(ReviewForm())
+    ids = request.form.getlist("ids")
+    back = review.SubmissionQuery.from_args(request.form).args()
+    if request.form.get("confirm") != "1":
+        plan = review.bulk_plan(campaign, ids)
+        return render_template("analyst/confirm_bulk.html", campaign=campaign, plan=plan, ids=ids, back=back,
+                               form=ReviewForm())
+    plan = review.bulk_accept(campaign, ids, current_user)
+    flash(ngettext("Se aceptaron las respuestas pendientes de %(num)d envío (%(answers)d respuestas).",
+                   "Se aceptaron las respuestas pendientes de %(num)d envíos (%(answers)d respuestas).",
+                   len(plan.responses), answers=plan.answers), "saved")
+    return redirect(url_for("analyst.responses", slug=slug, **back))
 
 
 @bp.get("/<slug>/responses/<int:response_id>")
@@ -209,6 +243,16 @@ def mark_verified(slug: str, response_id: int):
                                pending=exc.params["count"], form=ReviewForm())
     flash(_("Respuesta marcada como verificada."), "saved")
     return redirect(url_for("analyst.response", slug=slug, response_id=response_id))
+
+
+@bp.get("/<slug>/audit")
+@analyst_required
+def audit_log(slug: str):
+    """The campaign's audit log: who did what and when, filtered by person, action, dates and institution."""
+    campaign = campaigns.get_by_slug(slug)
+    query = audit.AuditQuery.from_args(request.args)
+    return render_template("analyst/audit.html", campaign=campaign, query=query,
+                           log=audit.campaign_events(campaign, query))
 
 
 @bp.get("/<slug>/scores")

@@ -18,6 +18,7 @@ import datetime as dt
 import decimal
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
@@ -232,6 +233,155 @@ def campaign_responses(campaign: Campaign, status: str | None = None) -> list[Re
         except ValueError:
             raise ServiceError(Refusal.UNKNOWN_REVIEW_STATUS, value=status) from None
     return list(db.session.scalars(query))
+
+
+@dataclass
+class SubmissionQuery:
+    """Filters of the submissions table: state code, institution type, status, verifier (user id or `none`)."""
+
+    state: str = ""
+    type: str = ""
+    status: str = ""
+    verifier: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> SubmissionQuery:
+        """The filters from query (or form) arguments; unknown ones are ignored, blank means any."""
+        return cls(**{name: (args.get(name) or "").strip() for name in ("state", "type", "status", "verifier")})
+
+    def args(self) -> dict[str, str]:
+        """The filters that are set, as query arguments."""
+        return {k: v for k, v in vars(self).items() if v}
+
+
+@dataclass
+class SubmissionRow:
+    """One response in the submissions table."""
+
+    response: Response
+    institution: Institution
+    state_name: str
+    reviewed: int
+    total: int
+    verifier: User | None
+
+    @property
+    def pending(self) -> int:
+        """Listed answers nobody has reviewed yet."""
+        return self.total - self.reviewed
+
+
+@dataclass
+class Submissions:
+    """A campaign's submissions table with the choices its filters offer."""
+
+    campaign: Campaign
+    query: SubmissionQuery
+    rows: list[SubmissionRow]
+    states: list[tuple[str, str]]
+    types: list[str]
+    verifiers: list[User]
+
+
+def _counts(campaign: Campaign) -> dict[int, tuple[int, int, int | None]]:
+    """Per response: (listed answers, reviewed answers, last verifier's user id), in one query."""
+    rows = db.session.execute(
+        sa.select(Answer.response_id, Answer.field, Answer.repeat_index, Answer.verification,
+                  Answer.verified_by_id, Answer.verified_at)
+        .join(Response, Response.id == Answer.response_id).where(Response.campaign_id == campaign.id)).all()
+    keys: dict[int, set] = {}
+    for rid, name, index, *_rest in rows:
+        keys.setdefault(rid, set()).add((name, index))
+    out: dict[int, list] = {}
+    for rid, name, index, verification, by, at in rows:
+        if name.endswith("_evidence") and (name[: -len("_evidence")], index) in keys[rid]:
+            continue
+        entry = out.setdefault(rid, [0, 0, None, None])
+        entry[0] += 1
+        if verification is not None:
+            entry[1] += 1
+            if by is not None and (entry[3] is None or (at is not None and at >= entry[3])):
+                entry[2], entry[3] = by, at
+    return {rid: (e[0], e[1], e[2]) for rid, e in out.items()}
+
+
+def submissions(campaign: Campaign, query: SubmissionQuery | None = None) -> Submissions:
+    """A campaign's responses with institution, state, type, status, review progress and verifier, filtered."""
+    query = query or SubmissionQuery()
+    select = (sa.select(Response, Institution).join(Institution, Institution.id == Response.institution_id)
+              .where(Response.campaign_id == campaign.id)
+              .order_by(Institution.state_code, Institution.name, Response.id))
+    if query.status:
+        try:
+            select = select.where(Response.status == ResponseStatus(query.status))
+        except ValueError:
+            raise ServiceError(Refusal.UNKNOWN_SUBMISSION_FILTER, name="status", value=query.status) from None
+    if query.verifier and query.verifier != "none" and not query.verifier.isdigit():
+        raise ServiceError(Refusal.UNKNOWN_SUBMISSION_FILTER, name="verifier", value=query.verifier)
+    everything = db.session.execute(select).all()
+    names = {s.code: s.name for s in db.session.scalars(sa.select(State))}
+    counts = _counts(campaign)
+    verifier_ids = {r.verified_by_id for r, _i in everything if r.verified_by_id}
+    verifier_ids |= {c[2] for c in counts.values() if c[2]}
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(verifier_ids)))} if verifier_ids else {}
+    rows = []
+    for response, institution in everything:
+        total, reviewed, last = counts.get(response.id, (0, 0, None))
+        verifier = users.get(response.verified_by_id or last) if (response.verified_by_id or last) else None
+        rows.append(SubmissionRow(response, institution, names.get(institution.state_code, institution.state_code),
+                                  reviewed, total, verifier))
+    states = sorted({(r.institution.state_code, r.state_name) for r in rows})
+    types = sorted({r.institution.type for r in rows})
+    verifiers = sorted({r.verifier.id: r.verifier for r in rows if r.verifier}.values(), key=lambda u: u.email)
+
+    def keep(row: SubmissionRow) -> bool:
+        if query.state and row.institution.state_code != query.state:
+            return False
+        if query.type and row.institution.type != query.type:
+            return False
+        if query.verifier == "none":
+            return row.verifier is None
+        return not query.verifier or (row.verifier is not None and str(row.verifier.id) == query.verifier)
+
+    return Submissions(campaign, query, [r for r in rows if keep(r)], states, types, verifiers)
+
+
+def _selected(campaign: Campaign, ids: list) -> list[Response]:
+    wanted = {int(i) for i in ids if str(i).strip().isdigit()}
+    if not wanted:
+        raise ServiceError(Refusal.NO_SUBMISSIONS_SELECTED)
+    return list(db.session.scalars(
+        sa.select(Response).where(Response.campaign_id == campaign.id, Response.id.in_(wanted))
+        .options(so.selectinload(Response.answers)).order_by(Response.id)))
+
+
+@dataclass
+class BulkPlan:
+    """What a bulk accept will do: submissions whose answers get accepted, how many answers, what is skipped."""
+
+    responses: list[Response]
+    answers: int
+    skipped: int
+
+
+def bulk_plan(campaign: Campaign, ids: list) -> BulkPlan:
+    """What accepting every remaining answer of the selected submissions would change (nothing written)."""
+    selected = _selected(campaign, ids)
+    ready = [r for r in selected if r.status == ResponseStatus.SUBMITTED]
+    return BulkPlan(ready, sum(len(unreviewed(r)) for r in ready), len(selected) - len(ready))
+
+
+def bulk_accept(campaign: Campaign, ids: list, user: User) -> BulkPlan:
+    """Accept every answer not yet reviewed of the selected submitted responses, in one transaction.
+
+    Drafts and verified responses among the selection are left alone (counted as skipped).
+    """
+    plan = bulk_plan(campaign, ids)
+    actor = Actor.for_user(user)
+    for response in plan.responses:
+        _accept(response, unreviewed(response), actor)
+    db.session.commit()
+    return plan
 
 
 def get_response(campaign: Campaign, response_id: int) -> Response:
