@@ -246,3 +246,178 @@ def test_accept_remaining_and_mark_verified_ask_first_without_javascript(app, cl
     html = client.get(page).get_data(as_text=True)
     assert 'data-status="verified"' in html and "Verificó una respuesta" in html and "answer.verify" not in html
     assert SITE in html
+
+
+# ------------------------------------------------------------------ the submissions table
+
+
+def test_submissions_filter_by_state_type_status_and_verifier(app, scored):
+    from diagnostic.extensions import db
+    from diagnostic.models import User
+    from diagnostic.services import ServiceError, campaigns, responses, review
+
+    with app.app_context():
+        campaign = campaigns.get_by_slug(scored.slug)
+        analyst = db.session.get(User, scored.users["analyst"])
+        review.accept_remaining(responses.get(scored.responses["Q1"]), analyst)
+        view = review.submissions(campaign)
+        keys = [r.institution.key for r in view.rows]
+        assert sorted(keys) == ["J1", "J2", "Q1", "Q2"]
+        assert view.states == [("14", "Jalisco"), ("22", "Querétaro")]
+        assert view.types == ["ejecutivo", "legislativo", "municipio"] and [u.id for u in view.verifiers] == [analyst.id]
+        q1 = next(r for r in view.rows if r.institution.key == "Q1")
+        assert q1.reviewed == q1.total > 20 and q1.pending == 0 and q1.verifier.id == analyst.id
+
+        def keys_of(**filters):
+            return sorted(r.institution.key for r in review.submissions(campaign, review.SubmissionQuery(**filters)).rows)
+
+        assert keys_of(state="22") == ["Q1", "Q2"]
+        assert keys_of(type="ejecutivo") == ["J1", "Q1"]
+        assert keys_of(status="draft") == ["J2"]
+        assert keys_of(verifier=str(analyst.id)) == ["Q1"]
+        assert keys_of(verifier="none", status="submitted") == ["J1", "Q2"]
+        try:
+            review.submissions(campaign, review.SubmissionQuery(status="enviada"))
+        except ServiceError as exc:
+            assert exc.code == "unknown_submission_filter" and exc.status == 400
+        else:
+            raise AssertionError("an unknown status was accepted")
+
+
+def test_bulk_accept_only_touches_selected_submitted_responses(app, scored):
+    from diagnostic.extensions import db
+    from diagnostic.models import ResponseStatus, User
+    from diagnostic.services import ServiceError, campaigns, responses, review
+
+    with app.app_context():
+        campaign = campaigns.get_by_slug(scored.slug)
+        analyst = db.session.get(User, scored.users["analyst"])
+        ids = [scored.responses["Q1"], scored.responses["Q2"], scored.responses["J2"]]
+        expected = sum(len(review.unreviewed(responses.get(i))) for i in ids[:2])
+        plan = review.bulk_plan(campaign, ids)
+        assert (len(plan.responses), plan.answers, plan.skipped) == (2, expected, 1)
+        assert len(review.unreviewed(responses.get(ids[0]))) > 0  # a plan writes nothing
+        done = review.bulk_accept(campaign, [str(i) for i in ids], analyst)
+        assert done.answers == expected
+        assert review.unreviewed(responses.get(ids[0])) == [] and review.unreviewed(responses.get(ids[1])) == []
+        assert len(review.unreviewed(responses.get(scored.responses["J1"]))) > 0  # not selected
+        assert responses.get(ids[2]).status == ResponseStatus.DRAFT
+        try:
+            review.bulk_plan(campaign, [])
+        except ServiceError as exc:
+            assert exc.code == "no_submissions_selected"
+        else:
+            raise AssertionError("an empty selection was accepted")
+
+
+def test_submissions_page_bulk_accept_asks_with_the_count(app, client, scored):
+    from diagnostic.services import responses, review
+
+    sign_in(client, scored.users["analyst"])
+    table = f"/analyst/{scored.slug}/responses"
+    html = client.get(f"{table}?type=ejecutivo").get_data(as_text=True)
+    assert ">Poder ejecutivo</option>" in html and ">Poder ejecutivo</td>" in html and ">ejecutivo<" not in html
+    assert ">Enviada</span>" in html and 'data-key="Q2"' not in html
+    assert re.search(r'<option value="submitted">Enviada</option>', html)
+    with app.app_context():
+        pending = sum(len(review.unreviewed(responses.get(scored.responses[k]))) for k in ("Q1", "J1"))
+    ids = [str(scored.responses["Q1"]), str(scored.responses["J1"])]
+    token = csrf_token(client, table)
+    asked = client.post(f"{table}/bulk-accept", data={"csrf_token": token, "ids": ids, "type": "ejecutivo"})
+    assert asked.status_code == 200
+    page = asked.get_data(as_text=True)
+    assert f'data-responses="2" data-answers="{pending}"' in page
+    assert f"Se aceptarán {pending} respuestas sin revisar de 2 envíos" in page
+    with app.app_context():
+        assert len(review.unreviewed(responses.get(scored.responses["Q1"]))) > 0
+    done = client.post(f"{table}/bulk-accept", data={"csrf_token": token, "ids": ids, "type": "ejecutivo",
+                                                     "confirm": "1"})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/responses?type=ejecutivo")
+    html = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Se aceptaron las respuestas pendientes de 2 envíos" in html
+    assert "analyst@example.org" in html
+    assert client.post(f"{table}/bulk-accept", data={"csrf_token": token}).status_code == 400
+
+
+def test_submissions_export_with_labels_and_formula_guard(app, client, scored):
+    import io
+
+    from openpyxl import load_workbook
+
+    from diagnostic.extensions import db
+    from diagnostic.models import Institution
+
+    with app.app_context():
+        institution = db.session.get(Institution, scored.ids["Q2"])
+        institution.name = "=HYPERLINK(\"http://evil.example\",\"x\")"
+        db.session.commit()
+    sign_in(client, scored.users["analyst"])
+    response = client.get(f"/analyst/{scored.slug}/export/submissions.csv?state=22")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data().decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0].startswith("Institución,Clave,Entidad,Tipo,Estado,Enviada")
+    assert "Secretaría de Finanzas de Querétaro,Q1,Querétaro,Poder ejecutivo,Enviada," in text
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
+    assert len(lines) == 3 and ",submitted," not in text and ",ejecutivo," not in text
+    book = load_workbook(io.BytesIO(client.get(f"/analyst/{scored.slug}/export/submissions.xlsx?lang=en").get_data()))
+    sheet = book["submissions"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:5] == ("Institution", "Key", "State", "Type", "Status")
+    assert ("Congreso de Querétaro" not in {r[0] for r in rows}) and any(str(r[0]).startswith("'=") for r in rows)
+    assert {r[4] for r in rows[1:]} == {"Submitted", "Draft"}
+    assert client.get(f"/analyst/{scored.slug}/export/submissions.pdf").status_code == 404
+
+
+# ------------------------------------------------------------------ the campaign audit view
+
+
+def test_campaign_audit_view_filters_and_pages(app, client, scored):
+    from datetime import UTC, datetime, timedelta
+
+    from diagnostic.extensions import db
+    from diagnostic.models import User
+    from diagnostic.services import audit, campaigns, responses, review
+
+    with app.app_context():
+        campaign = campaigns.get_by_slug(scored.slug)
+        analyst = db.session.get(User, scored.users["analyst"])
+        q1 = responses.get(scored.responses["Q1"])
+        accepted = review.accept_remaining(q1, analyst)
+        everything = audit.campaign_events(campaign)
+        assert everything.total > accepted and everything.pages == -(-everything.total // audit.PER_PAGE)
+        assert {"campaign.create", "campaign.status", "answer.verify", "response.status"} <= set(everything.actions)
+        mine = audit.campaign_events(campaign, audit.AuditQuery(user=str(analyst.id)))
+        assert mine.total == accepted and {e.user_id for e in mine.events} == {analyst.id}
+        assert [u.id for u in mine.actors] == [analyst.id]
+        verifying = audit.campaign_events(campaign, audit.AuditQuery(action="answer.verify"))
+        assert verifying.total == accepted
+        inst = audit.campaign_events(campaign, audit.AuditQuery(institution=str(scored.ids["Q2"])))
+        assert inst.total > 0 and {e.response_id for e in inst.events} == {scored.responses["Q2"]}
+        today = datetime.now(UTC).astimezone(audit.ZoneInfo(audit.ZONE)).date()
+        assert audit.campaign_events(campaign, audit.AuditQuery(since=today.isoformat())).total == everything.total
+        later = (today + timedelta(days=1)).isoformat()
+        assert audit.campaign_events(campaign, audit.AuditQuery(since=later)).total == 0
+        assert audit.campaign_events(campaign, audit.AuditQuery(until=(today - timedelta(days=1)).isoformat())).total == 0
+        second = audit.campaign_events(campaign, audit.AuditQuery(page=2), per_page=10)
+        first = audit.campaign_events(campaign, audit.AuditQuery(page=1), per_page=10)
+        assert len(second.events) == 10 and not {e.id for e in first.events} & {e.id for e in second.events}
+        assert first.events[0].id > second.events[0].id  # newest first
+        other = campaigns.create("Otra", 2024, slug="otra")
+        assert audit.campaign_events(other).total == 1  # only its own creation
+
+    sign_in(client, scored.users["analyst"])
+    base = f"/analyst/{scored.slug}/audit"
+    html = client.get(f"{base}?action=answer.verify").get_data(as_text=True)
+    assert f'data-total="{accepted}"' in html and "Verificó una respuesta" in html and ">answer.verify<" not in html
+    assert "analyst@example.org" in html and "Secretaría de Finanzas de Querétaro" in html
+    assert everything.total > audit.PER_PAGE
+    html = client.get(base).get_data(as_text=True)
+    assert 'rel="next"' in html and "page=2" in html and html.count("<tr data-event=") == audit.PER_PAGE
+    page_two = client.get(f"{base}?page=2").get_data(as_text=True)
+    assert 'rel="prev"' in page_two
+    assert page_two.count("<tr data-event=") == min(audit.PER_PAGE, everything.total - audit.PER_PAGE)
+    status = client.get(f"{base}?action=campaign.status").get_data(as_text=True)
+    assert "Cambió el estado de la campaña" in status and ">Abierta<" in status and ">open<" not in status
+    refused = client.get(f"{base}?since=ayer")
+    assert refused.status_code == 400 and "AAAA-MM-DD" in refused.get_data(as_text=True)
