@@ -56,7 +56,7 @@ def actor_label(actor: str | None) -> str:
     """Who acted when it was not a staff user: a respondent's link or the system."""
     if actor and actor.startswith("invitation:"):
         return _("Institución (enlace)")
-    return _("Sistema") if actor == "system" else (actor or "")
+    return _("El sistema") if actor == "system" else (actor or "")
 
 
 @bp.app_template_global("audit_value")
