@@ -13,12 +13,21 @@ from diagnostic.analyst.forms import ReopenForm, ReviewForm, TokenForm, VerifyFo
 from diagnostic.extensions import db
 from diagnostic.forms import submitted
 from diagnostic.security import analyst_required
-from diagnostic.services import audit, campaigns, exports, review, scores, tokens
+from diagnostic.services import (
+    Refusal,
+    ServiceError,
+    audit,
+    campaigns,
+    exports,
+    review,
+    scores,
+    tokens,
+)
 from diagnostic.services import responses as responses_service
-from diagnostic.services import Refusal, ServiceError
 from diagnostic.services.audit import Actor
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SUBMISSIONS_PER_PAGE = 100
 
 
 @bp.app_template_global("analyst_lang")
@@ -60,8 +69,10 @@ def actor_label(actor: str | None) -> str:
 
 
 @bp.app_template_global("audit_value")
-def audit_value(event, value: str | None) -> str:
-    """An audit row's before/after value, with status codes shown as labels."""
+def audit_value(event, value: str | None, labels: dict | None = None, side: int = 0) -> str:
+    """An audit row's before (side 0) or after (side 1) value: answers and status codes shown as labels."""
+    if labels and event.id in labels:
+        return labels[event.id][side]
     if value is not None and event.action in ("response.status", "campaign.status", "campaign.create"):
         return status_label(value)
     return value or ""
@@ -89,8 +100,13 @@ def responses(slug: str):
     campaign = campaigns.get_by_slug(slug)
     query = review.SubmissionQuery.from_args(request.args)
     view = review.submissions(campaign, query)
+    pages = max(1, -(-len(view.rows) // SUBMISSIONS_PER_PAGE))
+    page = request.args.get("page", "1")
+    page = min(int(page), pages) if page.isdigit() and int(page) > 0 else 1
+    shown = view.rows[(page - 1) * SUBMISSIONS_PER_PAGE: page * SUBMISSIONS_PER_PAGE]
     return render_template("analyst/responses.html", campaign=campaign, view=view, status=query.status,
-                           form=ReviewForm())
+                           form=ReviewForm(), shown=shown, page=page, pages=pages,
+                           ready=sum(1 for r in view.rows if r.response.status.value == "submitted"))
 
 
 @bp.get("/<slug>/export/submissions.<ext>")
@@ -113,8 +129,11 @@ def bulk_accept(slug: str):
     """Accept every answer not yet reviewed of the selected submissions; asks first, saying how many."""
     campaign = campaigns.get_by_slug(slug)
     submitted(ReviewForm())
+    query = review.SubmissionQuery.from_args(request.form)
     ids = request.form.getlist("ids")
-    back = review.SubmissionQuery.from_args(request.form).args()
+    if request.form.get("scope") == "all":  # every submission the filters show, on every page
+        ids = [str(r.response.id) for r in review.submissions(campaign, query).rows]
+    back = query.args()
     if request.form.get("confirm") != "1":
         plan = review.bulk_plan(campaign, ids)
         return render_template("analyst/confirm_bulk.html", campaign=campaign, plan=plan, ids=ids, back=back,
@@ -251,8 +270,9 @@ def audit_log(slug: str):
     """The campaign's audit log: who did what and when, filtered by person, action, dates and institution."""
     campaign = campaigns.get_by_slug(slug)
     query = audit.AuditQuery.from_args(request.args)
-    return render_template("analyst/audit.html", campaign=campaign, query=query,
-                           log=audit.campaign_events(campaign, query))
+    log = audit.campaign_events(campaign, query)
+    return render_template("analyst/audit.html", campaign=campaign, query=query, log=log,
+                           labels=review.event_labels(log.events))
 
 
 @bp.get("/<slug>/scores")

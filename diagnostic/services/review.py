@@ -12,10 +12,9 @@ original value, and the response's audit trail. Writes go through `responses.ver
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import datetime as dt
 import decimal
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -284,25 +283,29 @@ class Submissions:
 
 
 def _counts(campaign: Campaign) -> dict[int, tuple[int, int, int | None]]:
-    """Per response: (listed answers, reviewed answers, last verifier's user id), in one query."""
-    rows = db.session.execute(
-        sa.select(Answer.response_id, Answer.field, Answer.repeat_index, Answer.verification,
-                  Answer.verified_by_id, Answer.verified_at)
-        .join(Response, Response.id == Answer.response_id).where(Response.campaign_id == campaign.id)).all()
-    keys: dict[int, set] = {}
-    for rid, name, index, *_rest in rows:
-        keys.setdefault(rid, set()).add((name, index))
-    out: dict[int, list] = {}
-    for rid, name, index, verification, by, at in rows:
-        if name.endswith("_evidence") and (name[: -len("_evidence")], index) in keys[rid]:
-            continue
-        entry = out.setdefault(rid, [0, 0, None, None])
-        entry[0] += 1
-        if verification is not None:
-            entry[1] += 1
-            if by is not None and (entry[3] is None or (at is not None and at >= entry[3])):
-                entry[2], entry[3] = by, at
-    return {rid: (e[0], e[1], e[2]) for rid, e in out.items()}
+    """Per response: (listed answers, reviewed answers, last verifier's user id), counted by the database.
+
+    An `X_evidence` answer beside its `X` is not listed (as on the review page).
+    """
+    sibling = so.aliased(Answer)
+    suffix = "_evidence"
+    beside_its_answer = sa.and_(
+        Answer.field.like(f"%{suffix}"),
+        sa.exists().where(sibling.response_id == Answer.response_id,
+                          sibling.field == sa.func.substr(Answer.field, 1, sa.func.length(Answer.field) - len(suffix)),
+                          sibling.repeat_index.is_not_distinct_from(Answer.repeat_index)))
+    in_campaign = Answer.response_id.in_(sa.select(Response.id).where(Response.campaign_id == campaign.id))
+    totals = db.session.execute(
+        sa.select(Answer.response_id, sa.func.count(), sa.func.count(Answer.verification))
+        .where(in_campaign, sa.not_(beside_its_answer)).group_by(Answer.response_id)).all()
+    last: dict[int, tuple] = {}
+    for rid, user_id, at in db.session.execute(
+            sa.select(Answer.response_id, Answer.verified_by_id, sa.func.max(Answer.verified_at))
+            .where(in_campaign, Answer.verified_by_id.is_not(None))
+            .group_by(Answer.response_id, Answer.verified_by_id)):
+        if rid not in last or (at is not None and (last[rid][1] is None or at > last[rid][1])):
+            last[rid] = (user_id, at)
+    return {rid: (total, reviewed, last.get(rid, (None,))[0]) for rid, total, reviewed in totals}
 
 
 def submissions(campaign: Campaign, query: SubmissionQuery | None = None) -> Submissions:
@@ -462,6 +465,7 @@ class Review:
     scored: bool
     score_error: str | None = None
     users: dict[int, User] = field(default_factory=dict)
+    labels: dict[int, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def pending(self) -> int:
@@ -559,7 +563,32 @@ def review(response: Response) -> Review:
     events = audit.for_response(response.id)
     ids = {e.user_id for e in events if e.user_id}
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))} if ids else {}
-    return Review(response, rows, headline, events, scored, score_error, users)
+    return Review(response, rows, headline, events, scored, score_error, users, event_labels(events))
+
+
+def event_labels(events: list[AuditEvent]) -> dict[int, tuple[str, str]]:
+    """(before, after) of each answer event as a reader sees them: option labels, numbers, dates."""
+    wanted = {e.response_id for e in events if e.response_id and e.field and e.entity == "answer"}
+    if not wanted:
+        return {}
+    by_id = {r.id: r for r in db.session.scalars(sa.select(Response).where(Response.id.in_(wanted)))}
+    known: dict[int, tuple] = {}
+    out = {}
+    for event in events:
+        response = by_id.get(event.response_id)
+        if response is None or not event.field or event.entity != "answer":
+            continue
+        if response.instrument_version_id not in known:
+            known[response.instrument_version_id] = (responses.definition_of(response), {})
+        definition, cache = known[response.instrument_version_id]
+        name = event.field.split(".")[-1]
+        if name not in cache:
+            question = definition.fields.get(name)
+            cache[name] = (question, options_of(definition, question))
+        question, options = cache[name]
+        out[event.id] = (display_value(question, options, event.old_value),
+                         display_value(question, options, event.new_value))
+    return out
 
 
 def _as_text(value: object) -> str | None:

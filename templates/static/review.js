@@ -67,8 +67,12 @@
 
   var hash = window.location.hash ? decodeURIComponent(window.location.hash.slice(1)) : "";
   var start = hash ? rows.findIndex(function (row) { return "a-" + row.getAttribute("data-path") === hash; }) : -1;
-  if (document.querySelector("#review-errors")) {
-    start = rows.findIndex(function (row) { return row.classList.contains("has-error"); });
+  var failed = rows.findIndex(function (row) { return row.classList.contains("has-error"); });
+  if (failed >= 0) {
+    select(failed, true);
+    var invalid = rows[failed].querySelector("[aria-invalid=true]");
+    if (invalid) { invalid.focus({preventScroll: true}); }
+  } else if (start >= 0) {
+    select(Math.min(start + 1, rows.length - 1), true);
   }
-  if (start >= 0) { select(Math.min(start + (hash && !document.querySelector("#review-errors") ? 1 : 0), rows.length - 1), true); }
 })();

@@ -417,7 +417,31 @@ def test_campaign_audit_view_filters_and_pages(app, client, scored):
     page_two = client.get(f"{base}?page=2").get_data(as_text=True)
     assert 'rel="prev"' in page_two
     assert page_two.count("<tr data-event=") == min(audit.PER_PAGE, everything.total - audit.PER_PAGE)
+    with app.app_context():
+        review.verify(responses.get(scored.responses["J1"]), {
+            "field": "ai_channels", "decision": "correct", "value": ["pnt", "phone"], "reason": "Solo PNT y teléfono"},
+            db.session.get(User, scored.users["analyst"]))
+    corrected = client.get(f"{base}?institution={scored.ids['J1']}&action=answer.verify").get_data(as_text=True)
+    assert "<td>Plataforma Nacional de Transparencia, Teléfono</td>" in corrected and "pnt phone" not in corrected
     status = client.get(f"{base}?action=campaign.status").get_data(as_text=True)
     assert "Cambió el estado de la campaña" in status and ">Abierta<" in status and ">open<" not in status
     refused = client.get(f"{base}?since=ayer")
     assert refused.status_code == 400 and "AAAA-MM-DD" in refused.get_data(as_text=True)
+
+
+def test_bulk_accept_everything_the_filters_show(app, client, scored):
+    from diagnostic.services import responses, review
+
+    sign_in(client, scored.users["analyst"])
+    table = f"/analyst/{scored.slug}/responses"
+    html = client.get(f"{table}?state=22").get_data(as_text=True)
+    assert "Aceptar las pendientes de los 2 envíos que muestran los filtros" in html
+    token = csrf_token(client, table)
+    asked = client.post(f"{table}/bulk-accept", data={"csrf_token": token, "scope": "all", "state": "22"})
+    assert 'data-responses="2"' in asked.get_data(as_text=True)
+    done = client.post(f"{table}/bulk-accept", data={"csrf_token": token, "scope": "all", "state": "22",
+                                                     "confirm": "1"})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/responses?state=22")
+    with app.app_context():
+        assert review.unreviewed(responses.get(scored.responses["Q2"])) == []
+        assert review.unreviewed(responses.get(scored.responses["J1"]))  # another state: untouched
