@@ -48,6 +48,12 @@ def status_label(code: str | None) -> str:
     return review.label_of(review.STATUS_LABELS, code)
 
 
+@bp.app_template_global("purpose_label")
+def purpose_label(code: str | None) -> str:
+    """Who answers an instrument (institution, evaluator, state) as a label in the interface language."""
+    return review.label_of(review.PURPOSE_LABELS, code)
+
+
 @bp.app_template_global("action_label")
 def action_label(code: str | None) -> str:
     """An audit action as a label in the interface language."""

@@ -192,7 +192,7 @@ def scores_json(campaign: Campaign, scores: CampaignScores, by: str, level: str 
 # ------------------------------------------------------------------ the submissions table (analysts)
 SUBMISSION_COLUMNS = [
     ("institution", "Institución", "Institution"), ("key", "Clave", "Key"), ("state", "Entidad", "State"),
-    ("type", "Tipo", "Type"), ("status", "Estado", "Status"), ("submitted_at", "Enviada", "Submitted"),
+    ("type", "Tipo", "Type"), ("instrument", "Instrumento", "Instrument"), ("status", "Estado", "Status"), ("submitted_at", "Enviada", "Submitted"),
     ("reviewed", "Revisadas", "Reviewed"), ("answers", "Respuestas", "Answers"),
     ("pending", "Sin revisar", "Not reviewed"), ("verifier", "Verificador", "Verifier"),
 ]
@@ -209,6 +209,7 @@ def submission_records(view, lang: str = "es") -> tuple[list[str], list[list]]:
         rows.append([
             row.institution.name, row.institution.key, row.state_name,
             review.label_of(review.TYPE_LABELS, row.institution.type, lang),
+            review.label_of(review.PURPOSE_LABELS, response.purpose.value, lang),
             review.label_of(review.STATUS_LABELS, response.status.value, lang),
             response.submitted_at.strftime("%Y-%m-%d %H:%M") if response.submitted_at else "",
             row.reviewed, row.total, row.pending,

@@ -55,6 +55,11 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "open": ("Abierta", "Open"), "closed": ("Cerrada", "Closed"), "published": ("Publicada", "Published"),
     "accepted": ("aceptada", "accepted"), "corrected": ("corregida", "corrected"),
 }
+PURPOSE_LABELS: dict[str, tuple[str, str]] = {
+    "institution": ("Cuestionario institucional", "Institutional questionnaire"),
+    "evaluator": ("Evaluación ciudadana", "Citizen evaluation"),
+    "state": ("Condiciones estatales", "State conditions"),
+}
 ACTION_LABELS: dict[str, tuple[str, str]] = {
     "answer.verify": ("Verificó una respuesta", "Verified an answer"),
     "answer.set": ("Guardó una respuesta", "Saved an answer"),
@@ -242,11 +247,13 @@ class SubmissionQuery:
     type: str = ""
     status: str = ""
     verifier: str = ""
+    purpose: str = ""
 
     @classmethod
     def from_args(cls, args) -> SubmissionQuery:
         """The filters from query (or form) arguments; unknown ones are ignored, blank means any."""
-        return cls(**{name: (args.get(name) or "").strip() for name in ("state", "type", "status", "verifier")})
+        return cls(**{name: (args.get(name) or "").strip()
+                      for name in ("state", "type", "status", "verifier", "purpose")})
 
     def args(self) -> dict[str, str]:
         """The filters that are set, as query arguments."""
@@ -280,6 +287,7 @@ class Submissions:
     states: list[tuple[str, str]]
     types: list[str]
     verifiers: list[User]
+    purposes: list[str] = field(default_factory=list)
 
 
 def _counts(campaign: Campaign) -> dict[int, tuple[int, int, int | None]]:
@@ -319,6 +327,11 @@ def submissions(campaign: Campaign, query: SubmissionQuery | None = None) -> Sub
             select = select.where(Response.status == ResponseStatus(query.status))
         except ValueError:
             raise ServiceError(Refusal.UNKNOWN_SUBMISSION_FILTER, name="status", value=query.status) from None
+    if query.purpose:
+        try:
+            select = select.where(Response.purpose == InstrumentPurpose(query.purpose))
+        except ValueError:
+            raise ServiceError(Refusal.UNKNOWN_SUBMISSION_FILTER, name="purpose", value=query.purpose) from None
     if query.verifier and query.verifier != "none" and not query.verifier.isdigit():
         raise ServiceError(Refusal.UNKNOWN_SUBMISSION_FILTER, name="verifier", value=query.verifier)
     everything = db.session.execute(select).all()
@@ -346,7 +359,8 @@ def submissions(campaign: Campaign, query: SubmissionQuery | None = None) -> Sub
             return row.verifier is None
         return not query.verifier or (row.verifier is not None and str(row.verifier.id) == query.verifier)
 
-    return Submissions(campaign, query, [r for r in rows if keep(r)], states, types, verifiers)
+    purposes = sorted({r.response.purpose.value for r in rows})
+    return Submissions(campaign, query, [r for r in rows if keep(r)], states, types, verifiers, purposes)
 
 
 def _selected(campaign: Campaign, ids: list) -> list[Response]:

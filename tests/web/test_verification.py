@@ -276,6 +276,7 @@ def test_submissions_filter_by_state_type_status_and_verifier(app, scored):
         assert keys_of(status="draft") == ["J2"]
         assert keys_of(verifier=str(analyst.id)) == ["Q1"]
         assert keys_of(verifier="none", status="submitted") == ["J1", "Q2"]
+        assert keys_of(purpose="institution") == ["J1", "J2", "Q1", "Q2"] and keys_of(purpose="evaluator") == []
         try:
             review.submissions(campaign, review.SubmissionQuery(status="enviada"))
         except ServiceError as exc:
@@ -356,16 +357,16 @@ def test_submissions_export_with_labels_and_formula_guard(app, client, scored):
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     text = response.get_data().decode("utf-8-sig")
     lines = text.splitlines()
-    assert lines[0].startswith("Institución,Clave,Entidad,Tipo,Estado,Enviada")
-    assert "Secretaría de Finanzas de Querétaro,Q1,Querétaro,Poder ejecutivo,Enviada," in text
+    assert lines[0].startswith("Institución,Clave,Entidad,Tipo,Instrumento,Estado,Enviada")
+    assert "Secretaría de Finanzas de Querétaro,Q1,Querétaro,Poder ejecutivo,Cuestionario institucional,Enviada," in text
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
     assert len(lines) == 3 and ",submitted," not in text and ",ejecutivo," not in text
     book = load_workbook(io.BytesIO(client.get(f"/analyst/{scored.slug}/export/submissions.xlsx?lang=en").get_data()))
     sheet = book["submissions"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:5] == ("Institution", "Key", "State", "Type", "Status")
+    assert rows[0][:6] == ("Institution", "Key", "State", "Type", "Instrument", "Status")
     assert ("Congreso de Querétaro" not in {r[0] for r in rows}) and any(str(r[0]).startswith("'=") for r in rows)
-    assert {r[4] for r in rows[1:]} == {"Submitted", "Draft"}
+    assert {r[5] for r in rows[1:]} == {"Submitted", "Draft"}
     assert client.get(f"/analyst/{scored.slug}/export/submissions.pdf").status_code == 404
 
 
