@@ -163,7 +163,8 @@ def _review_page(campaign, target, *, drafts: dict | None = None, errors: dict |
     """The review page; `drafts` (what was typed, by answer path) and `errors` (by path) after a refused post."""
     data = review.review(target)
     return render_template("analyst/review.html", campaign=campaign, review=data, verify_form=VerifyForm(),
-                           reopen_form=ReopenForm(), drafts=drafts or {}, errors=errors or {}), status
+                           reopen_form=ReopenForm(), drafts=drafts or {}, errors=errors or {},
+                           next_response=review.next_to_review(target)), status
 
 
 PATH = re.compile(r"(?P<field>[^\[\]]+)(?:\[(?P<index>\d+)\])?\Z")

@@ -401,6 +401,22 @@ def bulk_accept(campaign: Campaign, ids: list, user: User) -> BulkPlan:
     return plan
 
 
+def next_to_review(response: Response) -> Response | None:
+    """The next submitted response of the same campaign and instrument, in the submissions table's
+    order (state, institution, id), wrapping to the first; None when no other is waiting."""
+    waiting = db.session.execute(
+        sa.select(Response.id, Institution.state_code, Institution.name)
+        .join(Institution, Institution.id == Response.institution_id)
+        .where(Response.campaign_id == response.campaign_id, Response.purpose == response.purpose,
+               Response.status == ResponseStatus.SUBMITTED, Response.id != response.id)
+        .order_by(Institution.state_code, Institution.name, Response.id)).all()
+    if not waiting:
+        return None
+    here = (response.institution.state_code, response.institution.name, response.id)
+    after = [row for row in waiting if (row[1], row[2], row[0]) > here]
+    return db.session.get(Response, (after or waiting)[0][0])
+
+
 def get_response(campaign: Campaign, response_id: int) -> Response:
     """A response of this campaign, or NotFound (also when it belongs to another campaign)."""
     response = db.session.get(Response, response_id)

@@ -446,3 +446,22 @@ def test_bulk_accept_everything_the_filters_show(app, client, scored):
     with app.app_context():
         assert review.unreviewed(responses.get(scored.responses["Q2"])) == []
         assert review.unreviewed(responses.get(scored.responses["J1"]))  # another state: untouched
+
+
+def test_review_page_links_the_next_submission_waiting(app, client, scored):
+    from diagnostic.extensions import db
+    from diagnostic.models import User
+    from diagnostic.services import responses, review
+
+    with app.app_context():
+        q1, q2, j1 = (responses.get(scored.responses[k]) for k in ("Q1", "Q2", "J1"))
+        # table order: Jalisco (14) before Querétaro (22); Congreso before Secretaría
+        assert review.next_to_review(j1).id == q2.id and review.next_to_review(q2).id == q1.id
+        assert review.next_to_review(q1).id == j1.id  # wraps to the first
+        analyst = db.session.get(User, scored.users["analyst"])
+        review.mark_verified(j1, analyst, confirmed=True)
+        review.mark_verified(q2, analyst, confirmed=True)
+        assert review.next_to_review(q1) is None
+    sign_in(client, scored.users["analyst"])
+    html = client.get(f"/analyst/{scored.slug}/responses/{scored.responses['J1']}").get_data(as_text=True)
+    assert f'href="/analyst/{scored.slug}/responses/{scored.responses["Q1"]}">Siguiente envío por revisar: ' in html
