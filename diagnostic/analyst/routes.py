@@ -197,12 +197,12 @@ def verify(slug: str, response_id: int):
 
     The review page posts every row at once with the pressed button as `act` (`accept:PATH` or
     `correct:PATH`); a refused row comes back on the same page with its message and everything
-    typed in every row kept. A single row can also be posted as `field`, `repeat_index`,
+    typed in every row kept. Without `act`, a single row is posted as `field`, `repeat_index`,
     `decision`, `value`, `reason`.
     """
     campaign = campaigns.get_by_slug(slug)
     target = review.get_response(campaign, response_id)
-    if "field" in request.form:
+    if "act" not in request.form:
         form = submitted(VerifyForm())
         outcome = review.verify(target, {**form.data, "value": request.form.getlist("value")}, current_user)
         flash(_("Respuesta aceptada.") if outcome == "accepted" else _("Corrección guardada."), "saved")
