@@ -142,8 +142,9 @@ def bulk_accept(slug: str):
     back = query.args()
     if request.form.get("confirm") != "1":
         plan = review.bulk_plan(campaign, ids)
-        return render_template("analyst/confirm_bulk.html", campaign=campaign, plan=plan, ids=ids, back=back,
-                               form=ReviewForm())
+        everything = request.form.get("scope") == "all"
+        return render_template("analyst/confirm_bulk.html", campaign=campaign, plan=plan,
+                               ids=[] if everything else ids, everything=everything, back=back, form=ReviewForm())
     plan = review.bulk_accept(campaign, ids, current_user)
     flash(ngettext("Se aceptaron las respuestas pendientes de %(num)d envío (%(answers)d respuestas).",
                    "Se aceptaron las respuestas pendientes de %(num)d envíos (%(answers)d respuestas).",

@@ -440,6 +440,8 @@ def test_bulk_accept_everything_the_filters_show(app, client, scored):
     token = csrf_token(client, table)
     asked = client.post(f"{table}/bulk-accept", data={"csrf_token": token, "scope": "all", "state": "22"})
     assert 'data-responses="2"' in asked.get_data(as_text=True)
+    assert '<input type="hidden" name="scope" value="all">' in asked.get_data(as_text=True)
+    assert 'name="ids"' not in asked.get_data(as_text=True)
     done = client.post(f"{table}/bulk-accept", data={"csrf_token": token, "scope": "all", "state": "22",
                                                      "confirm": "1"})
     assert done.status_code == 302 and done.headers["Location"].endswith("/responses?state=22")
