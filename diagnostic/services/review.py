@@ -550,7 +550,9 @@ LOCALES = {"es": "es_MX", "en": "en_US"}
 
 
 def widget_for(qtype: str, options: int) -> str:
-    """The control a correction of a `qtype` question is chosen with."""
+    """The control a correction of a `qtype` question is chosen with (`none` for a calculated value)."""
+    if qtype == "calculate":
+        return "none"
     if qtype == "select_multiple":
         return "checkbox"
     if qtype in CHOICE_TYPES:
@@ -582,7 +584,7 @@ def display_value(question, options: list[Option], value: str | None) -> str:
         labels = {o.name: o.label for o in options}
         return ", ".join(labels.get(part, part) for part in str(value).split())
     try:
-        if qtype in NUMBER_TYPES:
+        if qtype in NUMBER_TYPES or qtype == "calculate":
             number = decimal.Decimal(str(value).strip())
             return format_decimal(number, locale=LOCALES.get(lang, "es_MX"))
         if qtype == "date":

@@ -39,6 +39,8 @@ def test_review_rows_carry_labels_and_the_questions_own_control(app, scored):
         assert rows["ai_channels"].widget == "checkbox" and rows["ai_channels"].selected == {"pnt", "email", "in_person"}
         assert rows["ai_requests_received"].widget == "number"
         assert rows["tp_sex_disaggregated"].display == "No aplica"
+        share = rows["ai_answered_share"]  # calculated: shown rounded, not corrected by hand
+        assert share.widget == "none" and share.display == "0.75"
 
 
 def test_numbers_and_dates_are_written_out_in_the_readers_language(app):
@@ -144,6 +146,7 @@ def test_review_page_shows_labels_controls_and_evidence_beside_the_answer(client
     received = _row(html, "ai_requests_received")
     assert re.search(r'<input id="r\d+-value" name="value:ai_requests_received" type="number" step="1"', received)
     assert 'type="radio" name="value:tp_sex_disaggregated" value="na" checked> No aplica' in html
+    assert 'name="value:ai_answered_share"' not in html and "Valor calculado" in _row(html, "ai_answered_share")
     assert ">Poder ejecutivo</dd>" in html and ">ejecutivo</dd>" not in html
     assert '<script src="/static/review.js" defer></script>' in html and "<script>" not in html
     assert re.search(r'id="accept-remaining">Aceptar las \d+ restantes<', html)
