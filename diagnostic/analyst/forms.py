@@ -17,6 +17,10 @@ class VerifyForm(FlaskForm):
     reason = StringField(_l("Motivo (obligatorio para corregir)"), validators=[Length(max=1000)])
 
 
+class ReviewForm(FlaskForm):
+    """A review-page post whose inputs are named per answer (only the CSRF token is checked here)."""
+
+
 class ReopenForm(FlaskForm):
     """Send a submitted response back to the respondent, with a reason."""
 

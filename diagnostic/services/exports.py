@@ -187,3 +187,49 @@ def scores_json(campaign: Campaign, scores: CampaignScores, by: str, level: str 
     payload = {"metadata": dict(metadata(campaign, scores, by, level)),
                "rows": scores.records(by, level, decimals)}
     return json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
+
+
+# ------------------------------------------------------------------ the submissions table (analysts)
+SUBMISSION_COLUMNS = [
+    ("institution", "Institución", "Institution"), ("key", "Clave", "Key"), ("state", "Entidad", "State"),
+    ("type", "Tipo", "Type"), ("instrument", "Instrumento", "Instrument"), ("status", "Estado", "Status"), ("submitted_at", "Enviada", "Submitted"),
+    ("reviewed", "Revisadas", "Reviewed"), ("answers", "Respuestas", "Answers"),
+    ("pending", "Sin revisar", "Not reviewed"), ("verifier", "Verificador", "Verifier"),
+]
+
+
+def submission_records(view, lang: str = "es") -> tuple[list[str], list[list]]:
+    """The submissions table as a header and rows, with labels (never codes) in `lang`."""
+    from diagnostic.services import review
+
+    header = [en if lang == "en" else es for _key, es, en in SUBMISSION_COLUMNS]
+    rows = []
+    for row in view.rows:
+        response = row.response
+        rows.append([
+            row.institution.name, row.institution.key, row.state_name,
+            review.label_of(review.TYPE_LABELS, row.institution.type, lang),
+            review.label_of(review.PURPOSE_LABELS, response.purpose.value, lang),
+            review.label_of(review.STATUS_LABELS, response.status.value, lang),
+            response.submitted_at.strftime("%Y-%m-%d %H:%M") if response.submitted_at else "",
+            row.reviewed, row.total, row.pending,
+            (row.verifier.email if row.verifier else ""),
+        ])
+    return header, rows
+
+
+def submissions_csv(view, lang: str = "es") -> str:
+    """The submissions table as safe CSV (a cell that looks like a formula gets an apostrophe)."""
+    header, rows = submission_records(view, lang)
+    return _csv(header, rows)
+
+
+def submissions_xlsx(view, lang: str = "es") -> bytes:
+    """The submissions table as an XLSX workbook with one sheet."""
+    header, rows = submission_records(view, lang)
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    _sheet(workbook, "envios" if lang != "en" else "submissions", header, rows)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

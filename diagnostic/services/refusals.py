@@ -266,6 +266,13 @@ class Refusal(_Templates):
     MAIL_UNKNOWN_STATUS = (400, "Estatus de invitación desconocido: {value!r}", "Unknown invitation status: {value!r}")
     MAIL_TEMPLATE_INVALID = (422, "El mensaje tiene errores; no se guardó.", "The message has errors; it was not saved.")
     MAIL_OUTBOX_MESSAGE_NOT_FOUND = (404, "Mensaje no encontrado en la bandeja de salida", "Message not found in the outbox")
+    # verification (issue 9 §4)
+    ANSWERS_NOT_REVIEWED = (409, "Quedan respuestas sin revisar: {count}. Confirme para marcarla como verificada",
+                            "Answers not reviewed yet: {count}. Confirm to mark it verified")
+    NO_SUBMISSIONS_SELECTED = (400, "Seleccione al menos un envío", "Select at least one submission")
+    UNKNOWN_SUBMISSION_FILTER = (400, "Filtro desconocido: {name}={value!r}", "Unknown filter: {name}={value!r}")
+    INVALID_AUDIT_DATE = (400, "Fecha no válida en {name}: {value!r} (AAAA-MM-DD)",
+                          "Invalid date in {name}: {value!r} (YYYY-MM-DD)")
 
     @property
     def status(self) -> int:

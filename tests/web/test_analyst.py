@@ -93,10 +93,10 @@ def test_review_accept_and_correct_write_audit_rows_and_change_the_score(app, cl
             ("ai_guide", "yes", scored.users["analyst"]), ("ai_unit", "no", scored.users["analyst"])]
         assert events[1].reason == "El enlace no muestra datos de contacto"
     html = client.get(page).get_data(as_text=True)
-    assert 'class="verified-value">no</span>' in html and "original: yes" in html
+    assert 'class="verified-value">No</span>' in html and "original: Sí" in html
     assert re.search(r'data-item="ai_unit"><code>ai_unit</code>: 0\.000', html)
 
-    response = _post(client, f"{page}/verified", {}, page)
+    response = _post(client, f"{page}/verified", {"confirm": "1"}, page)
     assert response.status_code == 302
     assert 'data-status="verified"' in client.get(page).get_data(as_text=True)
 
