@@ -473,10 +473,11 @@ def _document(reader: _Reader, form: Mapping, workbook, stem: str) -> LocatedDic
         choices[str(list_name)] = out
     _own_lists(survey, choices)
     title = form.get("title") if "form_title" in {_snake(k) for k in raw_settings} or "title" in {_snake(k) for k in raw_settings} else None
+    if not default_raw or default_raw == "default":
+        # No default language set: the first language written is the default, or Spanish
+        # for forms with plain `label` columns only.
+        reader.default_lang = reader.languages[0] if reader.languages else "es"
     languages = list(dict.fromkeys([reader.default_lang, *reader.languages]))
-    if reader.default_lang not in reader.languages and len(languages) > 1 and not _uses(reader.default_lang, survey, choices):
-        languages.remove(reader.default_lang)
-        reader.default_lang = languages[0]
     settings["languages"] = languages
     settings["default_language"] = reader.default_lang
     translations = form.get(APERTURA_TITLE)
@@ -489,20 +490,6 @@ def _document(reader: _Reader, form: Mapping, workbook, stem: str) -> LocatedDic
     document["choices"] = choices
     document["survey"] = survey
     return document
-
-
-def _uses(lang: str, survey: list, choices: Mapping) -> bool:
-    """Whether any label of the document is keyed by `lang`."""
-    def walk(nodes) -> bool:
-        for node in nodes:
-            for key in (K.LABEL, K.HINT, K.CONSTRAINT_MESSAGE):
-                value = node.get(key)
-                if isinstance(value, Mapping) and lang in value:
-                    return True
-            if walk(node.get(K.CHILDREN) or []):
-                return True
-        return False
-    return walk(survey) or any(walk(items) for items in choices.values())
 
 
 def _own_lists(survey: list, choices: LocatedDict) -> None:
