@@ -58,13 +58,14 @@ _UNSUPPORTED_SHEETS = ("external_choices", "osm", "entities")
 # Appearances the web questionnaire renders (diagnostic/questionnaire/pages.py).
 RENDERED_APPEARANCES = frozenset({"minimal", "multiline", "field-list", "likert"})
 # Settings Apertura reads (raw sheet headers, snake-cased); any other is a warning.
-_USED_SETTINGS = frozenset({"form_id", "id_string", "form_title", "title", "version", "default_language", "unit"})
+_USED_SETTINGS = frozenset({"form_id", "id_string", "form_title", "title", "version", "default_language", "unit",
+                            "clean_text_values"})  # the last one pyxform's
 _STRUCTURE_KEYS = frozenset({"type", "name", "title", "id_string", "sms_keyword", "default_language", "children", "choices"})
 _QUIET_KEYS = frozenset({"itemset", "list_name", "choices", "_dynamic_default", "actions", "sms_field"})
 
 
 @cache
-def _language_names() -> dict[str, str]:
+def language_names() -> dict[str, str]:
     path = Path(__file__).resolve().parent / "data" / "languages.yaml"
     table = yaml.safe_load(path.read_text(encoding="utf-8"))
     return {str(name).lower(): code for code, names in table.items() for name in names}
@@ -78,7 +79,7 @@ def language_code(name: str) -> str:
     if m:
         return m.group(1).lower() if "-" not in m.group(1) else m.group(1)
     lowered = name.lower()
-    names = _language_names()
+    names = language_names()
     if lowered in names:
         return names[lowered]
     if K.LANGUAGE_CODE.match(lowered) and len(lowered) <= 3:
@@ -241,7 +242,10 @@ class _Reader:
                     return
                 if own == K.LIKERT and base == K.SELECT_ONE:
                     base = K.LIKERT
-                node[K.TYPE] = f"{base} {list_name}" if list_name else base
+                if own in (K.YES_NO, K.YES_NO_NA) and base == K.SELECT_ONE:
+                    node[K.TYPE] = own  # Apertura's built-in list, written out for phones
+                else:
+                    node[K.TYPE] = f"{base} {list_name}" if list_name else base
             elif own in (K.YES_NO, K.YES_NO_NA, K.URL) and base == K.TEXT:
                 node[K.TYPE] = own
             else:
@@ -481,10 +485,11 @@ def _document(reader: _Reader, form: Mapping, workbook, stem: str) -> LocatedDic
     settings["languages"] = languages
     settings["default_language"] = reader.default_lang
     translations = form.get(APERTURA_TITLE)
-    if isinstance(title, str):
+    if isinstance(title, str) and isinstance(translations, Mapping):  # written by surveys.xlsform_export
+        settings["title"] = {reader.default_lang: title}
+        settings["title"].update({language_code(str(k)): v for k, v in translations.items() if isinstance(v, str)})
+    elif isinstance(title, str):
         settings["title"] = dict.fromkeys(languages, title)
-        if isinstance(translations, Mapping):
-            settings["title"].update({language_code(str(k)): v for k, v in translations.items() if isinstance(v, str)})
     document = LocatedDict(sheet="survey", row=1)
     document["settings"] = settings
     document["choices"] = choices
