@@ -200,6 +200,19 @@ class Refusal(_Templates):
     BULK_NOT_A_LIST = (422, 'Se esperaba {{"responses": [...]}}', 'Expected {{"responses": [...]}}')
     BULK_TOO_MANY = (422, "Como máximo {maximum} respuestas por solicitud", "At most {maximum} responses per request")
     BULK_REJECTED = (422, "Ninguna respuesta se guardó: hay errores", "No response was saved: there are errors")
+    # offline submissions (KoboToolbox, ODK Central)
+    SUBMISSIONS_UNSUPPORTED_FILE = (400, "Archivo de envíos no admitido: {filename} (use {accepted} de KoboToolbox u ODK Central)",
+                                    "Unsupported submissions file: {filename} (use {accepted} from KoboToolbox or ODK Central)")
+    SUBMISSIONS_UNREADABLE = (400, "No se pudo leer {filename}: {problem}", "Could not read {filename}: {problem}")
+    SUBMISSIONS_EMPTY = (422, "{filename} no tiene envíos", "{filename} has no submissions")
+    SUBMISSIONS_KEY_COLUMN_MISSING = (422, "{filename} no tiene la columna de clave de institución '{column}'",
+                                      "{filename} has no institution key column '{column}'")
+    SUBMISSIONS_UNKNOWN_PURPOSE = (400, "Tipo de cuestionario desconocido: {purpose} (institution, evaluator, state)",
+                                   "Unknown questionnaire purpose: {purpose} (institution, evaluator, state)")
+    SUBMISSIONS_REJECTED = (422, "Ningún envío de {filename} se importó: {count} filas con errores",
+                            "No submission of {filename} was imported: {count} rows with errors")
+    SUBMISSIONS_STAGED_NOT_FOUND = (404, "El archivo de la vista previa ya no está disponible; súbalo de nuevo",
+                                    "The previewed file is no longer available; upload it again")
 
     @property
     def status(self) -> int:
