@@ -73,3 +73,24 @@ def score_table(slug: str):
     """A score table by institution, state, type, order or nation (paginated)."""
     return jsonify(service.get_scores(slug, service.PageArgs.from_args(request.args),
                                       request.args.get("by", "state"), request.args.get("level", scores.HEADLINE)))
+
+
+@bp.post("/campaigns/<slug>/submissions")
+@token_required()
+def import_submissions(slug: str):
+    """Import a KoboToolbox or ODK Central export (multipart `file`), all or nothing;
+    `dry_run=1` previews (200), otherwise 201 with what was written, 422 with located errors."""
+    from diagnostic.services import Refusal, ServiceError, campaigns, submissions
+    from diagnostic.services.audit import Actor
+
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ServiceError(Refusal.SUBMISSIONS_UNSUPPORTED_FILE, filename="(none)", accepted=", ".join(submissions.ACCEPTED))
+    campaign = campaigns.get_by_slug(slug)
+    options = {"key_column": request.args.get("key_column") or submissions.DEFAULT_KEY_COLUMN,
+               "purpose": request.args.get("purpose") or "institution"}
+    data = upload.read()
+    if request.args.get("dry_run") in ("1", "true", "yes"):
+        return jsonify(submissions.preview(campaign, data, upload.filename, **options).as_dict())
+    applied = submissions.apply(campaign, data, upload.filename, Actor.for_user(g.api_user), **options)
+    return jsonify(applied.as_dict()), 201

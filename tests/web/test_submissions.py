@@ -159,6 +159,7 @@ def _gobierno():
 def bad_answers() -> dict:
     answers = closed_answers()
     answers["ai_requests_received"], answers["ai_requests_answered"] = "5", "9"  # more answered than received
+    answers["ai_requests_evidence"] = "https://congreso.example.org/estadistica.xlsx"
     return answers
 
 
