@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 
 import openpyxl
@@ -376,7 +377,7 @@ def test_admin_page_previews_and_confirms(client, scored, app):
     html = client.post(page, data={"csrf_token": csrf_token(client, page), "key_column": "institution",
                                    "file": (io.BytesIO(good), "k.xlsx")}).get_data(as_text=True)
     assert 'name="confirm"' in html
-    token = html.split('name="staged" value="')[1].split('"')[0]
+    token = re.search(r'name="staged"[^>]*value="([0-9a-f]{64})"', html).group(1)
     before = _state(app, scored)
     done = client.post(f"{page}/apply", data={"csrf_token": csrf_token(client, page), "staged": token,
                                               "key_column": "institution", "purpose": "institution", "confirm": "1"})
@@ -392,7 +393,7 @@ def test_instrument_xlsform_download(client, scored, app):
         version = campaigns.instrument(campaigns.get_by_slug(scored.slug), "institution")
         version_id, content_hash = version.id, version.content_hash
     response = client.get(f"/admin/instruments/{version_id}/xlsform")
-    assert response.status_code == 200 and response.headers["Content-Disposition"].endswith('.xlsx')
+    assert response.status_code == 200 and response.headers["Content-Disposition"].endswith('.xlsx"')
     assert f"/admin/instruments/{version_id}/xlsform" in client.get(f"/admin/c/{scored.slug}").get_data(as_text=True)
     import tempfile
     from pathlib import Path
