@@ -222,6 +222,30 @@ def _csv_table(name: str, data: bytes, filename: str) -> _Table:
 
 
 def _xlsx_tables(data: bytes, filename: str) -> list[_Table]:
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:  # pragma: no cover - a declared dependency; openpyxl reads the same, slower
+        return _xlsx_tables_openpyxl(data, filename)
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets = [(name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)) for name in wb.sheet_names]
+    except Exception as exc:  # noqa: BLE001 - any failure to open is the file's
+        raise ServiceError(Refusal.SUBMISSIONS_UNREADABLE, filename=filename, problem=str(exc)[:200]) from None
+    tables = []
+    for name, rows in sheets:
+        if not rows:
+            continue
+        header = [str(h).strip() if h not in (None, "") else "" for h in rows[0]]
+        body = []
+        for i, values in enumerate(rows[1:], start=2):
+            if not any(v not in (None, "") for v in values):
+                continue
+            body.append((i, {h: v for h, v in zip(header, values, strict=False) if h and v not in (None, "")}))
+        tables.append(_Table(name, body))
+    return tables
+
+
+def _xlsx_tables_openpyxl(data: bytes, filename: str) -> list[_Table]:
     import openpyxl
 
     try:
@@ -646,10 +670,10 @@ def _write(campaign: Campaign, plan: Preview, actor: Actor) -> None:
                           "fingerprint": p.fingerprint, "source": plan.filename[:200], "imported_by": label,
                           "imported_at": now})
         for chunk in range(0, len(answers), 5000):
-            db.session.execute(sa.insert(Answer), answers[chunk:chunk + 5000])
+            db.session.execute(Answer.__table__.insert(), answers[chunk:chunk + 5000])  # Core: executemany
         for chunk in range(0, len(events), 5000):
-            db.session.execute(sa.insert(AuditEvent), events[chunk:chunk + 5000])
-        db.session.execute(sa.insert(ImportedSubmission), links)
+            db.session.execute(AuditEvent.__table__.insert(), events[chunk:chunk + 5000])
+        db.session.execute(ImportedSubmission.__table__.insert(), links)
     for p in plan.plans:
         if p.action != "update":
             continue
