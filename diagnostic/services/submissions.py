@@ -295,6 +295,7 @@ class _Assembler:
         self.fields = definition.fields
         self.ignored: dict[str, None] = {}
         self._leaf_cache: dict[str, str | None] = {}
+        self._plan: dict[tuple[str, str | None], str | None] = {}
 
     def leaf(self, column: str) -> str | None:
         """The question a column holds (by its last path segment), or None."""
@@ -327,19 +328,29 @@ class _Assembler:
     def matches_key(self, column: str) -> bool:
         return column == self.key_column or column.rsplit("/", 1)[-1] == self.key_column or column.endswith(f"-{self.key_column}")
 
+    def question_of(self, column: str, repeat: str | None) -> str | None:
+        """The question a column answers in this table, or None (key, metadata, option
+        columns, calculations, questions of another repeat, unknown: listed as ignored)."""
+        cached = self._plan.get((column, repeat), False)
+        if cached is not False:
+            return cached
+        name = None
+        if not (self.matches_key(column) or _is_metadata(column)):
+            name = self.leaf(column)
+            if name is None:
+                if not self.is_option_column(column):
+                    self.ignored.setdefault(column, None)
+            elif self.fields[name].type in ("note", "calculate") or self.fields[name].repeat != repeat:
+                name = None
+        self._plan[(column, repeat)] = name
+        return name
+
     def put(self, target: dict, where: dict, path_prefix: str, sheet: str, row: int, values: Mapping, *,
             repeat: str | None) -> None:
         for column, raw in values.items():
             column = str(column)
-            if self.matches_key(column) or _is_metadata(column):
-                continue
-            name = self.leaf(column)
+            name = self.question_of(column, repeat)
             if name is None:
-                if not self.is_option_column(column) and column not in self.ignored:
-                    self.ignored[column] = None
-                continue
-            question = self.fields[name]
-            if question.type in ("note", "calculate") or question.repeat != repeat:
                 continue
             value = _text(raw)
             if value is None:
@@ -648,8 +659,9 @@ def _write(campaign: Campaign, plan: Preview, actor: Actor) -> None:
     reason = f"importación {plan.filename} ({plan.source_format})"
     creates = [p for p in plan.plans if p.action == "create"]
     if creates:
+        table = Response.__table__
         ids = db.session.execute(
-            sa.insert(Response).returning(Response.id, sort_by_parameter_order=True),
+            table.insert().returning(table.c.id, sort_by_parameter_order=True),
             [{"campaign_id": campaign.id, "purpose": InstrumentPurpose(plan.purpose), "instrument_version_id": version.id,
               "institution_id": p.institution.id, "status": ResponseStatus.SUBMITTED, "last_page": 0,
               "created_at": now, "updated_at": now, "updated_by": label,
