@@ -66,7 +66,7 @@ class IssueCode(Enum):
     IGNORED_APPEARANCE = (WARNING, "apariencia '{appearance}' ignorada: Apertura no la muestra", "appearance '{appearance}' ignored: Apertura does not render it")
     PYXFORM_WARNING = (WARNING, "pyxform: {message}", "pyxform: {message}")
     PYXFORM_ERROR = (ERROR, "pyxform no pudo leer el formulario: {message}", "pyxform could not read the form: {message}")
-    LOOP_EXPANDED = (WARNING, "el ciclo '{name}' se convierte en un grupo por opción de '{list}' ({count})", "loop '{name}' becomes one group per choice of '{list}' ({count})")
+    LOOP_EXPANDED = (WARNING, "el ciclo '{name}' se convierte en un grupo por opción ({count} grupos)", "loop '{name}' becomes one group per choice ({count} groups)")
 
     @property
     def severity(self) -> str:

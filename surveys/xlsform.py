@@ -339,7 +339,7 @@ class _Reader:
         """`begin loop over LIST`: one group per choice, names suffixed with the choice's."""
         columns = [c for c in item.get("columns") or [] if isinstance(c, Mapping) and c.get("name")]
         name = item.get("name")
-        self.add(IssueCode.LOOP_EXPANDED, "survey", row, name, name=name, list=item.get("list_name") or "?", count=len(columns))
+        self.add(IssueCode.LOOP_EXPANDED, "survey", row, name, name=name, count=len(columns))
         start = self.pointer
         for column in columns:
             suffix = str(column["name"])

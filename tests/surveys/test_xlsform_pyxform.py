@@ -71,6 +71,20 @@ def test_pyxform_normalisations_arrive_in_the_model(tmp_path):
     assert yes_no.fields["good_day"].type == "select_one"
 
 
+@pytest.mark.parametrize(("name", "expected"), [
+    ("style_settings.xls", [("IGNORED_SETTING", "settings", 2, None, "setting 'style' ignored: Apertura does not use it")]),
+    ("tutorial.xls", [("IGNORED_COLUMN", "survey", 2, None, "column 'tutorial notes' ignored: Apertura does not use it")]),
+    ("loop.xls", [("LOOP_EXPANDED", "survey", 3, "loop_toilet_types",
+                   "loop 'loop_toilet_types' becomes one group per choice (4 groups)")]),
+    ("yes_or_no_question.xls", []),
+])
+def test_xls_forms_load_with_their_warnings(name, expected):
+    report = surveys.check(PYXFORM_FORMS / name)
+    assert report.ok
+    assert [(i.code.name, i.sheet, i.row, i.field, i.message_en) for i in report.warnings
+            if i.code.name != "PYXFORM_WARNING"] == expected
+
+
 KOBO_HEADER = ["type", "name", "label:English (en)", "label:Español (es)", "hint:English (en)", "required",
                "relevant", "appearance", "$kuid", "$autoname", "$xpath"]
 KOBO_ROWS = [
