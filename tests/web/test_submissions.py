@@ -255,6 +255,13 @@ def test_unmatched_rows_and_files_are_refused_clearly(app, scored):
             with pytest.raises(ServiceError) as refused:
                 submissions.preview(campaign, payload, name)
             assert refused.value.code == code, name
+        with pytest.raises(ServiceError) as refused:
+            submissions.preview(campaign, data, "k.xlsx", purpose="nobody")
+        assert refused.value.code == "submissions_unknown_purpose"
+        campaigns.set_status(campaign, "closed")
+        with pytest.raises(ServiceError) as closed:
+            submissions.preview(campaign, data, "k.xlsx")
+        assert closed.value.code == "campaign_not_open" and closed.value.status == 409
 
 
 # ------------------------------------------------------------------ repeats (the small test instrument)
