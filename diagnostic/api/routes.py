@@ -85,7 +85,7 @@ def import_submissions(slug: str):
 
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise ServiceError(Refusal.SUBMISSIONS_UNSUPPORTED_FILE, filename="(none)", accepted=", ".join(submissions.ACCEPTED))
+        raise ServiceError(Refusal.SUBMISSIONS_FILE_MISSING)
     campaign = campaigns.get_by_slug(slug)
     options = {"key_column": request.args.get("key_column") or submissions.DEFAULT_KEY_COLUMN,
                "purpose": request.args.get("purpose") or "institution"}

@@ -213,6 +213,7 @@ class Refusal(_Templates):
                             "No submission of {filename} was imported: {count} rows with errors")
     SUBMISSIONS_STAGED_NOT_FOUND = (404, "El archivo de la vista previa ya no está disponible; súbalo de nuevo",
                                     "The previewed file is no longer available; upload it again")
+    SUBMISSIONS_FILE_MISSING = (422, "Falta el archivo de envíos (campo 'file')", "The submissions file is missing (field 'file')")
 
     @property
     def status(self) -> int:

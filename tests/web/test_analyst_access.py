@@ -43,6 +43,7 @@ def api_cases(response_id: int) -> list[tuple[str, str, dict | None]]:
         ("POST", f"{base}/responses", {"responses": [{"institution": "ZZ", "answers": {}}]}),
         ("GET", f"{base}/responses/{response_id}", None),
         ("GET", f"{base}/scores", None),
+        ("POST", f"{base}/submissions", None),
     ]
 
 

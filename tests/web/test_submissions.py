@@ -367,7 +367,7 @@ def test_api_imports_all_or_nothing(client, scored, app):
     done = client.post(url, headers=headers, data={"file": (io.BytesIO(good), "k.xlsx")})
     assert done.status_code == 201 and done.get_json()["created"] == 1
     missing = client.post(url, headers=headers, data={})
-    assert missing.status_code == 400
+    assert missing.status_code == 422 and missing.get_json()["code"] == "submissions_file_missing"
 
 
 def test_admin_page_previews_and_confirms(client, scored, app):
