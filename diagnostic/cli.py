@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     for command in (survey, rollup, model_group, db_group, users_group, institutions_group, invitations_group,
                     demo_command, score_command, api_group, campaign_group, evidence_group):
         app.cli.add_command(command)
+    app.cli.add_command(responses_group)
 
 
 def refusals_exit(command: Callable) -> Callable:
@@ -389,3 +390,45 @@ def invitations_send(slug: str, remind: bool, state: str | None, type_: str | No
     click.echo(f"{report.sent} sent{where}, {len(report.failed)} failed, {report.skipped} skipped")
     if report.failed:
         raise SystemExit(1)
+# ------------------------------------------------------------------ responses (offline submissions)
+@click.group("responses")
+def responses_group() -> None:
+    """A campaign's responses: offline submissions from KoboToolbox and ODK Central."""
+
+
+@responses_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--campaign", "slug", required=True, help="Campaign slug / identificador de la campaña.")
+@click.option("--key-column", default="institution", show_default=True,
+              help="Column holding the institution key / columna con la clave de la institución.")
+@click.option("--purpose", type=click.Choice(["institution", "evaluator", "state"]), default="institution",
+              show_default=True, help="Which of the campaign's questionnaires the file answers.")
+@click.option("--dry-run", is_flag=True, help="Only show what would change / solo mostrar qué cambiaría.")
+@click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True)
+@with_appcontext
+@refusals_exit
+def responses_import(file: Path, slug: str, key_column: str, purpose: str, dry_run: bool, lang: str) -> None:
+    """Import KoboToolbox (XLSX, CSV) or ODK Central (CSV zip, JSON) submissions, all or nothing."""
+    from diagnostic.services import campaigns, submissions
+    from diagnostic.services.audit import SYSTEM
+
+    campaign = campaigns.get_by_slug(slug)
+    data = file.read_bytes()
+    plan = submissions.preview(campaign, data, file.name, key_column=key_column, purpose=purpose)
+    en = lang == "en"
+    for line in plan.errors:
+        click.echo(line.format(lang), err=True)
+    if plan.ignored_columns:
+        click.echo(("ignored columns: " if en else "columnas ignoradas: ") + ", ".join(plan.ignored_columns), err=True)
+    counts = plan.counts()
+    click.echo((f"{file.name}: {plan.source_format}, create: {counts['create']}, update: {counts['update']}, "
+                f"unchanged: {counts['unchanged']}, errors: {counts['error']}") if en else
+               (f"{file.name}: {plan.source_format}, crear: {counts['create']}, actualizar: {counts['update']}, "
+                f"sin cambios: {counts['unchanged']}, con errores: {counts['error']}"))
+    if not plan.ok:
+        raise click.ClickException("nothing imported" if en else "no se importó nada")
+    if dry_run:
+        return
+    applied = submissions.apply(campaign, data, file.name, SYSTEM, key_column=key_column, purpose=purpose)
+    click.echo(f"imported: {applied.created} created, {applied.updated} updated, {applied.unchanged} unchanged" if en
+               else f"importados: {applied.created} creados, {applied.updated} actualizados, {applied.unchanged} sin cambios")

@@ -485,3 +485,23 @@ class InvitationEvent(db.Model):
     link_nonce: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
     invitation: so.Mapped[Invitation] = so.relationship()
+class ImportedSubmission(db.Model):
+    """An offline submission (KoboToolbox, ODK Central) imported into a campaign's response.
+
+    Its submission id (the form's instanceID / Kobo `_uuid`) makes importing the same file
+    again change nothing; `fingerprint` is that of the answers it brought.
+    """
+
+    __tablename__ = "imported_submissions"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "submission_id", name="uq_imported_submissions_campaign_submission"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    submission_id: so.Mapped[str] = so.mapped_column(sa.String(120))
+    response_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("responses.id", ondelete="CASCADE"), index=True)
+    fingerprint: so.Mapped[str] = so.mapped_column(sa.String(80))
+    source: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    imported_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    imported_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)

@@ -40,7 +40,7 @@ __all__ = [
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
 YAML_SUFFIXES = (".yaml", ".yml")
-XLSFORM_SUFFIXES = (".xlsx", ".csv", ".md")
+XLSFORM_SUFFIXES = (".xlsx", ".xls", ".csv", ".md")
 
 
 def _finish(report: CheckReport, data: object) -> CheckReport:
@@ -49,7 +49,7 @@ def _finish(report: CheckReport, data: object) -> CheckReport:
     report.issues.extend(builder.issues)
     if definition is not None:
         semantic = check_definition(definition)
-        if any(i.is_error for i in builder.issues):
+        if any(i.is_error for i in report.issues):
             # Elements dropped for errors already reported would make the survey look empty.
             semantic = [i for i in semantic if i.code is not IssueCode.EMPTY_SURVEY]
         report.issues.extend(semantic)
@@ -69,7 +69,7 @@ def check_text(text: str, *, filename: str = "<string>") -> CheckReport:
 
 
 def check(path: str | Path) -> CheckReport:
-    """Check a definition file (.yaml/.yml, .xlsx, .csv, .md); never raises for bad input."""
+    """Check a definition file (.yaml/.yml, or XLSForm .xlsx, .xls, .csv, .md); never raises for bad input."""
     path = Path(path)
     file = str(path)
     suffix = path.suffix.lower()

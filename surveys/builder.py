@@ -171,7 +171,7 @@ class Builder:
         if languages is None:
             default = raw.get("default_language")
             languages = [default] if isinstance(default, str) else list(K.DEFAULT_LANGUAGES)
-        if not isinstance(languages, list) or not languages or not all(isinstance(x, str) and K.LANGUAGE_CODE.match(x) for x in languages):
+        if not isinstance(languages, list) or not languages or not all(isinstance(x, str) and (K.LANGUAGE_CODE.match(x) or K.LANGUAGE_NAME.match(x)) for x in languages):
             self.wrong_type(raw, "languages", None, "una lista de códigos de idioma (es, en)", "a list of language codes (es, en)")
             languages = list(K.DEFAULT_LANGUAGES)
         self.languages = tuple(dict.fromkeys(languages))

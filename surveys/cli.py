@@ -90,3 +90,24 @@ def show_command(file: Path, fmt: str, lang: str) -> None:
         for issue in err.issues:
             click.echo(issue.format(lang), err=True)
         raise SystemExit(1) from None
+
+
+@survey.command("export")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["xlsform"]), default="xlsform", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The .xlsx to write (ODK Collect / KoboToolbox).")
+@click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True)
+def export_command(file: Path, fmt: str, out: Path, lang: str) -> None:
+    """Write a definition as an XLSForm (.xlsx) that pyxform converts for ODK and KoboToolbox."""
+    from surveys.xlsform_export import to_xlsform
+
+    try:
+        definition = surveys.load(str(file))
+    except surveys.DefinitionError as err:
+        for issue in err.issues:
+            click.echo(issue.format(lang), err=True)
+        raise SystemExit(1) from None
+    out.write_bytes(to_xlsform(definition))
+    message = "written" if lang == "en" else "escrito"
+    click.echo(f"{out}: {message} — {surveys.content_hash(definition)}")

@@ -101,54 +101,9 @@ BUILTIN_LISTS = MappingProxyType({YES_NO: YES_NO_CHOICES, YES_NO_NA: YES_NO_NA_C
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]+)?\Z")
 
-# XLSForm language names (as in `label::Spanish (es)`) -> codes.
-LANGUAGE_NAMES = MappingProxyType(
-    {
-        "spanish": "es",
-        "español": "es",
-        "espanol": "es",
-        "english": "en",
-        "inglés": "en",
-        "ingles": "en",
-        "french": "fr",
-        "portuguese": "pt",
-        "nahuatl": "nah",
-        "náhuatl": "nah",
-        "maya": "yua",
-    }
-)
+# A language kept by name when an XLSForm header names one without a known code
+# (`label::Klingon`); codes for known names live in surveys/data/languages.yaml.
+LANGUAGE_NAME = re.compile(r"[^\W\d_][\w .()'\-]{0,39}\Z")
 
 TRUE_WORDS = frozenset({"yes", "true", "true()", "1", "sí", "si"})
 FALSE_WORDS = frozenset({"no", "false", "false()", "0", ""})
-
-# XLSForm columns and sheets.
-XLS_SURVEY_COLUMNS = frozenset(
-    {
-        TYPE, NAME, LABEL, HINT, REQUIRED, RELEVANT, CONSTRAINT, CONSTRAINT_MESSAGE, CALCULATION,
-        DEFAULT, CHOICE_FILTER, APPEARANCE, PARAMETERS, READ_ONLY, REPEAT_COUNT,
-    }
-)
-XLS_TRANSLATABLE = frozenset({LABEL, HINT, CONSTRAINT_MESSAGE})
-XLS_COLUMN_ALIASES = MappingProxyType(
-    {
-        "bind::relevant": RELEVANT,
-        "bind::required": REQUIRED,
-        "bind::constraint": CONSTRAINT,
-        "bind::calculate": CALCULATION,
-        "relevance": RELEVANT,
-        "constraint message": CONSTRAINT_MESSAGE,
-        "constraint_msg": CONSTRAINT_MESSAGE,
-        "jr:constraintmsg": CONSTRAINT_MESSAGE,
-        "bind::jr:constraintmsg": CONSTRAINT_MESSAGE,
-        "calculate": CALCULATION,
-        "choice filter": CHOICE_FILTER,
-        "repeat count": REPEAT_COUNT,
-        "jr:count": REPEAT_COUNT,
-        "read only": READ_ONLY,
-        "readonly": READ_ONLY,
-        "list name": "list_name",
-        "list_name": "list_name",
-        "form_title": "form_title",
-    }
-)
-XLS_IGNORED_SETTINGS = frozenset({"instance_name", "style", "name"})

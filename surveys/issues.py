@@ -17,7 +17,7 @@ class IssueCode(Enum):
     """Every message a definition author can get: (severity, Spanish, English) templates."""
 
     FILE_NOT_FOUND = (ERROR, "no existe el archivo", "file not found")
-    UNSUPPORTED_FILE = (ERROR, "tipo de archivo no admitido '{suffix}' (use .yaml, .xlsx, .csv o .md)", "unsupported file type '{suffix}' (use .yaml, .xlsx, .csv or .md)")
+    UNSUPPORTED_FILE = (ERROR, "tipo de archivo no admitido '{suffix}' (use .yaml, .xlsx, .xls, .csv o .md)", "unsupported file type '{suffix}' (use .yaml, .xlsx, .xls, .csv or .md)")
     BINARY_FILE = (ERROR, "el archivo es binario, no texto YAML", "the file is binary, not YAML text")
     NOT_UTF8 = (ERROR, "el archivo no está en UTF-8 (byte {byte} inválido)", "the file is not UTF-8 (invalid byte {byte})")
     YAML_SYNTAX = (ERROR, "YAML inválido: {problem}", "invalid YAML: {problem}")
@@ -53,13 +53,17 @@ class IssueCode(Enum):
     MISSING_LABEL = (WARNING, "falta la etiqueta", "missing label")
     MISSING_TRANSLATION = (WARNING, "'{key}' no tiene texto en '{lang}'", "'{key}' has no text in '{lang}'")
     INVALID_SETTING = (ERROR, "el ajuste '{key}' es inválido: {reason}", "setting '{key}' is invalid: {reason_en}")
-    UNSUPPORTED_COLUMN = (ERROR, "columna no admitida '{column}'", "unsupported column '{column}'")
     UNSUPPORTED_SHEET = (ERROR, "hoja no admitida '{sheet_name}'", "unsupported sheet '{sheet_name}'")
     UNSUPPORTED_FEATURE = (ERROR, "'{column}': Apertura no admite {feature}", "'{column}': Apertura does not support {feature_en}")
-    UNMATCHED_END = (ERROR, "'{type}' sin su 'begin' correspondiente", "'{type}' without a matching 'begin'")
-    UNCLOSED_GROUP = (ERROR, "'{name}' se abre y nunca se cierra", "'{name}' is opened and never closed")
     XLSFORM_READ = (ERROR, "no se pudo leer el XLSForm: {problem}", "could not read the XLSForm: {problem}")
     PYXFORM_MISSING = (ERROR, "importar XLSForm requiere pyxform (pip install 'apertura[xlsform]')", "importing XLSForm needs pyxform (pip install 'apertura[xlsform]')")
+    IGNORED_COLUMN = (WARNING, "columna '{column}' ignorada: Apertura no la usa", "column '{column}' ignored: Apertura does not use it")
+    IGNORED_SETTING = (WARNING, "ajuste '{column}' ignorado: Apertura no lo usa", "setting '{column}' ignored: Apertura does not use it")
+    IGNORED_QUESTION = (WARNING, "pregunta de metadatos '{type}' ignorada: Apertura registra por sí mismo fechas y autoría", "metadata question '{type}' ignored: Apertura records dates and authorship itself")
+    IGNORED_APPEARANCE = (WARNING, "apariencia '{appearance}' ignorada: Apertura no la muestra", "appearance '{appearance}' ignored: Apertura does not render it")
+    PYXFORM_WARNING = (WARNING, "pyxform: {message}", "pyxform: {message}")
+    PYXFORM_ERROR = (ERROR, "pyxform no pudo leer el formulario: {message}", "pyxform could not read the form: {message}")
+    LOOP_EXPANDED = (WARNING, "el ciclo '{name}' se convierte en un grupo por opción ({count} grupos)", "loop '{name}' becomes one group per choice ({count} groups)")
 
     @property
     def severity(self) -> str:

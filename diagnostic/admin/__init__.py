@@ -1,6 +1,8 @@
-"""Campaign set-up for admins: campaigns, instruments, institutions, evaluators, invitations, users."""
+"""Campaign set-up for admins: campaigns, instruments, institutions, evaluators, invitations, users.
+
+`submissions`: XLSForm download of an instrument, offline submissions import."""
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from diagnostic.admin import routes  # noqa: E402,F401
+from diagnostic.admin import routes, submissions  # noqa: E402,F401

@@ -81,3 +81,22 @@ def score_table(slug: str):
 def index_model(slug: str):
     """Give the campaign a shipped or uploaded index model, checked against its questionnaires (admins)."""
     return jsonify(service.set_index_model(slug, request.get_json(silent=True), g.api_user))
+@bp.post("/campaigns/<slug>/submissions")
+@token_required()
+def import_submissions(slug: str):
+    """Import a KoboToolbox or ODK Central export (multipart `file`), all or nothing;
+    `dry_run=1` previews (200), otherwise 201 with what was written, 422 with located errors."""
+    from diagnostic.services import Refusal, ServiceError, campaigns, submissions
+    from diagnostic.services.audit import Actor
+
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ServiceError(Refusal.SUBMISSIONS_FILE_MISSING)
+    campaign = campaigns.get_by_slug(slug)
+    options = {"key_column": request.args.get("key_column") or submissions.DEFAULT_KEY_COLUMN,
+               "purpose": request.args.get("purpose") or "institution"}
+    data = upload.read()
+    if request.args.get("dry_run") in ("1", "true", "yes"):
+        return jsonify(submissions.preview(campaign, data, upload.filename, **options).as_dict())
+    applied = submissions.apply(campaign, data, upload.filename, Actor.for_user(g.api_user), **options)
+    return jsonify(applied.as_dict()), 201

@@ -21,7 +21,7 @@ from diagnostic.models import IndexModelVersion, InstrumentVersion
 from diagnostic.services import NotFound, Refusal, ServiceError
 from diagnostic.services.refusals import Both
 
-ACCEPTED = (".yaml", ".yml", ".xlsx", ".csv", ".md")
+ACCEPTED = (".yaml", ".yml", ".xlsx", ".xls", ".csv", ".md")
 _cache: dict[str, object] = {}
 _cache_lock = Lock()
 

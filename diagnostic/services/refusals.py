@@ -273,6 +273,20 @@ class Refusal(_Templates):
     UNKNOWN_SUBMISSION_FILTER = (400, "Filtro desconocido: {name}={value!r}", "Unknown filter: {name}={value!r}")
     INVALID_AUDIT_DATE = (400, "Fecha no válida en {name}: {value!r} (AAAA-MM-DD)",
                           "Invalid date in {name}: {value!r} (YYYY-MM-DD)")
+    # offline submissions (KoboToolbox, ODK Central)
+    SUBMISSIONS_UNSUPPORTED_FILE = (400, "Archivo de envíos no admitido: {filename} (use {accepted} de KoboToolbox u ODK Central)",
+                                    "Unsupported submissions file: {filename} (use {accepted} from KoboToolbox or ODK Central)")
+    SUBMISSIONS_UNREADABLE = (400, "No se pudo leer {filename}: {problem}", "Could not read {filename}: {problem}")
+    SUBMISSIONS_EMPTY = (422, "{filename} no tiene envíos", "{filename} has no submissions")
+    SUBMISSIONS_KEY_COLUMN_MISSING = (422, "{filename} no tiene la columna de clave de institución '{column}'",
+                                      "{filename} has no institution key column '{column}'")
+    SUBMISSIONS_UNKNOWN_PURPOSE = (400, "Tipo de cuestionario desconocido: {purpose} (institution, evaluator, state)",
+                                   "Unknown questionnaire purpose: {purpose} (institution, evaluator, state)")
+    SUBMISSIONS_REJECTED = (422, "Ningún envío de {filename} se importó: {count} filas con errores",
+                            "No submission of {filename} was imported: {count} rows with errors")
+    SUBMISSIONS_STAGED_NOT_FOUND = (404, "El archivo de la vista previa ya no está disponible; súbalo de nuevo",
+                                    "The previewed file is no longer available; upload it again")
+    SUBMISSIONS_FILE_MISSING = (422, "Falta el archivo de envíos (campo 'file')", "The submissions file is missing (field 'file')")
 
     @property
     def status(self) -> int:

@@ -70,29 +70,42 @@ def test_markdown_xlsform_builds_the_same_model(tmp_path):
 
 # (markdown survey rows after the header, expected (code, sheet, row, field))
 BAD_FORMS = [
-    ("|  | geopoint | where | Dónde |\n", [("UNSUPPORTED_TYPE", "survey", 2, "where")]),
-    ("|  | image | photo | Foto |\n", [("UNSUPPORTED_TYPE", "survey", 2, "photo")]),
-    ("|  | select_one_from_file states.csv | s | S |\n", [("UNSUPPORTED_TYPE", "survey", 2, "s")]),
-    ("|  | barcode | b | B |\n", [("UNSUPPORTED_TYPE", "survey", 2, "b")]),
-    ("|  | text | a | A |\n|  | end group | | |\n", [("UNMATCHED_END", "survey", 3, None)]),
-    ("|  | begin group | g | G |\n|  | text | a | A |\n", [("UNCLOSED_GROUP", "survey", 2, "g")]),
+    ("|  | geopoint | where | Dónde |\n|  | text | t | T |\n", [("UNSUPPORTED_TYPE", "survey", 2, "where")]),
+    ("|  | select_one_from_file states.csv | s | S |\n|  | text | t | T |\n", [("UNSUPPORTED_TYPE", "survey", 2, "s")]),
+    ("|  | barcode | b | B |\n|  | text | t | T |\n", [("UNSUPPORTED_TYPE", "survey", 2, "b")]),
+    ("|  | geotrace | g | G |\n", [("UNSUPPORTED_TYPE", "survey", 2, "g")]),
+    ("|  | text | a | A |\n|  | end group | | |\n", [("PYXFORM_ERROR", "survey", 3, None)]),
+    ("|  | begin group | g | G |\n|  | text | a | A |\n", [("PYXFORM_ERROR", "survey", 2, None)]),
     (
         "|  | begin repeat | r | R |\n|  | begin repeat | r2 | R2 |\n|  | text | a | A |\n"
         "|  | end repeat | | |\n|  | end repeat | | |\n",
         [("NESTED_REPEAT", "survey", 3, "r2")],
     ),
-    ("|  | integer | a | A |\n|  | integer | a | B |\n", [("DUPLICATE_NAME", "survey", 3, "a")]),
-    ("|  | select_one nolist | a | A |\n", [("UNKNOWN_LIST", "survey", 2, "a")]),
+    ("|  | integer | a | A |\n|  | integer | a | B |\n", [("PYXFORM_ERROR", "survey", 3, None)]),
+    (  # pyxform allows the same name in two groups; Apertura's answers are keyed by name alone
+        "|  | begin group | g1 | G |\n|  | integer | a | A |\n|  | end group | | |\n"
+        "|  | begin group | g2 | G |\n|  | integer | a | B |\n|  | end group | | |\n",
+        [("DUPLICATE_NAME", "survey", 6, "a")],
+    ),
+    ("|  | select_one nolist | a | A |\n", [("PYXFORM_ERROR", "choices", 1, None)]),
 ]
 
 
 @pytest.mark.parametrize(("rows", "expected"), BAD_FORMS)
 def test_unsupported_and_broken_forms_are_located(tmp_path, rows, expected):
     text = "| survey |\n|  | type | name | label |\n" + rows
-    assert located(check_md(tmp_path, text)) == expected
+    report = check_md(tmp_path, text)
+    assert [x for x in located(report) if x[0] != "PYXFORM_WARNING"] == expected
+    assert report.definition is None
 
 
-def test_unsupported_columns_and_external_functions(tmp_path):
+def test_pyxform_errors_keep_pyxform_message_and_row(tmp_path):
+    report = check_md(tmp_path, "| survey |\n|  | type | name | label |\n|  | text | a | A |\n|  | end group | | |\n")
+    assert str(report.issues[0]) == (f"{tmp_path / 'form.md'}:survey:3: pyxform no pudo leer el formulario: [row : 3] "
+                                     "Unmatched 'end_group'. No matching 'begin_group' was found for the name 'unknown'.")
+
+
+def test_ignored_columns_warn_and_external_functions_fail(tmp_path):
     text = (
         "| survey |\n"
         "|  | type | name | label | media::image | guidance_hint | calculation |\n"
@@ -104,15 +117,16 @@ def test_unsupported_columns_and_external_functions(tmp_path):
     report = check_md(tmp_path, text)
     assert located(report) == [
         ("UNSUPPORTED_SHEET", "external_choices", 1, None),
-        ("UNSUPPORTED_FEATURE", "survey", 2, "a"),
-        ("UNSUPPORTED_COLUMN", "survey", 3, "b"),
         ("UNSUPPORTED_FEATURE", "survey", 4, "c"),
-        ("MISSING_CALCULATION", "survey", 4, "c"),
+        ("IGNORED_COLUMN", "survey", 2, None),
+        ("IGNORED_COLUMN", "survey", 3, None),
     ]
-    assert str(report.issues[2]) == f"{tmp_path / 'form.md'}:survey:3: b: columna no admitida 'guidance_hint'"
+    assert [i.severity for i in report.issues] == ["error", "error", "warning", "warning"]
+    assert str(report.issues[3]) == f"{tmp_path / 'form.md'}:survey:3: aviso: columna 'guidance_hint' ignorada: Apertura no la usa"
+    assert "pulldata() (external instances)" in report.issues[1].message_en
 
 
-def test_xlsx_with_unsupported_columns(tmp_path):
+def test_xlsx_with_builder_columns(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "survey"
@@ -126,8 +140,7 @@ def test_xlsx_with_unsupported_columns(tmp_path):
     path = tmp_path / "form.xlsx"
     wb.save(path)
     report = surveys.check(path)
-    assert located(report) == [
-        ("UNSUPPORTED_COLUMN", "survey", 3, "where"),
+    assert [x for x in located(report) if x[0] != "PYXFORM_WARNING"] == [
         ("UNSUPPORTED_TYPE", "survey", 3, "where"),
         ("MISSING_TRANSLATION", "survey", 4, "name"),
     ]

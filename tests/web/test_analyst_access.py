@@ -49,6 +49,7 @@ def api_cases(response_id: int) -> list[tuple[str, str, dict | None]]:
         ("GET", f"{base}/responses/{response_id}", None),
         ("GET", f"{base}/scores", None),
         ("PUT", f"{base}/index-model", {"shipped": "apertura"}),
+        ("POST", f"{base}/submissions", None),
     ]
 
 
