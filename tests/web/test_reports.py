@@ -83,8 +83,11 @@ def test_portal_lists_states_and_serves_open_data(app, client, scored):
     assert "Querétaro" in html and "Jalisco" in html
     data = client.get(f"/resultados/{scored.slug}/datos-state.csv")
     assert data.status_code == 200 and data.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(data.get_data(as_text=True))))
-    assert {r["state"] for r in rows} >= {"22", "14"}
+    raw = data.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark: Excel reads the accents right
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert {r["cve_ent"] for r in rows} >= {"22", "14"}
+    assert "Querétaro" in {r["entidad"] for r in rows}
     assert client.get(f"/resultados/{scored.slug}/datos-secret.csv").status_code == 404
 
 
