@@ -73,17 +73,15 @@ def dot_chart(title: str, desc: str, rows: Sequence[Row], series: Sequence[str],
             frac = 1 - frac
         return LEFT + frac * (WIDTH - LEFT - RIGHT)
 
-    legend_h = 22
+    legend_h = 18 * len(series) + 4
     height = TOP + legend_h + ROW * len(drawn) + 26
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
            f'class="dotchart" font-family="DejaVu Sans, sans-serif" font-size="12">',
            f"<title>{escape(title)}</title>", f"<desc>{escape(desc)}</desc>"]
     # legend
-    x = LEFT
-    for i, name in enumerate(series):
-        out.append(_shape(SHAPES[i % 3], x + 6, TOP + 7, COLOURS[i % 3]))
-        out.append(f'<text x="{x + 16:.1f}" y="{TOP + 11}" fill="#1b1b1b">{escape(name)}</text>')
-        x += 24 + 7.2 * len(name)
+    for i, name in enumerate(series):  # one legend line per series: never cut on a phone
+        out.append(_shape(SHAPES[i % 3], LEFT + 6, TOP + 7 + 18 * i, COLOURS[i % 3]))
+        out.append(f'<text x="{LEFT + 18}" y="{TOP + 11 + 18 * i}" fill="#1b1b1b">{escape(name)}</text>')
     # grid
     base = TOP + legend_h
     bottom = base + ROW * len(drawn)
