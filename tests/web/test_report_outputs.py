@@ -108,13 +108,16 @@ def test_reports_are_built_once_per_fingerprint_and_byte_identical(app, client, 
     with app.app_context():
         campaign = campaigns.get_by_slug(scored.slug)
         assert report_cache.fingerprint(campaign) == before
-        # a verification does
+        # a verification (an analyst's correction) does
         from diagnostic.extensions import db
-        from diagnostic.models import Answer
+        from diagnostic.models import Answer, Response, User
+        from diagnostic.services import review
 
-        answer = db.session.query(Answer).filter(Answer.response_id == scored.responses["Q2"]).first()
-        answer.verified_value = "no" if answer.value != "no" else "yes"
-        answer.verification = "corrected"
+        answer = db.session.query(Answer).filter(Answer.response_id == scored.responses["Q2"],
+                                                 Answer.field == "ai_unit").one()
+        review.verify(db.session.get(Response, scored.responses["Q2"]),
+                      {"field": "ai_unit", "decision": "correct", "value": "no" if answer.value != "no" else "yes",
+                       "reason": "la evidencia dice otra cosa"}, db.session.get(User, scored.users["analyst"]))
         db.session.commit()
         assert report_cache.fingerprint(campaign) != before
 
