@@ -10,6 +10,15 @@ import subprocess
 from tests.web.conftest import sign_in
 
 
+def _inflate(data: bytes) -> bytes:
+    import zlib
+
+    try:
+        return zlib.decompress(data)
+    except zlib.error:
+        return data
+
+
 def _publish(app, slug):
     from diagnostic.services import campaigns
 
@@ -70,11 +79,18 @@ def test_pdf_report_is_a_real_pdf_with_the_state_name(app, client, scored, tmp_p
     assert response.mimetype == "application/pdf"
     body = response.get_data()
     assert body.startswith(b"%PDF")
+    # a tagged PDF/UA-1: structure tree, marked content, document language, PDF/UA identification
+    streams = b"".join(_inflate(m) for m in re.findall(rb"stream\r?\n(.*?)endstream", body, re.S))
+    for marker in (b"StructTreeRoot", b"MarkInfo", b"/Lang", b"pdfuaid"):
+        assert marker in body or marker in streams, marker
     assert shutil.which("pdftotext"), "pdftotext is missing: `make test` installs it (poppler-utils)"
     path = tmp_path / "r.pdf"
     path.write_bytes(body)
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "Querétaro" in text and "Anexo metodológico" in text
+    html = client.get(f"/resultados/{scored.slug}/22").get_data(as_text=True)
+    index = re.search(r'<span class="big">(\d\.\d\d)</span>', html).group(1)
+    assert index in text  # the index, on the cover and in the summary
 
 
 def test_portal_lists_states_and_serves_open_data(app, client, scored):
