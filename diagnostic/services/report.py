@@ -168,23 +168,45 @@ def _verdict(name: str, row: dict, rank: dict, n_states: int, fdr: float) -> tup
     return es, en
 
 
-def _conditions(campaign: Campaign, state: str, model_id: str) -> list[dict] | None:
-    """The state conditions index and its components (§8.5), or None without such answers."""
+@lru_cache(maxsize=4)
+def _conditions_model(model_id: str) -> IndexModel:
+    return IndexModel.load(model_id)
+
+
+_conditions_cache: dict[tuple, pd.DataFrame] = {}
+
+
+def _conditions_wide(campaign: Campaign, insts: pd.DataFrame, model: IndexModel) -> pd.DataFrame | None:
+    """Institutions × nodes of the conditions index for every state that answered (computed once
+    per set of answers: it is the same for every state's report)."""
     rows = responses.long_form(campaign, InstrumentPurpose.STATE)
     if not rows:
         return None
     answers = pd.DataFrame(rows, columns=["institution", "field", "repeat_index", "value"])
-    keys = sorted(set(answers["institution"]))
-    _, insts = scores.campaign_frames(campaign)
-    insts = insts[insts["institution"].isin(keys)]
-    if insts.empty or state not in set(insts["state"]):
+    key = (campaign.id, model.id, model.version, int(pd.util.hash_pandas_object(
+        answers.astype(str), index=False).sum()))
+    if key in _conditions_cache:
+        return _conditions_cache[key]
+    sample = insts[insts["institution"].isin(set(answers["institution"]))].reset_index(drop=True)
+    if sample.empty:
         return None
-    model = IndexModel.load(model_id)
-    result = score_answers(answers, insts, model)
-    wide = result.wide()
-    states_of = insts.set_index("institution")["state"].reindex(wide.index)
-    own = wide[states_of == state].mean()
-    nation = wide.mean()
+    wide = score_answers(answers, sample, model).wide()
+    wide = wide.assign(_state=sample.set_index("institution")["state"].reindex(wide.index).to_numpy())
+    if len(_conditions_cache) > 16:
+        _conditions_cache.clear()
+    _conditions_cache[key] = wide
+    return wide
+
+
+def _conditions(campaign: Campaign, state: str, model_id: str, insts: pd.DataFrame) -> list[dict] | None:
+    """The state conditions index and its components (§8.5), or None without such answers."""
+    model = _conditions_model(model_id)
+    wide = _conditions_wide(campaign, insts, model)
+    if wide is None or state not in set(wide["_state"]):
+        return None
+    values = wide.drop(columns="_state")
+    own = values[wide["_state"] == state].mean()
+    nation = values.mean()
     return [{"code": node.code, "label_es": node.label.get("es", node.code), "label_en": node.label.get("en", node.code),
              "value": _num(own.get(node.code)), "nation": _num(nation.get(node.code)), "level": node.level}
             for node in model.tree.walk() if node.level in ("index", "component")]
@@ -398,14 +420,13 @@ def data_as_of(campaign: Campaign) -> datetime | None:
     return local_time(max(moments)) if moments else None
 
 
-def _risks(campaign: Campaign, state: str, field_name: str) -> list[dict] | None:
+def _risks(campaign: Campaign, state: str, field_name: str, insts: pd.DataFrame) -> list[dict] | None:
     """The risks the state reported in the conditions questionnaire (kept for the report, not
     scored), with their labels; None when the state has not answered it."""
     version = next((ci.instrument_version for ci in campaign.instruments if ci.purpose == InstrumentPurpose.STATE), None)
     if version is None:
         return None
     rows = [r for r in responses.long_form(campaign, InstrumentPurpose.STATE) if r["field"] == field_name]
-    _, insts = scores.campaign_frames(campaign)
     keys = set(insts.loc[insts["state"] == state, "institution"])
     chosen: list[str] = []
     answered = False
@@ -477,12 +498,12 @@ def build(campaign: Campaign, state: str, seed: int = scores.DEFAULT_SEED) -> St
         campaign=campaign, state=s.code, name=st.name, abbr=st.abbr, headline=headline,
         verdict_es=verdict_es, verdict_en=verdict_en, rank=rank, n_states=n_states, gaps=gaps,
         by_type=_by_type(s, data), institutions=_institutions(s, data),
-        conditions=_conditions(campaign, s.code, s.conf["conditions_model"]),
+        conditions=_conditions(campaign, s.code, s.conf["conditions_model"], s.computed.result.institutions),
         inclusion=_inclusion(s), annex=_annex(s, data), editions=benchmarks.national().to_dict(orient="records"),
         summary_es=summary_es, summary_en=summary_en, better=better, worse=worse, fix_first=fix,
         distribution={"state": [v for v in (_num(x) for x in data.loc[data["state"] == s.code, index_code]) if v is not None],
                       "nation": [v for v in (_num(x) for x in data[index_code]) if v is not None]},
-        risks=_risks(campaign, s.code, s.conf.get("risks_field", "cd_risks")),
+        risks=_risks(campaign, s.code, s.conf.get("risks_field", "cd_risks"), s.computed.result.institutions),
         title=campaign_title(campaign), data_as_of=data_as_of(campaign), fdr=float(s.conf["fdr"]),
     )
 
