@@ -304,9 +304,13 @@ def _gaps(s: _Scored) -> list[dict]:
         low, high = gap_interval(values[in_state], values[~in_state], int(s.conf.get("brecha_resamples", 1000)),
                                  s.computed.seed + k)
         weight = _num(g.weight)
-        out.append({"code": g.code, "parent": parents.get(g.code) or "",
-                    "label_es": s.labels.get(g.code, {}).get("es", g.code),
-                    "label_en": s.labels.get(g.code, {}).get("en", g.code), "state": _num(g.state_mean),
+        parent = parents.get(g.code) or ""
+        own_es, own_en = s.labels.get(g.code, {}).get("es", g.code), s.labels.get(g.code, {}).get("en", g.code)
+        # components of different sub-indices share names ("Celeridad"): say whose they are
+        par_es, par_en = s.labels.get(parent, {}).get("es", parent), s.labels.get(parent, {}).get("en", parent)
+        out.append({"code": g.code, "parent": parent,
+                    "label_es": f"{own_es} ({par_es})" if parent else own_es,
+                    "label_en": f"{own_en} ({par_en})" if parent else own_en, "state": _num(g.state_mean),
                     "nation": _num(g.national_mean), "gap": _num(g.gap), "gap_low": low, "gap_high": high,
                     "weight": weight, "potential": _num(g.potential),
                     "potential_low": None if low is None or weight is None else max(low, 0.0) * weight,
