@@ -189,3 +189,22 @@ def test_cli_writes_reports_with_a_summary(app, runner, scored, tmp_path):
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert f"apertura-{scored.slug}-qro.html" in files and f"apertura-{scored.slug}-nacional.html" in files
     assert "reports (html, es) written" in result.output
+
+
+def test_a_campaign_with_one_state_says_so_plainly(app, client, scored):
+    from diagnostic.extensions import db
+    from diagnostic.models import Institution, Participation
+
+    with app.app_context():
+        others = [i.id for i in db.session.query(Institution).filter(Institution.state_code != "22")]
+        db.session.query(Participation).filter(Participation.institution_id.in_(others)).delete(
+            synchronize_session=False)
+        db.session.commit()
+    _publish(app, scored.slug)
+    state = client.get(f"/resultados/{scored.slug}/22")
+    assert state.status_code == 200
+    html = state.get_data(as_text=True)
+    assert "Querétaro" in html and "NaN" not in html and "nan " not in html
+    national = client.get(f"/resultados/{scored.slug}/nacional").get_data(as_text=True)
+    assert "Con una sola entidad no hay lugares que comparar" in national and "NaN" not in national
+    assert client.get(f"/resultados/{scored.slug}/14").status_code == 404
