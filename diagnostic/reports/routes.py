@@ -115,7 +115,7 @@ def open_data(slug: str, by: str):
     campaign = results_campaign(slug)
     if by not in scores.GROUPINGS:
         abort(404)
-    body = opendata.scores_csv(campaign, by)
+    body = report_cache.get_or_build(campaign, f"open-{by}", "csv", lambda: opendata.scores_csv(campaign, by))
     return Response(body, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="apertura-{slug}-{by}.csv"'})
 
@@ -124,7 +124,9 @@ def open_data(slug: str, by: str):
 def open_resource(slug: str, name: str):
     """Any resource of the data package as CSV (answers, instruments, model, dictionary)."""
     campaign = results_campaign(slug)
-    body = opendata.resource_csv(campaign, name)
+    if name not in opendata.RESOURCES:
+        abort(404)
+    body = report_cache.get_or_build(campaign, f"open-{name}", "csv", lambda: opendata.resource_csv(campaign, name))
     return Response(body, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="apertura-{slug}-{name}.csv"'})
 
@@ -133,7 +135,7 @@ def open_resource(slug: str, name: str):
 def open_xlsx(slug: str):
     """Every table of the data package in one workbook."""
     campaign = results_campaign(slug)
-    return Response(opendata.workbook(campaign),
+    return Response(report_cache.get_or_build(campaign, "open-all", "xlsx", lambda: opendata.workbook(campaign)),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="apertura-{slug}.xlsx"'})
 
@@ -142,5 +144,7 @@ def open_xlsx(slug: str):
 def datapackage(slug: str):
     """The Frictionless Data package describing every open-data resource of the campaign."""
     campaign = results_campaign(slug)
-    return Response(opendata.datapackage_json(campaign), mimetype="application/json")
+    body = report_cache.get_or_build(campaign, "datapackage", "json",
+                                     lambda: opendata.datapackage_json(campaign).encode())
+    return Response(body, mimetype="application/json")
 
