@@ -208,3 +208,27 @@ def test_a_campaign_with_one_state_says_so_plainly(app, client, scored):
     national = client.get(f"/resultados/{scored.slug}/nacional").get_data(as_text=True)
     assert "Con una sola entidad no hay lugares que comparar" in national and "NaN" not in national
     assert client.get(f"/resultados/{scored.slug}/14").status_code == 404
+
+
+def test_report_numbers_follow_from_the_institutions(app, client, scored):
+    """The small campaign by hand: the state index is the mean of its two institutions, the
+    executive row compares Querétaro's executive with the mean of the three executives, and the
+    municipality row says Querétaro has none."""
+    _publish(app, scored.slug)
+    rows = list(csv.DictReader(io.StringIO(
+        client.get(f"/resultados/{scored.slug}/datos-institution.csv").get_data().decode("utf-8-sig"))))
+    ga = {r["clave"]: float(r["GA"]) for r in rows}
+    html = client.get(f"/resultados/{scored.slug}/22").get_data(as_text=True)
+    index = float(re.search(r'<span class="big">(\d\.\d\d)</span>', html).group(1))
+    assert index == pytest.approx((ga["Q1"] + ga["Q2"]) / 2, abs=0.006)
+    types = html[html.index('id="cap-types"'):html.index('id="cap-insts"')]
+    executive = re.search(r'Poder Ejecutivo</th><td class="n">1</td><td class="n">([\d.]+)</td>'
+                          r'<td class="n">([\d.]+)</td>', types)
+    assert float(executive.group(1)) == pytest.approx(ga["Q1"], abs=0.006)
+    assert float(executive.group(2)) == pytest.approx((ga["Q1"] + ga["J1"] + ga["C1"]) / 3, abs=0.006)
+    assert re.search(r'Municipio</th><td class="n">0</td><td class="n"><span class="noise">no hay en la entidad', types)
+    # the verdict's sentence follows the q-value shown in the "is it real" table
+    q = float(re.search(r'<th scope="row">GA ·[^<]*</th>(?:<td[^>]*>[^<]*</td>){5}<td class="n">([\d.]+)</td>',
+                        html[html.index('id="cap-tests"'):]).group(1))
+    verdict = re.search(r'<p class="verdict">(.*?)</p>', html, re.S).group(1)
+    assert ("estadísticamente significativa" in verdict) == (q < 0.05)
