@@ -347,9 +347,9 @@ def funnel_plot(title: str, desc: str, funnel: dict) -> str:
         out.append(f'<circle cx="{sx(p["n"]):.1f}" cy="{sy(p["value"]):.1f}" r="3.5" fill="{colour}"/>')
         if p["outside95"]:
             out.append(f'<text x="{sx(p["n"]) + 5:.1f}" y="{sy(p["value"]) - 4:.1f}">{escape(p["abbr"])}</text>')
-    for i in range(5):
-        n = max_n * i / 4
-        out.append(f'<text x="{sx(n):.1f}" y="{plot_h + 26}" text-anchor="middle">{n:.0f}</text>')
+    step = max(1, round(max_n / 4 / 5) * 5) if max_n >= 20 else max(1, round(max_n / 4))
+    for n in range(0, max_n + 1, step):  # whole numbers of institutions
+        out.append(f'<text x="{sx(n):.1f}" y="{plot_h + 26}" text-anchor="middle">{n}</text>')
     out.append("</svg>")
     return "".join(out)
 
