@@ -232,3 +232,20 @@ def test_report_numbers_follow_from_the_institutions(app, client, scored):
                         html[html.index('id="cap-tests"'):]).group(1))
     verdict = re.search(r'<p class="verdict">(.*?)</p>', html, re.S).group(1)
     assert ("estadísticamente significativa" in verdict) == (q < 0.05)
+
+
+def test_national_charts_carry_the_numbers_of_their_tables(app, client, scored):
+    _publish(app, scored.slug)
+    html = client.get(f"/resultados/{scored.slug}/nacional").get_data(as_text=True)
+    descs = _descs(html)
+    tiles = next(d for d in descs if d.startswith("Índice de cada entidad"))
+    caterpillar = next(d for d in descs if "lugar" in d)
+    table = html[html.index('id="cap-states"'):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r'<th scope="row"><a [^>]+>([^<]+)</a></th><td class="n">\d+</td><td class="n">([^<]+)</td>'
+                      r'<td class="n">([^<]+)</td>', table)
+    assert len(rows) == 3
+    for name, value, interval in rows:
+        assert f"{name} {value}" in tiles
+        assert f"{name} {value} [{interval}]" in caterpillar
+    assert "NaN" not in html
