@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # Debian packages the test suite drives for real: PostgreSQL, Chromium, WeasyPrint's
 # Pango, fonts, and pdftoppm.
-APT_PACKAGES := postgresql chromium fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+APT_PACKAGES := postgresql chromium fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
 
 .PHONY: run test bench lint install install-test system-packages translations demo demo-db clean
 

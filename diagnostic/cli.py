@@ -22,9 +22,9 @@ def init_app(app: Flask) -> None:
     from surveys.cli import survey
 
     for command in (survey, rollup, model_group, db_group, users_group, institutions_group, invitations_group,
-                    demo_command, score_command, api_group, campaign_group, evidence_group):
+                    demo_command, score_command, api_group, campaign_group, evidence_group, report_command,
+                    responses_group):
         app.cli.add_command(command)
-    app.cli.add_command(responses_group)
 
 
 def refusals_exit(command: Callable) -> Callable:
@@ -432,3 +432,46 @@ def responses_import(file: Path, slug: str, key_column: str, purpose: str, dry_r
     applied = submissions.apply(campaign, data, file.name, SYSTEM, key_column=key_column, purpose=purpose)
     click.echo(f"imported: {applied.created} created, {applied.updated} updated, {applied.unchanged} unchanged" if en
                else f"importados: {applied.created} creados, {applied.updated} actualizados, {applied.unchanged} sin cambios")
+@click.command("report")
+@click.option("--campaign", "slug", required=True, help="Campaign slug / identificador de la campaña.")
+@click.option("--state", "state", default=None, help="One state (INEGI code or name).")
+@click.option("--all", "all_states", is_flag=True, help="Every state of the campaign.")
+@click.option("--national", is_flag=True, help="The national report.")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="html", show_default=True)
+@click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into.")
+@with_appcontext
+@refusals_exit
+def report_command(slug: str, state: str | None, all_states: bool, national: bool, fmt: str, lang: str,
+                   out: Path) -> None:
+    """Write state and national reports (built once per data fingerprint, then served from storage)."""
+    import sys
+    import time
+
+    from diagnostic.reports import routes
+    from diagnostic.services import campaigns, report
+    from scoring import states as state_names
+
+    if not (state or all_states or national):
+        raise click.UsageError("give --state CODE, --all or --national")
+    campaign = campaigns.get_by_slug(slug)
+    codes: list[str] = []
+    if state:
+        codes.append(report.resolve_state(state))
+    if all_states:
+        codes.extend(r["state"] for r in report.state_summaries(campaign) if r["state"] not in codes)
+    out.mkdir(parents=True, exist_ok=True)
+    base = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+    jobs = [("nacional", None)] if national else []
+    jobs += [(state_names.by_code(c).abbr.lower(), c) for c in codes]
+    started = time.perf_counter()
+    written = 0
+    with current_app.test_request_context("/", base_url=base, query_string={"lang": lang}):
+        with click.progressbar(jobs, label=f"{len(jobs)} reports", file=sys.stderr,
+                               item_show_func=lambda j: j[0] if j else "") as bar:
+            for name, code in bar:
+                body = routes.national_bytes(campaign, fmt) if code is None else routes.state_bytes(campaign, code, fmt)
+                (out / f"apertura-{campaign.slug}-{name}.{fmt}").write_bytes(body)
+                written += len(body)
+    click.echo(f"{len(jobs)} reports ({fmt}, {lang}) written to {out}: {written / 1e6:.1f} MB in "
+               f"{time.perf_counter() - started:.1f} s", err=True)

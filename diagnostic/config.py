@@ -13,6 +13,8 @@ Every key can be set in `instance/apertura.cfg` or as an environment variable wi
 - ``PUBLIC_URL``: base of the invitation links in exported CSVs (default: the request's host,
   or ``http://127.0.0.1:5000`` from the CLI).
 - ``INVITATION_DAYS``: days an invitation link stays valid when the campaign has no close date.
+- ``REPORT_CACHE_DIR``: folder where built reports (HTML, PDF) are kept per data fingerprint,
+  shared by every worker of the host. Empty means ``instance/report-cache``.
 - ``SQLITE_BUSY_TIMEOUT_MS``: how long an SQLite writer waits for the lock.
 - ``AUTO_MIGRATE``: run the Alembic migrations on start-up (off by default; `apertura db upgrade`).
 - ``PASSWORD_HASH_METHOD``: werkzeug password hashing method (``scrypt``; tests use a cheap one).
@@ -47,6 +49,7 @@ DEFAULTS: dict = {
     "UPLOAD_EXTENSIONS": [".csv", ".xlsx"],
     "PUBLIC_URL": "",
     "INVITATION_DAYS": 120,
+    "REPORT_CACHE_DIR": "",
     "SQLITE_BUSY_TIMEOUT_MS": 10000,
     "AUTO_MIGRATE": False,
     "WTF_CSRF_TIME_LIMIT": None,

@@ -1,50 +1,150 @@
-"""Results portal: campaign overview, per-state report (HTML, PDF) and open data downloads."""
+"""Results portal: campaign overview, per-state and national reports (HTML, PDF) and open data.
+
+Reports are built once per report fingerprint and served from storage
+(`services.report_cache`); the views only check who may read the campaign.
+"""
 from __future__ import annotations
 
 from flask import Response, abort, render_template, request
+from flask_babel import get_locale
 
-from diagnostic.reports import bp, pdf
+from diagnostic.reports import bp
 from diagnostic.security import results_campaign
-from diagnostic.services import exports, report, scores
+from diagnostic.services import national as national_report
+from diagnostic.services import opendata, report, report_cache, scores
+
+
+def _lang() -> str:
+    return "en" if str(get_locale() or "es") == "en" else "es"
+
+
+def render_state(campaign, code: str, for_pdf: bool) -> str:
+    """The HTML of a state report (also the source of its PDF)."""
+    from diagnostic.reports import charts
+
+    built = report.build(campaign, code)
+    return render_template("reports/state.html", r=built, charts=charts.for_state(built, _lang() == "en"),
+                           for_pdf=for_pdf)
+
+
+def render_national(campaign, for_pdf: bool) -> str:
+    """The HTML of the national report (also the source of its PDF)."""
+    from diagnostic.reports import charts
+
+    built = national_report.build(campaign)
+    return render_template("reports/national.html", n=built, charts=charts.for_nation(built, _lang() == "en"),
+                           for_pdf=for_pdf)
+
+
+def state_bytes(campaign, code: str, fmt: str) -> bytes:
+    """A state report as stored bytes (built on the first request after the data changed)."""
+    from diagnostic.reports import pdf
+
+    lang = _lang()
+    if fmt == "pdf":
+        return report_cache.get_or_build(campaign, f"state-{code}-{lang}", "pdf",
+                                         lambda: pdf.render(render_state(campaign, code, True), request.url_root
+                                                            if request else "http://localhost/"))
+    return report_cache.get_or_build(campaign, f"state-{code}-{lang}", "html",
+                                     lambda: render_state(campaign, code, False).encode())
+
+
+def national_bytes(campaign, fmt: str) -> bytes:
+    """The national report as stored bytes."""
+    from diagnostic.reports import pdf
+
+    lang = _lang()
+    if fmt == "pdf":
+        return report_cache.get_or_build(campaign, f"nation-{lang}", "pdf",
+                                         lambda: pdf.render(render_national(campaign, True), request.url_root
+                                                            if request else "http://localhost/"))
+    return report_cache.get_or_build(campaign, f"nation-{lang}", "html",
+                                     lambda: render_national(campaign, False).encode())
 
 
 @bp.get("/<slug>/")
 def portal(slug: str):
-    """All states of a campaign with their index, interval and rank interval."""
+    """All states of a campaign with their index, interval and rank interval, sortable without JavaScript."""
     campaign = results_campaign(slug)
-    return render_template("reports/portal.html", campaign=campaign, rows=report.state_summaries(campaign))
+    sort = request.args.get("orden", "indice")
+    desc = request.args.get("dir", "desc" if sort in ("indice", "n") else "asc") != "asc"
+    rows = report.sorted_summaries(report.state_summaries(campaign), sort, desc)
+    return render_template("reports/portal.html", campaign=campaign, rows=rows, sort=sort, desc=desc,
+                           nation=report.national_summary(campaign), title=report.campaign_title(campaign),
+                           for_pdf=False)
 
 
-def _state_page(slug: str, state: str, for_pdf: bool) -> tuple[report.StateReport, str]:
-    # matplotlib takes 0.4 s to import: loaded when a report is first drawn, not at every worker's start
-    from diagnostic.reports import charts
+@bp.get("/<slug>/nacional")
+def national(slug: str):
+    """The national report."""
+    campaign = results_campaign(slug)
+    return Response(national_bytes(campaign, "html"), mimetype="text/html")
 
-    built = report.build(results_campaign(slug), state)
-    return built, render_template("reports/state.html", r=built, chart_svg=charts.headline_chart(built.headline),
-                                  for_pdf=for_pdf)
+
+@bp.get("/<slug>/nacional.pdf")
+def national_pdf(slug: str):
+    """The national report as a PDF."""
+    campaign = results_campaign(slug)
+    return Response(national_bytes(campaign, "pdf"), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="apertura-{campaign.slug}-nacional.pdf"'})
 
 
 @bp.get("/<slug>/<state>")
 def state_html(slug: str, state: str):
     """The diagnostic report of one state."""
-    return _state_page(slug, state, for_pdf=False)[1]
+    campaign = results_campaign(slug)
+    code = report.resolve_state(state)
+    return Response(state_bytes(campaign, code, "html"), mimetype="text/html")
 
 
 @bp.get("/<slug>/<state>.pdf")
 def state_pdf(slug: str, state: str):
     """The same report as a PDF."""
-    built, html = _state_page(slug, state, for_pdf=True)
-    filename = f"apertura-{built.campaign.slug}-{built.abbr.lower()}.pdf"
-    return Response(pdf.render(html, base_url=request.url_root), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    from scoring import states
+
+    campaign = results_campaign(slug)
+    code = report.resolve_state(state)
+    body = state_bytes(campaign, code, "pdf")
+    filename = f"apertura-{campaign.slug}-{states.by_code(code).abbr.lower()}.pdf"
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
 @bp.get("/<slug>/datos-<by>.csv")
 def open_data(slug: str, by: str):
-    """Open data: the score table by institution, state, type, order or nation (CSV, UTF-8)."""
+    """Open data: the score table by institution, state, type, order or nation (CSV, UTF-8 with BOM)."""
     campaign = results_campaign(slug)
     if by not in scores.GROUPINGS:
         abort(404)
-    body = exports.scores_csv(scores.compute(campaign), by)
+    body = report_cache.get_or_build(campaign, f"open-{by}", "csv", lambda: opendata.scores_csv(campaign, by))
     return Response(body, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="apertura-{slug}-{by}.csv"'})
+
+
+@bp.get("/<slug>/datos/<name>.csv")
+def open_resource(slug: str, name: str):
+    """Any resource of the data package as CSV (answers, instruments, model, dictionary)."""
+    campaign = results_campaign(slug)
+    if name not in opendata.RESOURCES:
+        abort(404)
+    body = report_cache.get_or_build(campaign, f"open-{name}", "csv", lambda: opendata.resource_csv(campaign, name))
+    return Response(body, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="apertura-{slug}-{name}.csv"'})
+
+
+@bp.get("/<slug>/datos.xlsx")
+def open_xlsx(slug: str):
+    """Every table of the data package in one workbook."""
+    campaign = results_campaign(slug)
+    return Response(report_cache.get_or_build(campaign, "open-all", "xlsx", lambda: opendata.workbook(campaign)),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="apertura-{slug}.xlsx"'})
+
+
+@bp.get("/<slug>/datapackage.json")
+def datapackage(slug: str):
+    """The Frictionless Data package describing every open-data resource of the campaign."""
+    campaign = results_campaign(slug)
+    body = report_cache.get_or_build(campaign, "datapackage", "json",
+                                     lambda: opendata.datapackage_json(campaign).encode())
+    return Response(body, mimetype="application/json")
+

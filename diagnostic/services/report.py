@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
+from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 import yaml
 
-from diagnostic.models import Campaign, InstrumentPurpose
+from diagnostic.extensions import db
+from diagnostic.models import Answer, Campaign, InstrumentPurpose, Response, ResponseStatus
 from diagnostic.security import can_view_results
-from diagnostic.services import NotFound, Refusal, campaigns, responses, scores
+from diagnostic.services import NotFound, Refusal, campaigns, instruments, responses, scores
 from scoring import IndexModel, benchmarks, stats
 from scoring import score as score_answers
 from scoring import states as state_names
@@ -29,6 +33,34 @@ from scoring.uncertainty import brechas
 def settings() -> dict:
     """The report settings (`diagnostic/data/report.yaml`, package data)."""
     return yaml.safe_load(resources.files("diagnostic").joinpath("data", "report.yaml").read_text(encoding="utf-8"))
+
+
+def settings_text() -> str:
+    """The report settings file as text (part of every report's fingerprint)."""
+    return resources.files("diagnostic").joinpath("data", "report.yaml").read_text(encoding="utf-8")
+
+
+def label(kind: str, code: object, lang: str = "es") -> str:
+    """The label of a code (type, order, purpose, status, policy, value, level) from the settings;
+    the code itself only when the settings have no label for it."""
+    entry = settings().get("labels", {}).get(kind, {}).get(str(code))
+    if not entry:
+        return str(code)
+    return entry.get(lang) or entry.get("es") or str(code)
+
+
+def campaign_title(campaign: Campaign) -> str:
+    """The campaign's name, with its year unless the name already says it."""
+    return campaign.name if str(campaign.year) in campaign.name else f"{campaign.name} ({campaign.year})"
+
+
+def local_time(moment: datetime | None) -> datetime | None:
+    """A stored (UTC) time in the reports' time zone (Mexico City by default)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(settings().get("timezone", "America/Mexico_City")))
 
 
 def _num(value: object) -> float | None:
@@ -59,7 +91,31 @@ class StateReport:
     inclusion: list[dict]
     annex: dict
     editions: list[dict]
-    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    summary_es: list[str] = field(default_factory=list)
+    summary_en: list[str] = field(default_factory=list)
+    better: list[dict] = field(default_factory=list)
+    worse: list[dict] = field(default_factory=list)
+    fix_first: list[dict] = field(default_factory=list)
+    distribution: dict = field(default_factory=dict)
+    risks: list[dict] | None = None
+    title: str = ""
+    data_as_of: datetime | None = None
+    fdr: float = 0.05
+
+    @property
+    def answered(self) -> int:
+        """How many of the state's institutions answered."""
+        return sum(1 for i in self.institutions if i["responded"])
+
+    @property
+    def editions_text(self) -> str:
+        """The published national editions in one line: year (producer, bodies assessed)."""
+        return "; ".join(f"{e['edition']} ({e['producer']}, {e['sujetos_obligados']})" for e in self.editions)
+
+    @property
+    def index(self) -> dict:
+        """The headline row of the index (the first headline code)."""
+        return self.headline[0]
 
 
 def visible_campaigns(user) -> list[Campaign]:
@@ -112,23 +168,45 @@ def _verdict(name: str, row: dict, rank: dict, n_states: int, fdr: float) -> tup
     return es, en
 
 
-def _conditions(campaign: Campaign, state: str, model_id: str) -> list[dict] | None:
-    """The state conditions index and its components (§8.5), or None without such answers."""
+@lru_cache(maxsize=4)
+def _conditions_model(model_id: str) -> IndexModel:
+    return IndexModel.load(model_id)
+
+
+_conditions_cache: dict[tuple, pd.DataFrame] = {}
+
+
+def _conditions_wide(campaign: Campaign, insts: pd.DataFrame, model: IndexModel) -> pd.DataFrame | None:
+    """Institutions × nodes of the conditions index for every state that answered (computed once
+    per set of answers: it is the same for every state's report)."""
     rows = responses.long_form(campaign, InstrumentPurpose.STATE)
     if not rows:
         return None
     answers = pd.DataFrame(rows, columns=["institution", "field", "repeat_index", "value"])
-    keys = sorted(set(answers["institution"]))
-    _, insts = scores.campaign_frames(campaign)
-    insts = insts[insts["institution"].isin(keys)]
-    if insts.empty or state not in set(insts["state"]):
+    key = (campaign.id, model.id, model.version, int(pd.util.hash_pandas_object(
+        answers.astype(str), index=False).sum()))
+    if key in _conditions_cache:
+        return _conditions_cache[key]
+    sample = insts[insts["institution"].isin(set(answers["institution"]))].reset_index(drop=True)
+    if sample.empty:
         return None
-    model = IndexModel.load(model_id)
-    result = score_answers(answers, insts, model)
-    wide = result.wide()
-    states_of = insts.set_index("institution")["state"].reindex(wide.index)
-    own = wide[states_of == state].mean()
-    nation = wide.mean()
+    wide = score_answers(answers, sample, model).wide()
+    wide = wide.assign(_state=sample.set_index("institution")["state"].reindex(wide.index).to_numpy())
+    if len(_conditions_cache) > 16:
+        _conditions_cache.clear()
+    _conditions_cache[key] = wide
+    return wide
+
+
+def _conditions(campaign: Campaign, state: str, model_id: str, insts: pd.DataFrame) -> list[dict] | None:
+    """The state conditions index and its components (§8.5), or None without such answers."""
+    model = _conditions_model(model_id)
+    wide = _conditions_wide(campaign, insts, model)
+    if wide is None or state not in set(wide["_state"]):
+        return None
+    values = wide.drop(columns="_state")
+    own = values[wide["_state"] == state].mean()
+    nation = values.mean()
     return [{"code": node.code, "label_es": node.label.get("es", node.code), "label_en": node.label.get("en", node.code),
              "value": _num(own.get(node.code)), "nation": _num(nation.get(node.code)), "level": node.level}
             for node in model.tree.walk() if node.level in ("index", "component")]
@@ -162,9 +240,11 @@ def _scored(campaign: Campaign, state: str, seed: int) -> _Scored:
 
 
 def _headline(s: _Scored) -> list[dict]:
-    """The headline table (§8.1): each code with interval, rest of the nation, tests and MGA 2017."""
+    """The headline table (§8.1): each code with interval, rest of the nation, tests, the state's
+    published MGA 2017 figure and the published national editions."""
     row, nation = s.row, s.computed.table("nation").iloc[0]
     bench_state = benchmarks.by_state().set_index("state")
+    editions = benchmarks.national()
     return [{
         "code": c, "label_es": s.labels[c].get("es", c), "label_en": s.labels[c].get("en", c),
         "value": _num(row.get(c)), "low": _num(row.get(f"{c}_low")), "high": _num(row.get(f"{c}_high")),
@@ -175,6 +255,8 @@ def _headline(s: _Scored) -> list[dict]:
         "gap_high": _num(row.get(f"{c}_gap_high")), "welch_p": _num(row.get(f"{c}_welch_p")),
         "perm_p": _num(row.get(f"{c}_perm_p")), "g": _num(row.get(f"{c}_g")), "q": _num(row.get(f"{c}_q")),
         "mga_2017": _published(bench_state, s.code, s.conf["benchmark_columns"].get(c)),
+        "editions": {int(e["edition"]): _num(e.get(s.conf.get("edition_columns", {}).get(c, ""), None))
+                     for e in editions.to_dict(orient="records")},
     } for c in s.codes]
 
 
@@ -185,16 +267,56 @@ def _rank(s: _Scored) -> tuple[dict, int]:
     return rank, int(len(ranked))
 
 
+def gap_interval(state_values: np.ndarray, rest_values: np.ndarray, n_resamples: int,
+                 seed: int) -> tuple[float | None, float | None]:
+    """95 % bootstrap interval of (national mean − state mean), resampling the state's
+    institutions and the rest of the nation's separately (the nation contains the state).
+    (None, None) when the state has fewer than two institutions with a value."""
+    own = state_values[~np.isnan(state_values)]
+    rest = rest_values[~np.isnan(rest_values)]
+    if len(own) < 2 or len(rest) < 1:
+        return None, None
+    rng = np.random.default_rng(seed)
+    own_b = own[rng.integers(0, len(own), (n_resamples, len(own)))]
+    rest_b = rest[rng.integers(0, len(rest), (n_resamples, len(rest)))]
+    nation_b = (own_b.sum(axis=1) + rest_b.sum(axis=1)) / (len(own) + len(rest))
+    gaps = nation_b - own_b.mean(axis=1)
+    low, high = np.quantile(gaps, [0.025, 0.975])
+    return float(low), float(high)
+
+
 def _gaps(s: _Scored) -> list[dict]:
-    """The *brechas* (§8.3): components with the largest potential effect, as many as the settings say."""
+    """The *brechas* (§8.3): components with the largest potential effect, each with a 95 %
+    interval of its gap and whether the gap is within noise (the interval reaches zero)."""
     model = s.computed.model
     frame = brechas(s.computed.result, s.code, level="component") if "component" in model.levels() else pd.DataFrame()
+    if frame.empty:
+        return []
     parents = model.parents()
-    return [{"code": g.code, "parent": parents.get(g.code) or "", "label_es": s.labels.get(g.code, {}).get("es", g.code),
-             "label_en": s.labels.get(g.code, {}).get("en", g.code), "state": _num(g.state_mean),
-             "nation": _num(g.national_mean), "gap": _num(g.gap), "weight": _num(g.weight),
-             "potential": _num(g.potential)}
-            for g in frame.itertuples(index=False) if (_num(g.potential) or 0) > 0][: int(s.conf["brechas"])]
+    wide = s.computed.result.wide()
+    states_of = s.computed.result.institutions.reindex(wide.index)["state"]
+    in_state = (states_of == s.code).to_numpy()
+    out = []
+    for k, g in enumerate(frame.itertuples(index=False)):
+        if not (_num(g.potential) or 0) > 0:
+            continue
+        values = wide[g.code].to_numpy(dtype=float)
+        low, high = gap_interval(values[in_state], values[~in_state], int(s.conf.get("brecha_resamples", 1000)),
+                                 s.computed.seed + k)
+        weight = _num(g.weight)
+        parent = parents.get(g.code) or ""
+        own_es, own_en = s.labels.get(g.code, {}).get("es", g.code), s.labels.get(g.code, {}).get("en", g.code)
+        # components of different sub-indices share names ("Celeridad"): say whose they are
+        par_es, par_en = s.labels.get(parent, {}).get("es", parent), s.labels.get(parent, {}).get("en", parent)
+        out.append({"code": g.code, "parent": parent,
+                    "label_es": f"{own_es} ({par_es})" if parent else own_es,
+                    "label_en": f"{own_en} ({par_en})" if parent else own_en, "state": _num(g.state_mean),
+                    "nation": _num(g.national_mean), "gap": _num(g.gap), "gap_low": low, "gap_high": high,
+                    "weight": weight, "potential": _num(g.potential),
+                    "potential_low": None if low is None or weight is None else max(low, 0.0) * weight,
+                    "potential_high": None if high is None or weight is None else max(high, 0.0) * weight,
+                    "noise": low is None or low <= 0})
+    return out[: int(s.conf["brechas"])]
 
 
 def _institution_scores(s: _Scored) -> pd.DataFrame:
@@ -207,22 +329,35 @@ def _institution_scores(s: _Scored) -> pd.DataFrame:
 
 
 def _by_type(s: _Scored, data: pd.DataFrame) -> list[dict]:
-    """The state's institutions by type against the same type nationally (§8.4)."""
+    """The state's institutions by type against the same type nationally (§8.4); every type the
+    nation has, so a type missing in the state shows as such (n = 0, no value)."""
     index_code = s.codes[0]
     type_nation = data.groupby("type")[index_code].mean()
-    return [{"type": kind, "n": len(group), "state": _num(group[index_code].mean()),
-             "nation": _num(type_nation.get(kind)), "gap": _num(group[index_code].mean() - type_nation.get(kind))}
-            for kind, group in data[data["state"] == s.code].groupby("type", sort=True)]
+    type_n = data.groupby("type")[index_code].size()
+    own = data[data["state"] == s.code]
+    rows = []
+    for kind in sorted(type_nation.index, key=lambda k: label("type", k)):
+        group = own[own["type"] == kind]
+        value = _num(group[index_code].mean()) if len(group) else None
+        nation = _num(type_nation.get(kind))
+        rows.append({"type": kind, "type_es": label("type", kind, "es"), "type_en": label("type", kind, "en"),
+                     "n": len(group), "n_nation": int(type_n.get(kind, 0)), "state": value, "nation": nation,
+                     "gap": None if value is None or nation is None else value - nation})
+    return rows
 
 
 def _institutions(s: _Scored, data: pd.DataFrame) -> list[dict]:
-    """Who is behind (§8.4): the state's institutions, best first, with coverage and whether they answered."""
-    own = data[data["state"] == s.code]
+    """Who is behind (§8.4): the state's institutions by name, best first, with their headline
+    scores, coverage and whether they answered."""
+    own = data[data["state"] == s.code].sort_values(s.codes[0], ascending=False, na_position="last", kind="stable")
     responded = pd.Series(s.computed.result.leaf.responded, index=s.computed.result.institutions.index)
-    return [{"name": r.name, "type": r.type, "order": r.order, "coverage": _num(r.coverage),
-             "responded": bool(responded.get(key, False)),
-             **{c: _num(getattr(r, c)) for c in s.codes if c.isidentifier()}}
-            for key, r in own.sort_values(s.codes[0], ascending=False, na_position="last").iterrows()]
+    rows = []
+    for key, r in own.iterrows():  # r.name would be the index (the key) and r.T a transpose: use r[...]
+        rows.append({"key": key, "name": r["name"], "type": r["type"], "type_es": label("type", r["type"], "es"),
+                     "type_en": label("type", r["type"], "en"), "order": r["order"],
+                     "coverage": _num(r["coverage"]), "responded": bool(responded.get(key, False)),
+                     "scores": {c: _num(r[c]) for c in s.codes}})
+    return rows
 
 
 def _inclusion(s: _Scored) -> list[dict]:
@@ -244,22 +379,111 @@ def _inclusion(s: _Scored) -> list[dict]:
 def _annex(s: _Scored, data: pd.DataFrame) -> dict:
     """The methodology annex (§8.7): instruments, model and weights, policies, coverage, reliability."""
     campaign, computed = s.campaign, s.computed
+    progress = campaigns.progress(campaign)
     return {
-        "instruments": [(ci.purpose.value, ci.instrument_version.instrument_id, ci.instrument_version.version,
-                         ci.instrument_version.content_hash) for ci in campaign.instruments],
+        "instruments": [{"purpose": ci.purpose.value, "purpose_es": label("purpose", ci.purpose.value, "es"),
+                         "purpose_en": label("purpose", ci.purpose.value, "en"),
+                         "id": ci.instrument_version.instrument_id, "version": ci.instrument_version.version,
+                         "hash": ci.instrument_version.content_hash}
+                        for ci in sorted(campaign.instruments, key=lambda ci: ci.purpose.value)],
         "model": (computed.model.id, computed.model.version, campaign.index_model.content_hash if campaign.index_model else ""),
-        "weights": [{"code": n.code, "level": n.level, "weight": w, "label_es": n.label.get("es", n.code),
+        "weights": [{"code": n.code, "level": n.level, "level_es": label("level", n.level, "es"),
+                     "level_en": label("level", n.level, "en"), "weight": w, "label_es": n.label.get("es", n.code),
                      "label_en": n.label.get("en", n.code)} for n, w in _effective(computed.model)],
-        "policies": dict(computed.model.defaults),
-        "progress": campaigns.progress(campaign),
+        "policies": [{"key": k, "es": label("policy", k, "es"), "en": label("policy", k, "en"),
+                      "value_es": label("value", v, "es") if isinstance(v, str) else f"{v:g}",
+                      "value_en": label("value", v, "en") if isinstance(v, str) else f"{v:g}"}
+                     for k, v in sorted(computed.model.defaults.items())],
+        "institutions": progress["institutions"],
+        "responses": [{"purpose": p, "purpose_es": label("purpose", p, "es"), "purpose_en": label("purpose", p, "en"),
+                       "counts": [{"status": st, "es": label("status", st, "es"), "en": label("status", st, "en"),
+                                   "n": n} for st, n in counts.items()]}
+                      for p, counts in sorted(progress["responses"].items())],
         "coverage_mean": _num(data["coverage"].mean()),
         "coverage_state": _num(data.loc[data["state"] == s.code, "coverage"].mean()),
-        "reliability": [{"code": r.code, "alpha": _num(r.alpha), "low": _num(r.low), "high": _num(r.high),
-                         "k": int(r.k)} for r in stats.reliability(computed.result).itertuples(index=False)],
+        "reliability": [{"code": r.code, "label_es": s.labels.get(r.code, {}).get("es", r.code),
+                         "label_en": s.labels.get(r.code, {}).get("en", r.code), "alpha": _num(r.alpha),
+                         "low": _num(r.low), "high": _num(r.high), "k": int(r.k)}
+                        for r in stats.reliability(computed.result).itertuples(index=False)],
         "fingerprint": computed.fingerprint,
         "seed": computed.seed,
         "settings_version": s.conf.get("version", ""),
     }
+
+
+def data_as_of(campaign: Campaign) -> datetime | None:
+    """When the data a report reads last changed: the latest answer saved or verified in a
+    submitted or verified response (drafts and page visits do not count)."""
+    responses_of = sa.select(Response.id).where(
+        Response.campaign_id == campaign.id, Response.status.in_((ResponseStatus.SUBMITTED, ResponseStatus.VERIFIED)))
+    row = db.session.execute(sa.select(
+        sa.select(sa.func.max(Answer.updated_at)).where(Answer.response_id.in_(responses_of)).scalar_subquery(),
+        sa.select(sa.func.max(Answer.verified_at)).where(Answer.response_id.in_(responses_of)).scalar_subquery(),
+    )).one()
+    moments = [m.replace(tzinfo=None) if m.tzinfo else m for m in row if m is not None]
+    return local_time(max(moments)) if moments else None
+
+
+def _risks(campaign: Campaign, state: str, field_name: str, insts: pd.DataFrame) -> list[dict] | None:
+    """The risks the state reported in the conditions questionnaire (kept for the report, not
+    scored), with their labels; None when the state has not answered it."""
+    version = next((ci.instrument_version for ci in campaign.instruments if ci.purpose == InstrumentPurpose.STATE), None)
+    if version is None:
+        return None
+    rows = [r for r in responses.long_form(campaign, InstrumentPurpose.STATE) if r["field"] == field_name]
+    keys = set(insts.loc[insts["state"] == state, "institution"])
+    chosen: list[str] = []
+    answered = False
+    for r in rows:
+        if r["institution"] not in keys:
+            continue
+        answered = True
+        value = r["value"]
+        names = value if isinstance(value, list) else str(value).split()
+        chosen.extend(n for n in names if n not in chosen)
+    if not answered:
+        return None
+    definition = instruments.definition(version)
+    question = definition.fields.get(field_name)
+    choice_list = definition.choice_list(question) if question is not None else None
+    labels = {c.name: c.label for c in choice_list.choices} if choice_list else {}
+    order = list(labels)
+    chosen.sort(key=lambda n: order.index(n) if n in order else len(order))
+    return [{"code": n, "label_es": labels.get(n, {}).get("es", n),
+             "label_en": labels.get(n, {}).get("en", labels.get(n, {}).get("es", n))} for n in chosen]
+
+
+def _summary(name: str, headline: list[dict], rank: dict, n_states: int, gaps: list[dict], fdr: float,
+             fix_first: int) -> tuple[list[str], list[str], list[dict], list[dict], list[dict]]:
+    """The first page in plain words: where the state stands, what is clearly better or worse
+    than the rest of the country, and the things to fix first. Returns (es, en, better, worse, fix)."""
+    clear = [h for h in headline if h["q"] is not None and h["q"] < fdr and h["gap"] is not None]
+    better = [h for h in clear if h["gap"] > 0]
+    worse = [h for h in clear if h["gap"] < 0]
+    fix = [g for g in gaps if not g["noise"]][:fix_first]
+    es, en = [], []
+    if better:
+        es.append("Claramente mejor que el resto del país en: " + ", ".join(h["label_es"] for h in better) + ".")
+        en.append("Clearly better than the rest of the country in: " + ", ".join(h["label_en"] for h in better) + ".")
+    if worse:
+        es.append("Claramente peor que el resto del país en: " + ", ".join(h["label_es"] for h in worse) + ".")
+        en.append("Clearly worse than the rest of the country in: " + ", ".join(h["label_en"] for h in worse) + ".")
+    if not better and not worse:
+        es.append(f"En ningún indicador la diferencia de {name} con el resto del país es mayor que el ruido estadístico.")
+        en.append(f"In no indicator is the difference between {name} and the rest of the country larger than statistical noise.")
+    if fix:
+        es.append("Lo primero que conviene atender: " + "; ".join(
+            f"{g['label_es']} ({g['state']:.2f} frente a {g['nation']:.2f} en el país)" for g in fix) + ".")
+        en.append("What to fix first: " + "; ".join(
+            f"{g['label_en']} ({g['state']:.2f} against {g['nation']:.2f} nationally)" for g in fix) + ".")
+    elif gaps:
+        es.append("Las brechas de la entidad con el promedio nacional están dentro del ruido estadístico: "
+                  "ninguna es claramente real.")
+        en.append("The state's gaps to the national mean are within statistical noise: none is clearly real.")
+    else:
+        es.append("La entidad no está por debajo del promedio nacional en ningún componente.")
+        en.append("The state is not below the national mean in any component.")
+    return es, en, better, worse, fix
 
 
 def build(campaign: Campaign, state: str, seed: int = scores.DEFAULT_SEED) -> StateReport:
@@ -270,12 +494,21 @@ def build(campaign: Campaign, state: str, seed: int = scores.DEFAULT_SEED) -> St
     st = state_names.by_code(s.code)
     verdict_es, verdict_en = _verdict(st.name, headline[0], rank, n_states, float(s.conf["fdr"]))
     data = _institution_scores(s)
+    gaps = _gaps(s)
+    summary_es, summary_en, better, worse, fix = _summary(st.name, headline, rank, n_states, gaps,
+                                                          float(s.conf["fdr"]), int(s.conf.get("fix_first", 3)))
+    index_code = s.codes[0]
     return StateReport(
         campaign=campaign, state=s.code, name=st.name, abbr=st.abbr, headline=headline,
-        verdict_es=verdict_es, verdict_en=verdict_en, rank=rank, n_states=n_states, gaps=_gaps(s),
+        verdict_es=verdict_es, verdict_en=verdict_en, rank=rank, n_states=n_states, gaps=gaps,
         by_type=_by_type(s, data), institutions=_institutions(s, data),
-        conditions=_conditions(campaign, s.code, s.conf["conditions_model"]),
+        conditions=_conditions(campaign, s.code, s.conf["conditions_model"], s.computed.result.institutions),
         inclusion=_inclusion(s), annex=_annex(s, data), editions=benchmarks.national().to_dict(orient="records"),
+        summary_es=summary_es, summary_en=summary_en, better=better, worse=worse, fix_first=fix,
+        distribution={"state": [v for v in (_num(x) for x in data.loc[data["state"] == s.code, index_code]) if v is not None],
+                      "nation": [v for v in (_num(x) for x in data[index_code]) if v is not None]},
+        risks=_risks(campaign, s.code, s.conf.get("risks_field", "cd_risks"), s.computed.result.institutions),
+        title=campaign_title(campaign), data_as_of=data_as_of(campaign), fdr=float(s.conf["fdr"]),
     )
 
 
@@ -304,3 +537,27 @@ def state_summaries(campaign: Campaign, seed: int = scores.DEFAULT_SEED) -> list
              "value": _num(r[code]), "low": _num(r[f"{code}_low"]), "high": _num(r[f"{code}_high"]),
              "rank_low": _num(r.get("rank_low")), "rank_high": _num(r.get("rank_high"))}
             for r in table.to_dict(orient="records")]
+
+
+SORTS = {"entidad": "entidad", "n": "n", "indice": "value", "lugar": "rank_low"}
+
+
+def sorted_summaries(rows: list[dict], sort: str, desc: bool) -> list[dict]:
+    """Portal rows sorted by a column (`entidad`, `n`, `indice`, `lugar`); missing values last."""
+    key = SORTS.get(sort, "value")
+    present = [r for r in rows if r.get(key) is not None]
+    missing = [r for r in rows if r.get(key) is None]
+    if key == "entidad":
+        present.sort(key=lambda r: state_names.normalise(r["entidad"]), reverse=desc)
+    else:
+        present.sort(key=lambda r: r[key], reverse=desc)
+    return present + missing
+
+
+def national_summary(campaign: Campaign, seed: int = scores.DEFAULT_SEED) -> dict:
+    """The national row of the portal: index with interval and the number of institutions."""
+    computed = scores.compute(campaign, seed=seed)
+    row = computed.table("nation").iloc[0]
+    code = computed.codes()[0]
+    return {"n": int(row["n"]), "value": _num(row[code]), "low": _num(row[f"{code}_low"]),
+            "high": _num(row[f"{code}_high"])}

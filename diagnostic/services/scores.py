@@ -136,7 +136,11 @@ class CampaignScores:
             raise ServiceError(Refusal.UNKNOWN_GROUPING, by=by, options=", ".join(GROUPINGS))
         key = (by, level)
         if key not in self._tables:
-            self._tables[key] = self._build(by, self.codes(level))
+            stored = _stored_table(self, by, level)
+            if stored is None:
+                stored = self._build(by, self.codes(level))
+                _store_table(self, by, level, stored)
+            self._tables[key] = stored
         return self._tables[key].copy()
 
     def _build(self, by: str, codes: list[str]) -> pd.DataFrame:
@@ -227,6 +231,51 @@ class CampaignScores:
     def records(self, by: str = "state", level: str = HEADLINE, decimals: int | None = None) -> list[dict]:
         """A table as JSON-ready records (NaN → None, numpy → Python, optionally rounded)."""
         return to_records(self.table(by, level), decimals)
+
+
+def _table_path(scores: CampaignScores, by: str, level: str):
+    """Where a built score table is kept for every worker of the host (beside the built reports),
+    named by the data fingerprint and seed: a new answer or verification gives a new file."""
+    from pathlib import Path
+
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return None
+    base = current_app.config.get("REPORT_CACHE_DIR") or str(Path(current_app.instance_path) / "report-cache")
+    digest = scores.fingerprint.removeprefix("sha256:")[:32]
+    safe_level = "".join(ch for ch in level if ch.isalnum() or ch in "-_")[:40]
+    return Path(base) / "scores" / f"{scores.campaign_id}-{digest}-{scores.seed}-{by}-{safe_level}.pkl"
+
+
+def _stored_table(scores: CampaignScores, by: str, level: str) -> pd.DataFrame | None:
+    path = _table_path(scores, by, level)
+    if path is None or not path.exists():
+        return None
+    try:
+        return pd.read_pickle(path)  # our own file in the instance folder, written by `_store_table`
+    except Exception:  # noqa: BLE001 - a torn or stale file is rebuilt, never served
+        return None
+
+
+def _store_table(scores: CampaignScores, by: str, level: str, table: pd.DataFrame) -> None:
+    import os
+    import tempfile
+
+    path = _table_path(scores, by, level)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(handle, "wb") as out:
+            table.to_pickle(out)
+        os.replace(tmp, path)
+        for old in path.parent.glob(f"{scores.campaign_id}-*-{scores.seed}-{by}-{path.stem.rsplit('-', 1)[-1]}.pkl"):
+            if old != path and old.name.split("-")[1] != path.name.split("-")[1]:
+                old.unlink(missing_ok=True)
+    except OSError:  # a read-only instance folder only loses the shared cache
+        return
 
 
 @contextmanager

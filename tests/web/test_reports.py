@@ -10,6 +10,15 @@ import subprocess
 from tests.web.conftest import sign_in
 
 
+def _inflate(data: bytes) -> bytes:
+    import zlib
+
+    try:
+        return zlib.decompress(data)
+    except zlib.error:
+        return data
+
+
 def _publish(app, slug):
     from diagnostic.services import campaigns
 
@@ -40,12 +49,14 @@ def test_state_report_answers_the_methodology_questions(app, client, scored):
     verdict = re.search(r'<p class="verdict">(.*?)</p>', html, re.S).group(1)
     assert "Querétaro" in verdict and "resto del país" in verdict and "entidades está entre" in verdict
     # the published 2017 figures sit beside the campaign's (Querétaro GA 0.27; T = (0.32 + 0.32) / 2)
+    # (columns: state, CI, adjusted, rest, nation, the state's MGA 2017 value, then the national editions)
+    assert "Querétaro en la MGA 2017" in html and "Nacional MGA 2023" in html
     row = re.search(r"<th scope=\"row\">GA ·.*?</tr>", html, re.S).group(0)
-    assert row.endswith('<td class="n">0.27</td></tr>')
+    assert re.findall(r'<td class="n">([^<]*)</td>', row)[5:] == ["0.27", "0.39", "0.52", "0.48", "0.46"]
     t_row = re.search(r"<th scope=\"row\">T ·.*?</tr>", html, re.S).group(0)
-    assert '<td class="n">0.32</td></tr>' in t_row
+    assert re.findall(r'<td class="n">([^<]*)</td>', t_row)[5] == "0.32"
     # every institution of the state is listed, the one without a response flagged
-    assert html.count("<td>Q") >= 2
+    assert "Secretaría de Finanzas de Querétaro" in html and "Congreso de Querétaro" in html
     assert "<svg" in html  # the interval chart
     assert "sha256:" in html  # data fingerprint in the annex
     english = client.get(f"/resultados/{scored.slug}/22?lang=en").get_data(as_text=True)
@@ -68,11 +79,18 @@ def test_pdf_report_is_a_real_pdf_with_the_state_name(app, client, scored, tmp_p
     assert response.mimetype == "application/pdf"
     body = response.get_data()
     assert body.startswith(b"%PDF")
+    # a tagged PDF/UA-1: structure tree, marked content, document language, PDF/UA identification
+    streams = b"".join(_inflate(m) for m in re.findall(rb"stream\r?\n(.*?)endstream", body, re.S))
+    for marker in (b"StructTreeRoot", b"MarkInfo", b"/Lang", b"pdfuaid"):
+        assert marker in body or marker in streams, marker
     assert shutil.which("pdftotext"), "pdftotext is missing: `make test` installs it (poppler-utils)"
     path = tmp_path / "r.pdf"
     path.write_bytes(body)
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "Querétaro" in text and "Anexo metodológico" in text
+    html = client.get(f"/resultados/{scored.slug}/22").get_data(as_text=True)
+    index = re.search(r'<span class="big">(\d\.\d\d)</span>', html).group(1)
+    assert index in text  # the index, on the cover and in the summary
 
 
 def test_portal_lists_states_and_serves_open_data(app, client, scored):
@@ -81,8 +99,11 @@ def test_portal_lists_states_and_serves_open_data(app, client, scored):
     assert "Querétaro" in html and "Jalisco" in html
     data = client.get(f"/resultados/{scored.slug}/datos-state.csv")
     assert data.status_code == 200 and data.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(data.get_data(as_text=True))))
-    assert {r["state"] for r in rows} >= {"22", "14"}
+    raw = data.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark: Excel reads the accents right
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert {r["cve_ent"] for r in rows} >= {"22", "14"}
+    assert "Querétaro" in {r["entidad"] for r in rows}
     assert client.get(f"/resultados/{scored.slug}/datos-secret.csv").status_code == 404
 
 
