@@ -94,7 +94,8 @@ def refuse_cut_bodies():
 def init_app(app: Flask) -> None:
     """Register the handlers."""
 
-    app.before_request(refuse_cut_bodies)
+    # First of all (before CSRF protection or any view parses the form from the stream).
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_cut_bodies)
 
     @app.errorhandler(sa.exc.SQLAlchemyError)
     def database_error(exc: sa.exc.SQLAlchemyError):

@@ -227,6 +227,8 @@ class Flow:
             target = index
         if action == "review" or target >= builder.count:
             return redirect(self.url("review"))
+        if target != index:  # the link resumes on the page the respondent went on to
+            responses.set_last_page(self.response, target)
         flash(_("Guardado."), "saved")
         return redirect(self.url("page", n=target))
 
