@@ -230,8 +230,9 @@ def find(campaign: Campaign, purpose: InstrumentPurpose | str, institution: Inst
 
 
 def get_or_create(campaign: Campaign, purpose: InstrumentPurpose | str, institution: Institution,
-                  *, evaluator: User | None = None) -> Response:
-    """The response for (campaign, purpose, institution), created as an empty draft if new."""
+                  *, evaluator: User | None = None, commit: bool = True) -> Response:
+    """The response for (campaign, purpose, institution), created as an empty draft if new
+    (`commit=False`: flushed inside the caller's transaction)."""
     response = find(campaign, purpose, institution)
     if response is not None:
         return response
@@ -241,6 +242,9 @@ def get_or_create(campaign: Campaign, purpose: InstrumentPurpose | str, institut
     response = Response(campaign_id=campaign.id, purpose=InstrumentPurpose(purpose), instrument_version_id=version.id,
                         institution_id=institution.id, evaluator_id=evaluator.id if evaluator else None)
     db.session.add(response)
+    if not commit:
+        db.session.flush()
+        return response
     try:
         db.session.commit()
     except sa.exc.IntegrityError:  # created concurrently by another request
