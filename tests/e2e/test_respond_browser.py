@@ -3,12 +3,11 @@ skip logic never shows an empty page, two tabs never overwrite each other silent
 busy server is retried and said."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from tests.e2e.test_browser import page, server  # noqa: F401  (fixtures)
 from tests.web.test_respond_skip import skip_setup  # noqa: F401  (fixture)
-
-import pytest
 
 pytestmark = pytest.mark.browser
 

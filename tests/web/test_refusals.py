@@ -146,7 +146,8 @@ def test_a_state_conflict_on_a_response_is_refused_in_the_interface_language(app
     from diagnostic.models import Response
 
     respondent = app.test_client()
-    assert respondent.get(f"/r/{setup.token}/p/0").status_code == 200  # the draft exists from the first visit
+    # the draft exists from the first save (opening the link stores nothing)
+    assert respondent.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "1"}}).status_code == 200
     with app.app_context():
         response_id = db.session.scalar(sa.select(Response.id))
     client = app.test_client()

@@ -146,7 +146,7 @@ def test_a_request_cut_half_way_is_refused_and_changes_nothing(app, client, setu
     answer = raw_post(gunicorn_server, page_url(setup, 0), body, send=len(body) * 2 // 3)
     status = int(answer.split(b" ", 2)[1])
     assert status == 400, answer[:300]
-    assert "incompleta".encode() in answer
+    assert b"incompleta" in answer
     assert stored(app) == before
     whole = raw_post(gunicorn_server, page_url(setup, 0), body, send=len(body))
     assert int(whole.split(b" ", 2)[1]) == 302
@@ -296,8 +296,8 @@ def test_the_receipt_stays_reachable_after_the_campaign_closes_in_mexico_city_ti
     receipt = client.get(f"/r/{setup.token}/receipt")
     assert receipt.status_code == 200
     html = receipt.get_data(as_text=True)
-    from zoneinfo import ZoneInfo
     from datetime import UTC
+    from zoneinfo import ZoneInfo
     local = submitted.replace(tzinfo=submitted.tzinfo or UTC).astimezone(ZoneInfo("America/Mexico_City"))
     assert local.strftime("%Y-%m-%d %H:%M") in html and "Ciudad de México" in html
     assert client.get(page_url(setup, 0)).status_code == 410  # editing stays closed
