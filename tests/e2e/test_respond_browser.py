@@ -113,3 +113,44 @@ def test_a_page_save_waits_for_the_autosave_in_flight(page, slow_server, setup, 
     expect(page.get_by_role("heading", level=1)).to_have_text("Ejemplos")
     page.wait_for_timeout(1500)  # anything still on its way has landed
     assert stored(app) == {"received": "7", "answered": "6"}
+
+
+@pytest.fixture
+def impatient_server(app, database_url, tmp_path):
+    """The app with a short SQLite busy timeout (a lock held past it answers 503), in a thread."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from diagnostic import create_app
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("an SQLite write lock held by another connection")
+    busy = create_app({**{k: app.config[k] for k in ("TESTING", "SECRET_KEY", "DATABASE_URL")},
+                       "SQLITE_BUSY_TIMEOUT_MS": 200})
+    busy.instance_path = str(tmp_path / "busy-instance")
+    httpd = make_server("127.0.0.1", 0, busy, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=10)
+    httpd.server_close()
+
+
+def test_a_busy_database_is_retried_with_back_off_and_said(page, impatient_server, setup, app, database_url):  # noqa: F811
+    import sqlite3
+
+    from playwright.sync_api import expect
+
+    page.goto(f"{impatient_server}/r/{setup.token}/p/1")
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    try:
+        page.get_by_label("Solicitudes recibidas").fill("42")
+        expect(page.locator("#autosave-status")).to_contain_text("servidor está ocupado", timeout=10000)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    expect(page.locator("#autosave-status")).to_contain_text("Guardado", timeout=15000)  # retried by itself
+    assert stored(app) == {"received": "42"}
