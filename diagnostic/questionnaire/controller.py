@@ -269,8 +269,13 @@ class Flow:
         for error in result.validation.errors:
             errors.setdefault(error.path, []).append(error.message_en if lang() == "en" else error.message_es)
         conflicts = {path: responses.canonical(value) for path, value in result.conflicts.items()}
+        # The progress follows every answer (and the questions skip logic opens or closes) as it
+        # happens, instead of changing all at once on the next page.
+        answered, total = progress(self.definition, result.answers, result.validation)
+        label = ngettext("Avance: %(a)s de %(num)d pregunta", "Avance: %(a)s de %(num)d preguntas", total, a=answered)
         return jsonify(ok=True, saved=result.changed, errors=errors, stale=result.stale, version=result.version,
-                       conflicts=conflicts, relevant={k: bool(v) for k, v in result.validation.relevant.items()})
+                       conflicts=conflicts, relevant={k: bool(v) for k, v in result.validation.relevant.items()},
+                       progress={"answered": answered, "total": total, "label": label})
 
     def review(self):
         """Pending required questions and errors, by page, with links; the submit button."""

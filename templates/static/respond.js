@@ -307,6 +307,7 @@
       showErrors(r.data.errors || {});
       showConflicts(conflicts);
       if (r.data.relevant) { applyServerRelevance(r.data.relevant); }
+      if (r.data.progress) { showProgress(r.data.progress); }
       say(T.saved + " " + new Date().toLocaleTimeString());
       if (sendable()) { timer = setTimeout(flush, DEBOUNCE_MS); }
     }).catch(function () {
@@ -319,6 +320,15 @@
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
     });
     return inFlight;
+  }
+  function showProgress(p) {
+    var bar = document.getElementById("progress");
+    var label = document.querySelector('label[for="progress"]');
+    if (!bar || !p.total) { return; }
+    bar.max = p.total;
+    bar.value = p.answered;
+    bar.textContent = Math.floor(100 * p.answered / p.total) + " %";
+    if (label) { label.textContent = p.label; }
   }
   function sendable() {
     for (var p in pending) { if (inputsFor(p).length) { return true; } }

@@ -108,3 +108,10 @@ def test_answering_yes_walks_every_page_and_progress_counts_relevant_questions(c
     assert yes.headers["Location"].endswith("/p/1")
     html = client.get(url(skip_setup, 1)).get_data(as_text=True)
     assert "Página 2 de 4" in html and "Avance: 2 de 5 preguntas" in html
+
+
+def test_the_progress_follows_each_autosave(client, skip_setup):
+    body = client.post(f"/r/{skip_setup.token}/autosave", json={"answers": {"has_mech": "yes"}}).get_json()
+    assert body["progress"] == {"answered": 1, "total": 5, "label": "Avance: 1 de 5 preguntas"}
+    body = client.post(f"/r/{skip_setup.token}/autosave", json={"answers": {"has_mech": "no"}}).get_json()
+    assert body["progress"]["total"] == 3  # the questions "No" skips leave the count at once
