@@ -117,6 +117,8 @@
     if (typeof v === "number") { return v; }
     if (typeof v === "boolean") { return v ? 1 : 0; }
     var s = str(v).trim();
+    /* thousands grouped as people type them (1,250 or 1 250), as the server reads them */
+    if (/^[+-]?\d{1,3}([ ,\u00a0\u202f]\d{3})+(\.\d+)?$/.test(s)) { s = s.replace(/[ ,\u00a0\u202f]/g, ""); }
     return s === "" ? NaN : Number(s);
   }
   function truthy(v) {
