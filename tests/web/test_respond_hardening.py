@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -111,12 +112,14 @@ def gunicorn_server(app, setup, database_url, tmp_path):
                                env={**env, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 60  # a loaded machine boots the worker slowly
+        while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as ready:
+                    if ready.status == 200:
+                        break
             except OSError:
-                time.sleep(0.1)
+                time.sleep(0.2)
         yield port
     finally:
         process.terminate()
@@ -125,7 +128,7 @@ def gunicorn_server(app, setup, database_url, tmp_path):
 
 def raw_post(port: int, path: str, body: bytes, send: int) -> bytes:
     """POST `body` declaring its full length, send only `send` bytes, close our side; the answer."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
         s.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                   b"Content-Type: application/x-www-form-urlencoded\r\n"
                   b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body[:send])
