@@ -190,6 +190,9 @@ class Respondent:
         """Take the reply; (think seconds before the next request, True when the reply was expected)."""
         rng = self.rng
         if request.kind == "page":
+            if reply.status in (302, 303) and reply.location:  # a page skip logic left empty sends on
+                self.next = Request("page", "GET", _local(reply.location))
+                return 0.0, True
             if reply.status != 200:
                 self.next = self._page(0)
                 return rng.uniform(2, 6), False

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
-from diagnostic.services import ServiceError
+from diagnostic.services import Refusal, ServiceError
 from diagnostic.services.refusals import current_lang
 
 log = logging.getLogger("diagnostic.errors")
@@ -35,6 +36,7 @@ def messages() -> dict[int, tuple[str, str]]:
         415: (_("Tipo de archivo no admitido"), _("Use un archivo CSV o XLSX.")),
         422: (_("Datos no válidos"), _("Revise los datos enviados.")),
         500: (_("Error interno"), _("Algo falló de nuestro lado. No se guardó nada a medias.")),
+        503: (_("Servicio no disponible por un momento"), _("Vuelva a intentarlo en unos segundos.")),
     }
 
 
@@ -52,8 +54,66 @@ def render_error(code: int, message: str | None = None, details: list | None = N
                            code=code, refusal=refusal), code
 
 
+RETRY_AFTER_SECONDS = 5
+# Database errors that pass (a lock held past the busy timeout, a server restarting, a dropped
+# connection, an exhausted pool), unlike a bug such as a missing table that retrying cannot fix.
+_PERMANENT = ("no such table", "no such column", "does not exist", "syntax error")
+
+
+def transient(exc: Exception) -> bool:
+    """True for a database error worth retrying: answered 503 with Retry-After, not 500."""
+    if isinstance(exc, sa.exc.TimeoutError):
+        return True
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)):
+        text = str(exc.orig if getattr(exc, "orig", None) is not None else exc).lower()
+        return not any(marker in text for marker in _PERMANENT)
+    return False
+
+
+def refuse_cut_bodies():
+    """A request whose body is shorter than its Content-Length (the connection closed half-way;
+    gunicorn hands the app what arrived) is refused before any view reads a half form as a
+    whole one. The body is kept (cached) for the form parser, within MAX_CONTENT_LENGTH."""
+    declared = request.content_length
+    if request.method not in ("POST", "PUT", "PATCH") or not declared:
+        return None
+    limit = request.max_content_length
+    if limit is not None and declared > limit:
+        return None  # Werkzeug answers 413
+    try:
+        received = len(request.get_data(cache=True))
+    except ClientDisconnected:
+        received = 0
+    if received < declared:
+        raise ServiceError(Refusal.BODY_INCOMPLETE, received=received, declared=declared)
+    return None
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
+
+    # First of all (before CSRF protection or any view parses the form from the stream).
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_cut_bodies)
+
+    @app.errorhandler(sa.exc.SQLAlchemyError)
+    def database_error(exc: sa.exc.SQLAlchemyError):
+        from diagnostic.extensions import db
+
+        try:
+            db.session.rollback()
+        except sa.exc.SQLAlchemyError:  # the connection itself is gone: the pool replaces it
+            db.session.close()
+        if not transient(exc):
+            log.exception("unhandled database error on %s %s", request.method, request.path)
+            return render_error(500)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
+        lang = current_lang()
+        body, code = render_error(503, Refusal.DATABASE_BUSY.render(lang), refusal=Refusal.DATABASE_BUSY.code)
+        response = app.make_response((body, code))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):

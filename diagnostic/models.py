@@ -332,6 +332,10 @@ class Response(db.Model):
     verified_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
     verified_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     evaluator_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    # Optimistic concurrency: +1 on every write of the answers; a save names the version it was based on.
+    version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # The newest save of one browser tab ("tab-id:sequence"): an older, late autosave of that tab is ignored.
+    save_mark: so.Mapped[str] = so.mapped_column(sa.String(60), default="", server_default="")
 
     campaign: so.Mapped[Campaign] = so.relationship()
     instrument_version: so.Mapped[InstrumentVersion] = so.relationship()

@@ -227,6 +227,7 @@ def _plan(campaign: Campaign, index: int, item: object, seen: set) -> tuple[_Pla
     values = _paths(answers)
     merged = responses.answers_of(response) if response is not None else {}
     try:
+        responses.check_values(values, instruments.definition(version))
         for path, value in values.items():
             responses.set_path(merged, path, value)
     except ServiceError as exc:
@@ -260,12 +261,18 @@ def submit_bulk(slug: str, body: object, user: User) -> dict:
         raise Invalid(Refusal.BULK_REJECTED, details=errors)
     actor = Actor.for_user(user)
     submitted = []
-    for plan in plans:
-        response = plan.response or responses.get_or_create(campaign, plan.purpose, plan.institution)
-        responses.save_page(response, plan.values, actor)
-        fingerprint = responses.submit(response, actor)
-        submitted.append({"id": response.id, "institution": plan.institution.key, "purpose": plan.purpose,
-                          "status": ResponseStatus.SUBMITTED.value, "fingerprint": fingerprint})
+    try:  # one transaction: every response is submitted, or none (a failure rolls all of them back)
+        for plan in plans:
+            response = plan.response or responses.get_or_create(campaign, plan.purpose, plan.institution,
+                                                                commit=False)
+            responses.save_page(response, plan.values, actor, commit=False)
+            fingerprint = responses.submit(response, actor, commit=False)
+            submitted.append({"id": response.id, "institution": plan.institution.key, "purpose": plan.purpose,
+                              "status": ResponseStatus.SUBMITTED.value, "fingerprint": fingerprint})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     return {"submitted": submitted}
 
 

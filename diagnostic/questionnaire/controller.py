@@ -12,22 +12,31 @@ what was typed (with a fresh token) instead of losing it.
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
 import surveys
 from diagnostic.models import Response, ResponseStatus
-from diagnostic.questionnaire.forms import form_values, posted_instances
-from diagnostic.questionnaire.pages import NON_INPUT, PageBuilder, progress
+from diagnostic.questionnaire.forms import (
+    form_values,
+    normalise,
+    posted_base,
+    posted_instances,
+    posted_version,
+    rendered_fields,
+)
+from diagnostic.questionnaire.pages import NON_INPUT, PageBuilder, progress, shown_pages
 from diagnostic.services import ServiceError, responses
 from diagnostic.services.audit import Actor
+from surveys.paths import get_path
 
 log = logging.getLogger(__name__)
 
@@ -98,32 +107,56 @@ class Flow:
         """The landing page: institution, campaign, deadline, progress, instructions."""
         builder = self.builder()
         answered, total = progress(builder.definition, builder.answers, builder.validation)
-        return render_template("questionnaire/landing.html", **self._context(answered=answered, total=total,
-                                                                             pages=builder.count))
+        return render_template("questionnaire/landing.html", **self._context(
+            answered=answered, total=total, pages=len(shown_pages(builder.definition, builder.validation))))
 
     def resume(self):
         """Continue where the response was left (its receipt once submitted)."""
         if self.readonly:
             return redirect(self.url("receipt"))
-        return redirect(self.url("page", n=self.response.last_page))
+        return redirect(self.url("page", n=self.response.last_page or 0))
 
     def page(self, index: int, *, status: int = 200, answers: dict | None = None, notice: str | None = None,
-             extra: dict | None = None, show_errors: bool = True, posted: dict | None = None):
-        """Render page `index` (values from the store, or from `answers` when given)."""
+             extra: dict | None = None, show_errors: bool = True, posted: dict | None = None,
+             conflicts: dict | None = None, required: bool = False):
+        """Render page `index` (values from the store, or from `answers` when given). Reading a page
+        writes nothing. A page skip logic leaves empty sends on to the next page that is not."""
         builder = self.builder(answers=answers, extra=extra, posted=posted)
         if not 0 <= index < builder.count:
             abort(404)
+        shown = shown_pages(builder.definition, builder.validation)
+        if index not in shown and answers is None:
+            later = [i for i in shown if i > index]
+            return redirect(self.url("page", n=later[0]) if later else self.url("review"))
         page = builder.page(index)
+        if required:  # moving on: the required questions left empty are flagged here, on their page
+            complete = surveys.validate(self.definition, builder.answers, partial=False).by_path()
+            for f in page.fields:
+                if f.relevant and not f.errors and f.path in complete:
+                    f.errors = [e.message_en if lang() == "en" else e.message_es for e in complete[f.path]]
         if not show_errors:
             for f in page.fields:
                 f.errors = []
+        for path, theirs in (conflicts or {}).items():
+            for f in page.fields:
+                if f.path == path:
+                    f.errors = [_("Este campo cambió en otra pestaña o por otra persona mientras usted escribía; "
+                                  "quedó guardado «%(theirs)s». Abajo está lo que usted escribió: guarde de nuevo "
+                                  "para conservarlo, o cámbielo.", theirs=responses.canonical(theirs) or _("(vacío)"))]
         answered, total = progress(builder.definition, builder.answers, builder.validation)
         errors = [f for f in page.fields if f.errors and f.relevant]
+        position = shown.index(index) + 1 if index in shown else index + 1
+        previous = max([i for i in shown if i < index], default=None)
+        following = min([i for i in shown if i > index], default=None)
+        # What the tab is shown: the stored values (base of the next save's conflict check).
+        stored = builder.answers if answers is None else responses.answers_of(self.response)
+        inputs = [f for f in page.fields if f.widget not in NON_INPUT and not f.question.read_only]
+        base = {f.path: responses.canonical(get_path(stored, f.path)) for f in inputs}
         html = render_template("questionnaire/page.html", **self._context(
-            page=page, answered=answered, total=total, errors=errors, notice=notice,
-            answers_data=builder.answers))
-        if not self.readonly and answers is None:  # after rendering: the commit expires what it read
-            responses.set_last_page(self.response, index)
+            page=page, answered=answered, total=total, errors=errors, notice=notice, answers_data=builder.answers,
+            shown=shown, position=position, previous=previous, following=following,
+            base_json=json.dumps(base, ensure_ascii=False), field_list=" ".join(f.path for f in inputs),
+            version=self.response.version or 0, required_flagged=required and bool(errors)))
         return html, status
 
     def post_page(self, index: int):
@@ -144,7 +177,19 @@ class Flow:
                 responses.set_path(answers, path, value)
             return self.page(index, answers=answers, status=400, posted=posted, notice=_(
                 "Su sesión expiró. No se perdió nada de lo escrito: revise y vuelva a guardar."))
-        result = responses.save_page(self.response, values, self.actor, page=index)  # refusals: errors.py
+        self.response = self.started()
+        mark = responses.SaveMark.parse(request.form.get("_tab"), request.form.get("_seq"))
+        result = responses.save_page(self.response, values, self.actor, page=index,  # refusals: errors.py
+                                     base=posted_base(request.form), version=posted_version(request.form),
+                                     mark=mark)
+        if result.conflicts:
+            answers = responses.answers_of(self.response)
+            for path, value in values.items():
+                responses.set_path(answers, path, value)
+            return self.page(index, answers=answers, status=409, posted=posted, conflicts=result.conflicts,
+                             notice=ngettext("Un campo cambió en otra pestaña o por otra persona; no se sobrescribió.",
+                                             "%(num)d campos cambiaron en otra pestaña o por otra persona; no se "
+                                             "sobrescribieron.", len(result.conflicts)))
         extra = {}
         if action.startswith("add:"):
             extra[action[4:]] = 1
@@ -156,29 +201,50 @@ class Flow:
             except (ServiceError, ValueError):
                 abort(400)
             return redirect(self.url("page", n=index) + "#main")
-        after = self.builder(answers=result.answers, validation=result.validation).page(index)
-        shown = set(filter(None, request.form.get("_shown", "").split(" ")))
+        after_builder = self.builder(answers=result.answers, validation=result.validation)
+        after = after_builder.page(index)
+        shown_paths = set(filter(None, request.form.get("_shown", "").split(" ")))
         appeared = [f for f in after.fields if f.relevant and f.widget not in NON_INPUT
-                    and f.path not in shown and "_shown" in request.form]
+                    and f.path not in shown_paths and "_shown" in request.form]
         page_errors = [f for f in after.fields if f.errors and f.relevant]
         if action in ("next", "review") and (page_errors or appeared):
             notice = _("Se mostraron preguntas nuevas en esta página.") if appeared and not page_errors else None
             return self.page(index, status=200 if not page_errors else 422, notice=notice)
+        if action == "next" and rendered_fields(request.form) is not None:
+            # Required questions left empty are flagged on their own page before moving on; the
+            # respondent may still go on ("next_anyway"): what they typed is already saved.
+            complete = surveys.validate(self.definition, result.answers, partial=False).by_path()
+            if any(f.relevant and f.path in complete for f in after.fields if f.widget not in NON_INPUT):
+                return self.page(index, status=422, required=True)
+        shown = shown_pages(self.definition, result.validation)
         if action == "prev":
-            target = max(index - 1, 0)
-        elif action == "next":
-            target = index + 1
-        elif action.startswith("goto:") and action[5:].isdigit():
+            target = max([i for i in shown if i < index], default=shown[0])
+        elif action in ("next", "next_anyway"):
+            target = min([i for i in shown if i > index], default=builder.count)
+        elif action.startswith("goto:") and action[5:].isdigit() and len(action) < 12:
             target = int(action[5:])
         else:
             target = index
         if action == "review" or target >= builder.count:
             return redirect(self.url("review"))
+        if target != index:  # the link resumes on the page the respondent went on to
+            responses.set_last_page(self.response, target)
         flash(_("Guardado."), "saved")
         return redirect(self.url("page", n=target))
 
+    def started(self) -> Response:
+        """The response, stored on the first save (opening a link or reading a page stores nothing)."""
+        if self.response.id is not None:
+            return self.response
+        return responses.get_or_create(self.response.campaign, self.response.purpose, self.response.institution)
+
     def autosave(self):
-        """JSON autosave of changed fields; invalid drafts are stored, errors returned."""
+        """JSON autosave of changed fields; invalid drafts are stored, errors returned.
+
+        The body is `{"answers": {path: value}, "base": {path: value shown}, "version": n,
+        "page": i, "tab": id, "seq": n}`: a field changed elsewhere since `base` is kept and
+        returned in `conflicts`; an autosave older than one the same tab already saved is ignored.
+        """
         if not self.csrf_ok():
             return jsonify(error="csrf", message=_("Sesión expirada; reintentando."), csrf_token=generate_csrf()), 400
         if self.readonly:
@@ -186,14 +252,30 @@ class Flow:
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict) or not isinstance(payload.get("answers"), dict):
             return jsonify(error="bad_request", message=_("Se esperaba JSON con «answers».")), 400
-        changes = {str(k): v for k, v in payload["answers"].items()
-                   if isinstance(v, (str, list, int, float, type(None)))}
-        result = responses.autosave(self.response, changes, self.actor)  # a refusal is JSON (errors.py)
+        fields = self.definition.fields
+        changes = {}
+        for key, value in payload["answers"].items():
+            name = str(key).rsplit(".", 1)[-1] if "]." in str(key) else str(key)
+            question = fields.get(name)
+            changes[str(key)] = normalise(question.type if question else None, value)
+        base = payload.get("base") if isinstance(payload.get("base"), dict) else None
+        version = payload.get("version") if isinstance(payload.get("version"), int) else None
+        page = payload.get("page") if isinstance(payload.get("page"), int) else None
+        mark = responses.SaveMark.parse(payload.get("tab"), payload.get("seq"))
+        self.response = self.started()
+        result = responses.autosave(self.response, changes, self.actor, page=page, base=base, version=version,
+                                    mark=mark)  # a refusal is JSON (errors.py)
         errors: dict[str, list[str]] = {}
         for error in result.validation.errors:
             errors.setdefault(error.path, []).append(error.message_en if lang() == "en" else error.message_es)
-        return jsonify(ok=True, saved=result.changed, errors=errors,
-                       relevant={k: bool(v) for k, v in result.validation.relevant.items()})
+        conflicts = {path: responses.canonical(value) for path, value in result.conflicts.items()}
+        # The progress follows every answer (and the questions skip logic opens or closes) as it
+        # happens, instead of changing all at once on the next page.
+        answered, total = progress(self.definition, result.answers, result.validation)
+        label = ngettext("Avance: %(a)s de %(num)d pregunta", "Avance: %(a)s de %(num)d preguntas", total, a=answered)
+        return jsonify(ok=True, saved=result.changed, errors=errors, stale=result.stale, version=result.version,
+                       conflicts=conflicts, relevant={k: bool(v) for k, v in result.validation.relevant.items()},
+                       progress={"answered": answered, "total": total, "label": label})
 
     def review(self):
         """Pending required questions and errors, by page, with links; the submit button."""
@@ -206,8 +288,11 @@ class Flow:
             if items:
                 pending.append((page, items))
         answered, total = progress(builder.definition, answers, builder.validation)
+        shown = shown_pages(builder.definition, builder.validation)
+        pages = [page for page in pages if page.index in shown]
         return render_template("questionnaire/review.html", **self._context(
-            pending=pending, answered=answered, total=total, pages=pages))
+            pending=pending, answered=answered, total=total, pages=pages,
+            pending_count=sum(len(items) for _page, items in pending)))
 
     def submit(self):
         """Explicit submission: validate everything, store, fingerprint, then the receipt."""
@@ -216,6 +301,7 @@ class Flow:
         if not self.csrf_ok():
             flash(_("Su sesión expiró; vuelva a pulsar «Enviar»."), "error")
             return redirect(self.url("review"))
+        self.response = self.started()
         try:
             responses.submit(self.response, self.actor)
         except responses.Incomplete:

@@ -23,6 +23,15 @@ BUILTIN_LABELS = {
 }
 
 
+def is_email(question: Question) -> bool:
+    """A text question that asks for an e-mail address (appearance `email`, or a constraint that
+    checks for an @): rendered as `type=email`."""
+    if "email" in (question.appearance or ""):
+        return True
+    constraint = getattr(question.constraint, "text", "") or ""
+    return "regex" in constraint and "@" in constraint
+
+
 def text(label, lang: str = "es") -> str:
     """A label in `lang`, falling back to Spanish, then to any language."""
     if not label:
@@ -70,7 +79,8 @@ class FieldView:
     @property
     def described_by(self) -> str:
         """Ids of the hint and error paragraphs that describe the input (`aria-describedby`)."""
-        ids = ([f"{self.id}-hint"] if self.hint else []) + ([f"{self.id}-error"] if self.errors else [])
+        ids = ([f"{self.id}-hint"] if self.hint or self.widget == "number" else []) + (
+            [f"{self.id}-error"] if self.errors else [])
         return " ".join(ids)
 
     @cached_property
@@ -87,8 +97,21 @@ class FieldView:
             return "radio"
         if qtype == "text" and "multiline" in (self.question.appearance or ""):
             return "textarea"
+        if qtype == "text" and is_email(self.question):
+            return "email"
         return {"integer": "number", "decimal": "number", "range": "number", "date": "date",
                 "url": "url"}.get(qtype, "text")
+
+    @cached_property
+    def suggestion(self) -> str:
+        """For a web address typed without its scheme (`www.example.gob.mx`), the address with
+        `https://` to suggest; '' otherwise."""
+        if self.widget != "url" or is_blank(self.value):
+            return ""
+        value = str(self.value).strip()
+        if "://" in value or " " in value or "." not in value.split("/")[0]:
+            return ""
+        return "https://" + value.lstrip("/")
 
     @cached_property
     def selected(self) -> set[str]:
@@ -260,6 +283,42 @@ class PageBuilder:
         view.removable = repeat.repeat_count is None
         view.can_add = view.removable and (repeat.max_count is None or n < repeat.max_count)
         return view
+
+
+def _shown(children, relevant: dict, repeat: Repeat | None) -> bool:
+    """True when some input question (or note) among `children` is relevant now."""
+    for child in children:
+        if isinstance(child, Question):
+            if child.type == "calculate":
+                continue
+            if repeat is None:
+                if relevant.get(child.name, True):
+                    return True
+            else:
+                suffix = f"].{child.name}"
+                flags = [v for k, v in relevant.items() if k.startswith(f"{repeat.name}[") and k.endswith(suffix)]
+                if not flags or any(flags):
+                    return True
+        elif isinstance(child, Repeat):
+            if relevant.get(child.name, relevant.get(child.path, True)) and _shown(child.children, relevant, child):
+                return True
+        elif isinstance(child, Group):
+            if relevant.get(child.name, relevant.get(child.path, True)) and _shown(child.children, relevant, repeat):
+                return True
+    return False
+
+
+def shown_pages(definition: Definition, validation) -> list[int]:
+    """Indexes of the pages that have something relevant now (skip logic never shows an empty
+    page: not in next/previous, the page list, nor the progress). Page 0 when none has."""
+    relevant = validation.relevant
+    shown = []
+    for index, element in enumerate(definition.pages):
+        if not relevant.get(element.name, relevant.get(element.path, True)):
+            continue
+        if _shown(element.children, relevant, element if isinstance(element, Repeat) else None):
+            shown.append(index)
+    return shown or [0]
 
 
 def progress(definition: Definition, answers: dict, validation) -> tuple[int, int]:

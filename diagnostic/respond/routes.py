@@ -8,7 +8,7 @@ from flask import abort, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from diagnostic.extensions import csrf
-from diagnostic.models import InstrumentPurpose
+from diagnostic.models import InstrumentPurpose, ResponseStatus
 from diagnostic.questionnaire import views
 from diagnostic.questionnaire.controller import Flow
 from diagnostic.respond import bp
@@ -45,6 +45,8 @@ def private(response):
 # Views that read the stored answers before any write: the answers come in the link's one query
 # (any other view loads them when it first reads them, in a query of their own).
 READS_ANSWERS = {views.landing, views.page, views.save_page, views.review, views.receipt}
+# Views that show a submitted response's proof (reachable after the campaign closes).
+PROOF = {views.receipt, views.landing, views.resume}
 
 
 def _state_link(campaign, institution) -> bool:
@@ -63,7 +65,16 @@ def with_flow(view, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTIO
     @wraps(view)
     def wrapped(token: str, *args, **kwargs):
         try:
-            invitation, response = invitations.resolve(token, purpose, with_answers=view in READS_ANSWERS)
+            try:
+                invitation, response = invitations.resolve(token, purpose, with_answers=view in READS_ANSWERS)
+            except invitations.InvitationError as exc:
+                # The receipt is the institution's proof of submission: it stays reachable once the
+                # campaign closes or the link expires (never when the link was replaced).
+                if view not in PROOF or exc.status != 410:
+                    raise
+                invitation, response = invitations.resolve(token, purpose, with_answers=True, closed_ok=True)
+                if response is None or response.status == ResponseStatus.DRAFT:
+                    raise
         except invitations.InvitationError as exc:
             log.warning("invitation refused (%s) for %s", exc.status, request.path.split("/")[1])
             if request.is_json or request.path.endswith("/autosave"):
@@ -77,8 +88,8 @@ def with_flow(view, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTIO
         state = purpose == InstrumentPurpose.STATE
         if state and not _state_link(campaign, institution):
             abort(404)
-        if response is None:  # first visit
-            response = responses.get_or_create(campaign, purpose, institution)
+        if response is None:  # not started: nothing is stored until the first save (Flow.started)
+            response = responses.unsaved(campaign, purpose, institution)
 
         def other_questionnaire() -> str | None:
             """The link to the other questionnaire on this link, if the institution answers both

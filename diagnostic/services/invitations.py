@@ -111,11 +111,13 @@ def _check(token: str) -> None:
         raise InvitationError(Refusal.LINK_INVALID)
 
 
-def _usable(invitation: Invitation | None) -> Invitation:
+def _usable(invitation: Invitation | None, *, closed_ok: bool = False) -> Invitation:
     if invitation is None:
         raise InvitationError(Refusal.LINK_INVALID)
     if invitation.revoked_at is not None:
         raise InvitationError(Refusal.LINK_REPLACED)
+    if closed_ok and invitation.campaign.status != CampaignStatus.DRAFT:
+        return invitation
     if invitation.expires_at is not None and invitation.expires_at < utcnow():
         raise InvitationError(Refusal.LINK_EXPIRED)
     status = invitation.campaign.status
@@ -127,15 +129,16 @@ def _usable(invitation: Invitation | None) -> Invitation:
 
 
 def resolve(token: str, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTION, *,
-            with_answers: bool = False) -> tuple[Invitation, Response | None]:
+            with_answers: bool = False, closed_ok: bool = False) -> tuple[Invitation, Response | None]:
     """The usable invitation for a token and its institution's response for `purpose` (None if
     not started), in one query; `with_answers` loads the answers too. InvitationError 404
-    (unknown link) or 410 (replaced, expired, campaign not open)."""
+    (unknown link) or 410 (replaced, expired, campaign not open). `closed_ok` accepts an
+    expired link or a closed campaign (to show a submitted response's receipt)."""
     _check(token)
     row = db.session.execute(_FLOW[with_answers], {"token_hash": hash_token(token), "purpose": purpose}
                              ).unique().one_or_none()
     invitation, response = row if row is not None else (None, None)
-    return _usable(invitation), response
+    return _usable(invitation, closed_ok=closed_ok), response
 
 
 def revoke(invitation: Invitation, actor: Actor = SYSTEM) -> None:

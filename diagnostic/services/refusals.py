@@ -287,6 +287,26 @@ class Refusal(_Templates):
     SUBMISSIONS_STAGED_NOT_FOUND = (404, "El archivo de la vista previa ya no está disponible; súbalo de nuevo",
                                     "The previewed file is no longer available; upload it again")
     SUBMISSIONS_FILE_MISSING = (422, "Falta el archivo de envíos (campo 'file')", "The submissions file is missing (field 'file')")
+    # answers checked at the edge, and requests that did not arrive whole (respondent flow)
+    FIELD_NAME_TOO_LONG = (400, "Nombre de campo de más de {maximum} caracteres: {start!r}…",
+                           "Field name longer than {maximum} characters: {start!r}…")
+    UNKNOWN_FIELD = (400, "El cuestionario no tiene el campo {path!r}", "The questionnaire has no field {path!r}")
+    VALUE_HAS_NUL = (400, "{field}: la respuesta contiene un carácter no permitido (NUL); no se guardó",
+                     "{field}: the answer contains a character that is not allowed (NUL); it was not saved")
+    VALUE_TOO_LONG = (422, "{field}: la respuesta tiene {length} caracteres y el máximo es {maximum}; no se guardó",
+                      "{field}: the answer has {length} characters and the maximum is {maximum}; it was not saved")
+    VALUE_NOT_TEXT = (400, "{field}: se esperaba texto, un número o una lista de opciones",
+                      "{field}: text, a number or a list of options was expected")
+    BODY_INCOMPLETE = (400, "La solicitud llegó incompleta ({received} de {declared} bytes); no se guardó nada. "
+                            "Vuelva a intentarlo.",
+                       "The request arrived incomplete ({received} of {declared} bytes); nothing was saved. "
+                       "Please try again.")
+    DATABASE_BUSY = (503, "La base de datos no está disponible en este momento; no se guardó nada a medias. "
+                          "Vuelva a intentarlo en unos segundos.",
+                     "The database is not available right now; nothing was half-saved. Please try again in a "
+                     "few seconds.")
+    PAGE_FORM_INCOMPLETE = (400, "El formulario llegó sin la lista de sus campos; no se guardó nada. Recargue la página.",
+                            "The form arrived without the list of its fields; nothing was saved. Reload the page.")
 
     @property
     def status(self) -> int:

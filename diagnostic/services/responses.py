@@ -13,9 +13,10 @@ import hashlib
 import json
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 import surveys
 from diagnostic.extensions import db
@@ -38,6 +39,7 @@ from surveys.coerce import is_blank
 
 MAX_VALUE = 10000
 MAX_REPEAT = 200
+MAX_FIELD_NAME = 120  # the width of `answers.field` and `audit_log.field`
 
 
 class Incomplete(ServiceError):
@@ -58,18 +60,93 @@ class SaveResult:
     validation: object
     changed: int = 0
     answers: dict | None = None
+    # Fields another tab (or person) changed since the version the save was based on, and that
+    # this save would have overwritten with a different value: path → the stored value (kept).
+    conflicts: dict[str, object] = field(default_factory=dict)
+    version: int = 0  # the response's version after the save
+    stale: bool = False  # an older save of a tab that already saved something newer: ignored
 
 
-def check_path(path: str) -> tuple[str | None, int | None, str]:
+@dataclass(frozen=True)
+class SaveMark:
+    """Which browser tab sends a save, and its sequence number there (autosaves and page saves)."""
+
+    tab: str
+    seq: int
+
+    @classmethod
+    def parse(cls, tab: object, seq: object) -> SaveMark | None:
+        """A mark from what a client sent, or None when it sent none (or nonsense)."""
+        if not isinstance(tab, str) or not tab or len(tab) > 40 or not tab.replace("-", "").isalnum():
+            return None
+        try:
+            number = int(seq)
+        except (TypeError, ValueError):
+            return None
+        return cls(tab, number) if 0 <= number < 2**31 else None
+
+    def newer_than(self, stored: str) -> bool:
+        """False when `stored` is a mark of the same tab with this or a later sequence number."""
+        tab, _, seq = (stored or "").partition(":")
+        return tab != self.tab or not seq.isdigit() or self.seq > int(seq)
+
+    def __str__(self) -> str:
+        return f"{self.tab}:{self.seq}"
+
+
+def check_path(path: str, definition=None) -> tuple[str | None, int | None, str]:
     """The parts of a field path received from a form or a client (`surveys.paths` grammar),
-    refused when malformed or when its repeat index goes past MAX_REPEAT."""
+    refused when malformed, longer than MAX_FIELD_NAME, past MAX_REPEAT, or (given the
+    `definition`) naming a field the questionnaire does not ask where the path puts it."""
+    if isinstance(path, str) and len(path) > MAX_FIELD_NAME:
+        raise ServiceError(Refusal.FIELD_NAME_TOO_LONG, maximum=MAX_FIELD_NAME, start=path[:40])
     try:
         repeat, index, name = paths.parse_path(path)
     except paths.PathError:
         raise ServiceError(Refusal.INVALID_FIELD, path=path) from None
     if index is not None and index >= MAX_REPEAT:
         raise ServiceError(Refusal.TOO_MANY_REPEATS, repeat=repeat)
+    if definition is not None:
+        question = definition.fields.get(name)
+        if (question is None or question.type in ("note", "calculate") or question.read_only
+                or question.repeat != repeat):
+            raise ServiceError(Refusal.UNKNOWN_FIELD, path=path)
     return repeat, index, name
+
+
+def _label(definition, path: str) -> Both:
+    """A field's label in both languages (its path when it has none), for messages naming it."""
+    question = definition.fields.get(paths.parse_path(path)[2]) if definition is not None else None
+    label = question.label if question is not None else None
+    if isinstance(label, dict) and label:
+        es = label.get("es") or next(iter(label.values()))
+        return Both(f"{es} ({path})", f"{label.get('en') or es} ({path})")
+    return Both(path, path)
+
+
+def check_values(values: dict[str, object], definition=None) -> None:
+    """Refuse, naming the field, values that cannot be stored as typed: a NUL character (PostgreSQL
+    refuses it; SQLite would store it and break a later migration), text longer than MAX_VALUE
+    (never cut silently), or something that is not text, a number or a list of them."""
+    for path, value in values.items():
+        check_path(path, definition)
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            if item is None or isinstance(item, bool):
+                if isinstance(item, bool):
+                    raise ServiceError(Refusal.VALUE_NOT_TEXT, field=_label(definition, path))
+                continue
+            if not isinstance(item, (str, int, float)):
+                raise ServiceError(Refusal.VALUE_NOT_TEXT, field=_label(definition, path))
+            text = str(item)
+            if "\x00" in text:
+                raise ServiceError(Refusal.VALUE_HAS_NUL, field=_label(definition, path))
+            if len(text) > MAX_VALUE:
+                raise ServiceError(Refusal.VALUE_TOO_LONG, field=_label(definition, path),
+                                   length=len(text), maximum=MAX_VALUE)
+        if isinstance(value, (list, tuple)) and len(" ".join(str(v) for v in value)) > MAX_VALUE:
+            raise ServiceError(Refusal.VALUE_TOO_LONG, field=_label(definition, path),
+                               length=len(" ".join(str(v) for v in value)), maximum=MAX_VALUE)
 
 
 def set_path(answers: dict, path: str, value: object) -> None:
@@ -79,9 +156,18 @@ def set_path(answers: dict, path: str, value: object) -> None:
 
 
 def _text(value: object) -> object:
+    """A value as stored (lengths were checked by `check_values`: nothing is cut here)."""
     if isinstance(value, (list, tuple)):
-        return [str(v)[:MAX_VALUE] for v in value if not is_blank(v)]
-    return None if value is None else str(value)[:MAX_VALUE]
+        return [str(v) for v in value if not is_blank(v)]
+    return None if value is None else str(value)
+
+
+def canonical(value: object) -> str:
+    """A value as one comparable text: a list of options as the stored space-separated text,
+    blank as ''. What the conflict check compares (the form's base, the store and the save)."""
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(v) for v in value if not is_blank(v))
+    return "" if is_blank(value) else str(value)
 
 
 def rows_of(response: Response, *, effective: bool = False) -> dict[tuple[str, int | None], str]:
@@ -144,8 +230,9 @@ def find(campaign: Campaign, purpose: InstrumentPurpose | str, institution: Inst
 
 
 def get_or_create(campaign: Campaign, purpose: InstrumentPurpose | str, institution: Institution,
-                  *, evaluator: User | None = None) -> Response:
-    """The response for (campaign, purpose, institution), created as an empty draft if new."""
+                  *, evaluator: User | None = None, commit: bool = True) -> Response:
+    """The response for (campaign, purpose, institution), created as an empty draft if new
+    (`commit=False`: flushed inside the caller's transaction)."""
     response = find(campaign, purpose, institution)
     if response is not None:
         return response
@@ -155,11 +242,32 @@ def get_or_create(campaign: Campaign, purpose: InstrumentPurpose | str, institut
     response = Response(campaign_id=campaign.id, purpose=InstrumentPurpose(purpose), instrument_version_id=version.id,
                         institution_id=institution.id, evaluator_id=evaluator.id if evaluator else None)
     db.session.add(response)
+    if not commit:
+        db.session.flush()
+        return response
     try:
         db.session.commit()
     except sa.exc.IntegrityError:  # created concurrently by another request
         db.session.rollback()
         response = find(campaign, purpose, institution)
+    return response
+
+
+def unsaved(campaign: Campaign, purpose: InstrumentPurpose | str, institution: Institution) -> Response:
+    """An empty draft that is not stored (not added to the session): what a respondent who has
+    only opened the link sees. Opening a link or reading a page changes nothing; the first save
+    stores the response (`get_or_create`)."""
+    version = campaigns.instrument(campaign, purpose)
+    if version is None:
+        raise Conflict(Refusal.NO_INSTRUMENT_FOR_PURPOSE)
+    response = Response(purpose=InstrumentPurpose(purpose), status=ResponseStatus.DRAFT, last_page=0, version=0,
+                        save_mark="", campaign_id=campaign.id, institution_id=institution.id,
+                        instrument_version_id=version.id)
+    # Set the related objects without the relationship events (which could cascade it into the session).
+    so.attributes.set_committed_value(response, "campaign", campaign)
+    so.attributes.set_committed_value(response, "institution", institution)
+    so.attributes.set_committed_value(response, "instrument_version", version)
+    so.attributes.set_committed_value(response, "answers", [])
     return response
 
 
@@ -222,45 +330,86 @@ def _apply(response: Response, new_rows: dict, actor: Actor, *, reason: str | No
 
 
 def _merge(response: Response, values: dict[str, object], actor: Actor, *, partial: bool = True,
-           page: int | None = None) -> SaveResult:
+           page: int | None = None, base: dict[str, object] | None = None, version: int | None = None,
+           mark: SaveMark | None = None, commit: bool = True) -> SaveResult:
     definition = definition_of(response)
     with write_lock():
         _lock(response, actor)
         _ensure_editable(response)
         rows = rows_of(response)
         answers = _to_nested(rows)
+        if mark is not None and not mark.newer_than(response.save_mark):
+            db.session.rollback()  # a late save of a tab that already saved something newer
+            return SaveResult(surveys.validate(definition, answers, partial=partial), 0, answers,
+                              version=response.version, stale=True)
+        conflicts: dict[str, object] = {}
+        if base is not None and (version is None or version != response.version):
+            # Three-way merge per field: what the tab was shown (base), what is stored now
+            # (theirs), what it sends (mine). A field changed elsewhere since is kept; it is a
+            # conflict when this save would replace it with something else.
+            for path in list(values):
+                if path not in base:
+                    continue
+                theirs = canonical(paths.get_path(answers, path))
+                if theirs == canonical(base[path]):
+                    continue
+                if canonical(values[path]) != theirs and canonical(values[path]) != canonical(base[path]):
+                    conflicts[path] = paths.get_path(answers, path)
+                values.pop(path)
         before = _to_rows(answers)
         for path, value in values.items():
             paths.set_path(answers, path, _text(value))  # checked by save_page
         after = _to_rows(answers)
         touched = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
         changed = _apply(response, after, actor, only=touched)
+        if changed:
+            response.version = (response.version or 0) + 1
         if page is not None:
             response.last_page = page
-        db.session.commit()
+        if mark is not None:
+            response.save_mark = str(mark)
+        new_version = response.version
+        if commit:
+            db.session.commit()
+        else:
+            db.session.flush()
     # What is now stored, without reading it back: the rows untouched, and the touched ones as saved.
     stored = {k: v for k, v in rows.items() if k not in touched}
     stored.update((k, after[k]) for k in touched if k in after)
     # Validation reads only the answers in hand: done after the commit, outside the write lock.
-    return SaveResult(surveys.validate(definition, answers, partial=partial), changed, _to_nested(stored))
+    return SaveResult(surveys.validate(definition, answers, partial=partial), changed, _to_nested(stored),
+                      conflicts=conflicts, version=new_version)
 
 
-def save_page(response: Response, values: dict[str, object], actor: Actor, *, page: int | None = None) -> SaveResult:
-    """Save one page's fields (path → value; empty clears) in one transaction and validate the draft."""
-    for path in values:
-        check_path(path)
+def save_page(response: Response, values: dict[str, object], actor: Actor, *, page: int | None = None,
+              base: dict[str, object] | None = None, version: int | None = None,
+              mark: SaveMark | None = None, commit: bool = True) -> SaveResult:
+    """Save one page's fields (path → value; empty clears) in one transaction and validate the draft.
+
+    With `base` (path → the value the tab was shown) a field changed elsewhere since is never
+    overwritten: it is kept and returned in `conflicts` when this save would have changed it.
+    With `mark`, a save older than one the same tab already made is ignored (`stale`).
+    `commit=False` leaves the transaction open for a caller that saves several responses at once.
+    """
+    definition = definition_of(response)
+    check_values(values, definition)
+    if page is not None and not 0 <= page < len(definition.pages):
+        page = None
     try:
-        return _merge(response, values, actor, page=page)
+        return _merge(response, dict(values), actor, page=page, base=base, version=version, mark=mark,
+                      commit=commit)
     except Exception:
         db.session.rollback()
         raise
 
 
-def autosave(response: Response, changes: dict[str, object], actor: Actor) -> SaveResult:
+def autosave(response: Response, changes: dict[str, object], actor: Actor, *, page: int | None = None,
+             base: dict[str, object] | None = None, version: int | None = None,
+             mark: SaveMark | None = None) -> SaveResult:
     """Save fields typed so far (validated with partial=True; invalid drafts are kept, errors returned)."""
     if not isinstance(changes, dict) or len(changes) > 500:
         raise ServiceError(Refusal.INVALID_CHANGES)
-    return save_page(response, changes, actor)
+    return save_page(response, changes, actor, page=page, base=base, version=version, mark=mark)
 
 
 def remove_instance(response: Response, repeat: str, index: int, actor: Actor) -> SaveResult:
@@ -284,6 +433,7 @@ def _remove_instance(response: Response, repeat: str, index: int, actor: Actor) 
     if not instances:
         answers.pop(repeat)
     changed = _apply(response, _to_rows(answers), actor, reason=f"eliminó {repeat}[{index}]")
+    response.version = (response.version or 0) + 1
     db.session.commit()
     return SaveResult(surveys.validate(definition_of(response), answers, partial=True), changed)
 
@@ -298,17 +448,18 @@ def set_last_page(response: Response, page: int) -> None:
         db.session.commit()
 
 
-def submit(response: Response, actor: Actor) -> str:
-    """Validate fully, store the validated values, mark submitted and return the fingerprint."""
+def submit(response: Response, actor: Actor, *, commit: bool = True) -> str:
+    """Validate fully, store the validated values, mark submitted and return the fingerprint
+    (`commit=False`: flushed, for a caller that submits several responses in one transaction)."""
     try:
         with write_lock():
-            return _submit(response, actor)
+            return _submit(response, actor, commit=commit)
     except Exception:
         db.session.rollback()
         raise
 
 
-def _submit(response: Response, actor: Actor) -> str:
+def _submit(response: Response, actor: Actor, *, commit: bool = True) -> str:
     _lock(response, actor)
     _ensure_editable(response)
     result = surveys.validate(definition_of(response), answers_of(response), partial=False)
@@ -321,9 +472,13 @@ def _submit(response: Response, actor: Actor) -> str:
     response.submitted_at = utcnow()
     response.submitted_by = actor.label[:80]
     response.fingerprint = fingerprint(final)
+    response.version = (response.version or 0) + 1
     record(actor, "response.status", "response", response.id, response_id=response.id,
            old=old.value, new=response.status.value, reason=response.fingerprint)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return response.fingerprint
 
 

@@ -7,6 +7,11 @@
  * - Autosave: changed fields are POSTed as JSON to data-autosave after a short pause, with
  *   the CSRF token in a header. Unsent changes wait in localStorage, so a closed tab or a lost
  *   connection loses at most the field being typed; they are re-sent on the next load.
+ * - Order and conflicts: each save carries this tab's id and a sequence number (the server
+ *   ignores an older save of the tab than one it already stored), and the values the tab was
+ *   shown (`base`): a field another tab changed since is never overwritten; it comes back as a
+ *   conflict and is shown beside the field with both choices. Submitting the page waits for an
+ *   autosave in flight. A busy server (503) or a lost connection is retried with back-off.
  * Without JavaScript the page works as a plain form (server-side paging).
  */
 (function () {
@@ -20,9 +25,18 @@
   try { stored = JSON.parse(document.getElementById("answers-data").textContent) || {}; } catch (e) { stored = {}; }
   var pending = {};
   var timer = null;
-  var inFlight = false;
-  var RETRY_MS = 10000;
+  var inFlight = null; /* the promise of the autosave in flight */
   var DEBOUNCE_MS = 700;
+  var RETRY_MIN_MS = 2000, RETRY_MAX_MS = 60000, retryMs = RETRY_MIN_MS;
+  var submitting = false;
+  var tab = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
+  var seq = 0;
+  var page = parseInt(form.getAttribute("data-page"), 10);
+  function hidden(name) { return form.querySelector('input[type="hidden"][name="' + name + '"]'); }
+  var base = {};
+  try { base = JSON.parse(hidden("_base").value) || {}; } catch (e) { base = {}; }
+  var version = parseInt((hidden("_version") || {}).value, 10) || 0;
+  function canonical(v) { return Array.isArray(v) ? v.join(" ") : (v == null ? "" : String(v)); }
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -40,7 +54,13 @@
     saving: es ? "Guardando…" : "Saving…",
     saved: es ? "Guardado" : "Saved",
     offline: es ? "Sin conexión: los cambios se guardarán al reconectar." : "Offline: changes will be saved when the connection returns.",
-    refused: es ? "No se pudo guardar: " : "Could not save: "
+    busy: es ? "El servidor está ocupado; sus cambios esperan en este dispositivo. Reintento en " : "The server is busy; your changes wait on this device. Retrying in ",
+    seconds: es ? " s." : " s.",
+    refused: es ? "No se pudo guardar: " : "Could not save: ",
+    conflict: es ? "Otra pestaña u otra persona guardó aquí «%s» mientras usted escribía; su valor no se guardó." : "Another tab or person saved «%s» here while you were typing; your value was not saved.",
+    keepMine: es ? "Guardar el mío" : "Keep mine",
+    useTheirs: es ? "Usar el guardado" : "Use the saved one",
+    empty: es ? "(vacío)" : "(empty)"
   };
 
   /* ---------- values ---------- */
@@ -97,6 +117,8 @@
     if (typeof v === "number") { return v; }
     if (typeof v === "boolean") { return v ? 1 : 0; }
     var s = str(v).trim();
+    /* thousands grouped as people type them (1,250 or 1 250), as the server reads them */
+    if (/^[+-]?\d{1,3}([ ,\u00a0\u202f]\d{3})+(\.\d+)?$/.test(s)) { s = s.replace(/[ ,\u00a0\u202f]/g, ""); }
     return s === "" ? NaN : Number(s);
   }
   function truthy(v) {
@@ -240,44 +262,112 @@
     timer = setTimeout(flush, DEBOUNCE_MS);
   }
   function flush(keepalive, retried) {
-    if (!autosaveUrl || inFlight) { return; }
-    var batch = pending;
-    if (!Object.keys(batch).length) { return; }
-    pending = {};
-    inFlight = true;
+    if (!autosaveUrl || inFlight) { return inFlight; }
+    var batch = {};
+    for (var p in pending) { if (inputsFor(p).length) { batch[p] = pending[p]; delete pending[p]; } }
+    if (!Object.keys(batch).length) { return null; }
+    var sentBase = {};
+    for (var q in batch) { if (Object.prototype.hasOwnProperty.call(base, q)) { sentBase[q] = base[q]; } }
+    seq += 1;
     say(T.saving);
-    fetch(autosaveUrl, {
+    inFlight = fetch(autosaveUrl, {
       method: "POST", credentials: "same-origin", keepalive: !!keepalive,
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Accept": "application/json" },
-      body: JSON.stringify({ answers: batch })
+      body: JSON.stringify({ answers: batch, base: sentBase, version: version, page: page, tab: tab, seq: seq })
     }).then(function (res) {
-      return res.json().then(function (data) { return { status: res.status, data: data }; });
+      return res.json().then(function (data) { return { status: res.status, data: data, retryAfter: res.headers.get("Retry-After") }; },
+                             function () { return { status: res.status, data: null, retryAfter: res.headers.get("Retry-After") }; });
     }).then(function (r) {
-      inFlight = false;
+      inFlight = null;
       if (r.status === 400 && r.data && r.data.error === "csrf" && r.data.csrf_token && !retried) {
         setCsrfToken(r.data.csrf_token);
         merge(batch);
-        flush(keepalive, true);
+        return flush(keepalive, true);
+      }
+      if (r.status >= 500 || r.status === 401) {
+        merge(batch);
+        remember();
+        var wait = Math.max(retryMs, (parseInt(r.retryAfter, 10) || 0) * 1000);
+        retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+        say(T.busy + Math.round(wait / 1000) + T.seconds);
+        clearTimeout(timer);
+        timer = setTimeout(flush, wait);
         return;
       }
       if (r.status !== 200) {
         say(T.refused + ((r.data && r.data.message) || r.status));
-        if (r.status >= 500 || r.status === 401) { merge(batch); }
         remember();
         return;
       }
+      retryMs = RETRY_MIN_MS;
+      var conflicts = r.data.conflicts || {};
+      for (var path in batch) {
+        if (!Object.prototype.hasOwnProperty.call(conflicts, path)) { base[path] = canonical(batch[path]); }
+      }
+      if (typeof r.data.version === "number") { version = r.data.version; }
       remember();
       showErrors(r.data.errors || {});
+      showConflicts(conflicts);
       if (r.data.relevant) { applyServerRelevance(r.data.relevant); }
+      if (r.data.progress) { showProgress(r.data.progress); }
       say(T.saved + " " + new Date().toLocaleTimeString());
-      if (Object.keys(pending).length) { timer = setTimeout(flush, DEBOUNCE_MS); }
+      if (sendable()) { timer = setTimeout(flush, DEBOUNCE_MS); }
     }).catch(function () {
-      inFlight = false;
+      inFlight = null;
       merge(batch);
       remember();
       say(T.offline);
-      setTimeout(flush, RETRY_MS);
+      clearTimeout(timer);
+      timer = setTimeout(flush, retryMs);
+      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
     });
+    return inFlight;
+  }
+  function showProgress(p) {
+    var bar = document.getElementById("progress");
+    var label = document.querySelector('label[for="progress"]');
+    if (!bar || !p.total) { return; }
+    bar.max = p.total;
+    bar.value = p.answered;
+    bar.textContent = Math.floor(100 * p.answered / p.total) + " %";
+    if (label) { label.textContent = p.label; }
+  }
+  function sendable() {
+    for (var p in pending) { if (inputsFor(p).length) { return true; } }
+    return false;
+  }
+  function showConflicts(conflicts) {
+    for (var path in conflicts) {
+      if (!Object.prototype.hasOwnProperty.call(conflicts, path)) { continue; }
+      var theirs = conflicts[path];
+      base[path] = theirs; /* what is stored now: keeping mine is then a deliberate overwrite */
+      var slot = form.querySelector('[data-error-for="' + path.replace(/"/g, '\\"') + '"]');
+      if (!slot) { continue; }
+      var wrap = slot.closest(".field");
+      if (wrap) { wrap.classList.add("has-error", "conflict"); }
+      slot.hidden = false;
+      slot.textContent = T.conflict.replace("%s", theirs === "" ? T.empty : theirs) + " ";
+      var mine = document.createElement("button");
+      mine.type = "button"; mine.className = "link"; mine.textContent = T.keepMine;
+      var other = document.createElement("button");
+      other.type = "button"; other.className = "link"; other.textContent = T.useTheirs;
+      (function (p, value, w, s) {
+        mine.addEventListener("click", function () {
+          pending[p] = valueOf(p); remember(); clearConflict(w, s); flush();
+        });
+        other.addEventListener("click", function () {
+          setValue(p, Array.isArray(valueOf(p)) ? value.split(" ").filter(Boolean) : value);
+          delete pending[p]; remember(); clearConflict(w, s); applyRelevance();
+        });
+      })(path, theirs, wrap, slot);
+      slot.appendChild(mine);
+      slot.appendChild(document.createTextNode(" · "));
+      slot.appendChild(other);
+    }
+  }
+  function clearConflict(wrap, slot) {
+    if (wrap) { wrap.classList.remove("has-error", "conflict"); }
+    slot.textContent = ""; slot.hidden = true;
   }
   function merge(batch) {
     for (var k in batch) { if (!(k in pending)) { pending[k] = batch[k]; } }
@@ -297,12 +387,73 @@
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
-  form.addEventListener("submit", function () {
-    /* the form carries every value; unsent changes stay in localStorage until the next page loads */
-    clearTimeout(timer);
-    autosaveUrl = "";
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-suggest]") : null;
+    if (!button) { return; }
+    var box = button.closest("[data-suggest-for]");
+    var path = box.getAttribute("data-suggest-for");
+    setValue(path, button.getAttribute("data-suggest"));
+    box.hidden = true;
+    pending[path] = valueOf(path); remember();
+    clearTimeout(timer); timer = setTimeout(flush, DEBOUNCE_MS);
   });
-  window.addEventListener("online", function () { flush(); });
+  form.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.type !== "url") { return; }
+    var box = form.querySelector('[data-suggest-for="' + el.name.replace(/"/g, '\\"') + '"]');
+    if (!box) { return; }
+    var v = el.value.trim();
+    var host = v.split("/")[0];
+    if (v && v.indexOf("://") < 0 && v.indexOf(" ") < 0 && host.indexOf(".") > 0) {
+      var suggestion = "https://" + v.replace(/^\/+/, "");
+      var button = box.querySelector("[data-suggest]");
+      button.setAttribute("data-suggest", suggestion);
+      button.textContent = suggestion;
+      box.hidden = false;
+    } else {
+      box.hidden = true;
+    }
+  });
+  function prepareSubmit() {
+    /* the page save carries this tab's mark (after any autosave) and what the tab was shown */
+    seq += 1;
+    hidden("_tab").value = tab;
+    hidden("_seq").value = String(seq);
+    hidden("_base").value = JSON.stringify(base);
+    hidden("_version").value = String(version);
+    /* the form carries every value of this page: its pending copies are no longer needed */
+    for (var p in pending) { if (inputsFor(p).length) { delete pending[p]; } }
+    remember();
+  }
+  form.addEventListener("submit", function (event) {
+    clearTimeout(timer);
+    if (submitting) { return; }
+    var submitter = event.submitter || null;
+    if (inFlight) {
+      /* an autosave in flight must land before the page save, never after it */
+      event.preventDefault();
+      var finish = function () {
+        submitting = true;
+        autosaveUrl = "";
+        prepareSubmit();
+        if (submitter && form.requestSubmit) { form.requestSubmit(submitter); }
+        else {
+          if (submitter && submitter.name) {
+            var carry = document.createElement("input");
+            carry.type = "hidden"; carry.name = submitter.name; carry.value = submitter.value;
+            form.appendChild(carry);
+          }
+          form.submit();
+        }
+      };
+      inFlight.then(finish, finish);
+      return;
+    }
+    submitting = true;
+    autosaveUrl = "";
+    prepareSubmit();
+  });
+  window.addEventListener("online", function () { retryMs = RETRY_MIN_MS; flush(); });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") { flush(true); }
   });
@@ -310,7 +461,7 @@
 
   restore();
   applyRelevance();
-  if (Object.keys(pending).length) { flush(); }
+  if (sendable()) { flush(); }
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
 })();

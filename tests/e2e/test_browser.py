@@ -82,6 +82,9 @@ def test_respondent_completes_with_skip_logic_reload_and_submission(page, server
     page.get_by_role("button", name="Guardar y revisar").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Revisión antes de enviar")
+    page.get_by_role("button", name="Enviar respuesta").click()  # the browser asks for the confirmation first
+    expect(page.get_by_role("heading", level=1)).to_have_text("Revisión antes de enviar")
+    page.get_by_label("confirmo que quiero enviar").check()
     page.get_by_role("button", name="Enviar respuesta").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Acuse de envío")
     expect(page.locator(".fingerprint")).to_contain_text("sha256:")

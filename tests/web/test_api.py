@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from tests.web.conftest import open_answers, sign_in
 
@@ -196,3 +197,45 @@ def test_openapi_describes_exactly_the_routes(app, client):
                 assert param["in"] in ("path", "query")
     refs = set(re.findall(r'"#/components/(\w+)/(\w+)"', str(document).replace("'", '"')))
     assert refs and all(name in document["components"][kind] for kind, name in refs)
+
+
+def test_bulk_submit_failing_half_way_writes_nothing(app, client, scored, tokens, database_url):
+    """The second response fails while being written (a fault injected by a real trigger): the
+    first, already written in the same request, is rolled back with it."""
+    from diagnostic.extensions import db
+    from diagnostic.services import campaigns, institutions, responses
+
+    with app.app_context():
+        if database_url.startswith("sqlite"):
+            db.session.execute(sa.text(
+                "CREATE TRIGGER fault BEFORE INSERT ON answers WHEN NEW.value = 'boom-fault' "
+                "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"))
+        else:
+            db.session.execute(sa.text(
+                "CREATE FUNCTION fault() RETURNS trigger AS $$ BEGIN IF NEW.value = 'boom-fault' THEN "
+                "RAISE EXCEPTION 'injected fault'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"))
+            db.session.execute(sa.text("CREATE TRIGGER fault BEFORE INSERT ON answers FOR EACH ROW "
+                                       "EXECUTE FUNCTION fault()"))
+        db.session.commit()
+    failing = open_answers()
+    failing["resp_name"] = "boom-fault"
+    payload = {"responses": [{"institution": "C1", "answers": open_answers()},
+                             {"institution": "J2", "answers": failing}]}
+    response = client.post(f"{API}/campaigns/{scored.slug}/responses", json=payload, headers=bearer(tokens["analyst"]))
+    assert response.status_code == 500 and "No se guardó nada a medias" in response.get_json()["message"]
+    with app.app_context():
+        campaign = campaigns.get_by_slug(scored.slug)
+        by_key = {i.key: i for i in institutions.in_campaign(campaign)}
+        assert responses.find(campaign, "institution", by_key["C1"]) is None  # the first was not kept
+        j2 = responses.find(campaign, "institution", by_key["J2"])
+        assert j2.status.value == "draft" and {a.field for a in j2.answers} == {"ai_unit"}
+
+
+def test_bulk_submit_refuses_edge_values_by_path(client, scored, tokens):
+    bad = open_answers()
+    bad["resp_name"] = "María\x00"
+    bad["x" * 130] = "1"
+    payload = {"responses": [{"institution": "C1", "answers": bad}]}
+    response = client.post(f"{API}/campaigns/{scored.slug}/responses", json=payload, headers=bearer(tokens["analyst"]))
+    assert response.status_code == 422
+    assert response.get_json()["details"][0]["path"] == "responses[0].answers"

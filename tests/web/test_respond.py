@@ -104,7 +104,7 @@ def test_constraint_error_keeps_the_value_and_ties_the_message_to_the_field(clie
     html = response.get_data(as_text=True)
     assert 'class="error-summary"' in html and 'href="#f-answered"' in html
     assert "No puede exceder las recibidas" in html
-    assert re.search(r'id="f-answered"[^>]*aria-describedby="f-answered-error"', html, re.S)
+    assert re.search(r'id="f-answered"[^>]*aria-describedby="[^"]*f-answered-error"', html, re.S)
     assert 'aria-invalid="true"' in html
     assert stored(app) == {"received": "5", "answered": "9"}  # nothing typed is lost
 
@@ -157,7 +157,7 @@ def test_page_post_from_a_new_browser_saves_what_was_typed(app, setup):
 
 def test_posts_a_browser_marks_as_cross_site_are_refused_and_change_nothing(app, setup):
     client = app.test_client()
-    client.get(f"/r/{setup.token}")  # the draft exists
+    client.post(f"/r/{setup.token}/autosave", json={"answers": {}})  # the draft exists
     cross = {"Sec-Fetch-Site": "cross-site"}
     page = client.post(page_url(setup, 1), data={"received": "5", "action": "next"}, headers=cross)
     assert page.status_code == 403 and "solo puede enviarse desde Apertura" in page.get_data(as_text=True)
@@ -172,8 +172,7 @@ def test_posts_a_browser_marks_as_cross_site_are_refused_and_change_nothing(app,
 
 def test_coming_back_with_the_link_resumes_where_they_left_off(app, setup):
     client = app.test_client()
-    post_page(client, setup, 0, {"has_unit": "no", "_shown": "has_unit channels"})
-    client.get(page_url(setup, 1))
+    post_page(client, setup, 0, {"has_unit": "no", "_shown": "has_unit channels"})  # saved, went on to page 1
     other = app.test_client()  # another day, another browser
     landing = other.get(f"/r/{setup.token}").get_data(as_text=True)
     assert "Continuar" in landing
@@ -324,6 +323,7 @@ def test_a_save_shows_at_once_on_the_next_view_of_the_page(app, setup):
 def test_a_response_submitted_elsewhere_shows_read_only_at_once(app, setup):
     client = app.test_client()
     assert 'name="has_unit"' in client.get(page_url(setup, 0)).get_data(as_text=True)
+    client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "1"}})
     with app.app_context():
         response = db.session.scalar(sa.select(Response))
         response.status = ResponseStatus.SUBMITTED  # as an API bulk submission would leave it
@@ -390,13 +390,14 @@ def test_the_last_change_time_follows_every_save_but_not_page_views(app, setup):
         with app.app_context():
             return db.session.scalar(sa.select(Response.updated_at))
 
-    client.get(page_url(setup, 0))
+    client.post(f"/r/{setup.token}/autosave", json={"answers": {"has_unit": "no"}, "page": 0})
     opened = updated_at()
-    client.get(page_url(setup, 2))  # remembered to resume there, but nothing was changed
+    client.get(page_url(setup, 2))  # reading a page writes nothing at all
     assert updated_at() == opened
-    assert client.get(f"/r/{setup.token}/resume").headers["Location"].endswith("/p/2")
-    assert client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "5"}}).status_code == 200
+    assert client.get(f"/r/{setup.token}/resume").headers["Location"].endswith("/p/0")
+    assert client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "5"}, "page": 1}).status_code == 200
     assert updated_at() > opened
+    assert client.get(f"/r/{setup.token}/resume").headers["Location"].endswith("/p/1")  # where they last typed
 
 
 def test_a_reissued_link_shows_pages_with_its_own_urls_and_the_old_one_is_gone(app, setup):
