@@ -52,6 +52,7 @@ from diagnostic.models import (
     Invitation,
     InvitationEvent,
     MailTemplate,
+    Participation,
     Response,
     ResponseStatus,
     User,
@@ -219,10 +220,12 @@ def _deadline(campaign: Campaign, lang: str) -> str:
     return format_date(campaign.closes_at.astimezone(UTC).date(), format="long", locale=lang)
 
 
-def values(campaign: Campaign, institution: Institution, link: str, lang: str) -> dict[str, str]:
-    """The placeholders' values for one institution in one language."""
+def values(campaign: Campaign, institution: Institution, link: str, lang: str,
+           contact_name: str | None = None) -> dict[str, str]:
+    """The placeholders' values for one institution in one language (`contact_name`: the
+    campaign's own contact when its roster entry has one)."""
     unit_head = "Titular de la Unidad de Transparencia" if lang == "es" else "Head of the Transparency Unit"
-    return {"institucion": institution.name, "contacto": institution.contact_name or unit_head,
+    return {"institucion": institution.name, "contacto": contact_name or institution.contact_name or unit_head,
             "estado": institution.state.name if institution.state else institution.state_code,
             "campana": campaign.name, "enlace": link, "fecha_limite": _deadline(campaign, lang)}
 
@@ -233,7 +236,8 @@ def fill(text: str, mapping: dict[str, str]) -> str:
 
 
 def render(campaign: Campaign, institution: Institution, kind: str, lang: str, link: str,
-           wordings: dict[tuple[str, str], Wording] | None = None) -> tuple[str, str]:
+           wordings: dict[tuple[str, str], Wording] | None = None,
+           contact_name: str | None = None) -> tuple[str, str]:
     """Subject and body of a message for one institution (`lang` es, en or es+en); `wordings`
     keeps the campaign's wordings across the messages of a batch."""
     wordings = {} if wordings is None else wordings
@@ -242,8 +246,8 @@ def render(campaign: Campaign, institution: Institution, kind: str, lang: str, l
         if (kind, one) not in wordings:
             wordings[kind, one] = wording(campaign, kind, one)
     parts = [(wordings[kind, one], one) for one in languages]
-    filled = [(fill(w.subject, values(campaign, institution, link, one)),
-               fill(w.body, values(campaign, institution, link, one))) for w, one in parts]
+    filled = [(fill(w.subject, values(campaign, institution, link, one, contact_name)),
+               fill(w.body, values(campaign, institution, link, one, contact_name))) for w, one in parts]
     if len(filled) == 1:
         return filled[0]
     subject = " / ".join(s for s, _b in filled)
@@ -278,6 +282,8 @@ class Row:
     institution: Institution
     invitation: Invitation | None
     status: str = "not_sent"
+    contact_name: str | None = None   # the campaign's contact (roster entry, else the institution's)
+    contact_email: str | None = None
     sent_at: datetime | None = None
     reminded_at: datetime | None = None
     reminders: int = 0
@@ -295,7 +301,7 @@ class Row:
     @property
     def email(self) -> str:
         """The contact's address ('' when there is none)."""
-        return (self.institution.contact_email or "").strip()
+        return (self.contact_email or self.institution.contact_email or "").strip()
 
     @property
     def status_label(self) -> str:
@@ -337,10 +343,14 @@ def roster(campaign: Campaign, *, state: str | None = None, type_: str | None = 
             .where(Response.campaign_id == campaign.id, Response.purpose == InstrumentPurpose.INSTITUTION)
             .group_by(Answer.response_id)):
         first_answer.setdefault(response_id, at)
+    roster_entries = {p.institution_id: p for p in db.session.scalars(
+        sa.select(Participation).where(Participation.campaign_id == campaign.id))}
     rows = []
     for inst in chosen:
         invitation = by_institution.get(inst.id)
-        row = Row(inst, invitation)
+        entry = roster_entries.get(inst.id)
+        row = Row(inst, invitation, contact_name=entry.effective_contact_name if entry else None,
+                  contact_email=entry.effective_contact_email if entry else None)
         last_mail = None
         for event in events.get(invitation.id, []) if invitation else []:
             if event.kind == "sent":
@@ -585,7 +595,7 @@ def send(campaign: Campaign, kind: str, *, state: str | None = None, type_: str 
             invitation = row.invitation
             token, nonce = _link_token(row)
             subject, body = render(campaign, row.institution, kind, language_for(row.institution, lang),
-                                   f"{base}/r/{token}", wordings)
+                                   f"{base}/r/{token}", wordings, row.contact_name)
             reason = message = None
             try:
                 message = mail.new_message(row.email, " ".join(subject.split()), body)
@@ -634,7 +644,7 @@ def export_rows(rows: list[Row], lang: str | None = None) -> tuple[list[str], li
                "Last reminder", "Reminders", "Link opened", "First answer", "Last error"])
     body = [[r.institution.key, r.institution.name,
              r.institution.state.name if r.institution.state else r.institution.state_code,
-             type_label(r.institution.type, lang), r.institution.contact_name or "", r.email,
+             type_label(r.institution.type, lang), r.contact_name or r.institution.contact_name or "", r.email,
              label(STATUS_LABELS, r.status, lang), _local(r.sent_at), _local(r.reminded_at), r.reminders,
              _local(r.opened_at), _local(r.started_at), r.failed_reason or ""] for r in rows]
     return header, body

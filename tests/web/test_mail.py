@@ -371,3 +371,25 @@ def test_sending_is_refused_while_the_campaign_is_not_open(app, mail_setup, smtp
     with pytest.raises(ServiceError) as refused:
         _send(app, mail_setup.slug)
     assert refused.value.code == "campaign_not_open" and smtp.received == []
+
+
+def test_a_contact_set_for_this_campaign_only_is_the_one_written_to(app, mail_setup, smtp):
+    """An institution shared with another campaign keeps its own contact there; this campaign's
+    roster entry carries the address to write to, and the greeting uses its contact name."""
+    from diagnostic.models import Participation
+
+    with app.app_context():
+        campaign = campaigns.get_by_slug(mail_setup.slug)
+        congreso = db.session.scalar(sa.select(Institution).where(Institution.key == "JAL-CON"))
+        entry = db.session.scalar(sa.select(Participation).where(
+            Participation.campaign_id == campaign.id, Participation.institution_id == congreso.id))
+        entry.contact_name, entry.contact_email = "Luz Campos", "campana@congreso.example"
+        db.session.commit()
+    report = _send(app, mail_setup.slug, state="14")
+    assert report.sent == 1
+    (message,) = smtp.received
+    assert message.rcpt_tos == ["campana@congreso.example"]  # not the institution's enlace@congreso.example
+    assert "Estimado(a) Luz Campos" in message.body
+    with app.app_context():
+        (row,) = mailings.roster(campaigns.get_by_slug(mail_setup.slug), state="14")
+        assert row.email == "campana@congreso.example"
