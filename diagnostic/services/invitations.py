@@ -23,6 +23,7 @@ from diagnostic.models import (
     Institution,
     InstrumentPurpose,
     Invitation,
+    Participation,
     Response,
     utcnow,
 )
@@ -115,7 +116,10 @@ def _usable(invitation: Invitation | None, *, closed_ok: bool = False) -> Invita
     if invitation is None:
         raise InvitationError(Refusal.LINK_INVALID)
     if invitation.revoked_at is not None:
-        raise InvitationError(Refusal.LINK_REPLACED)
+        withdrawn = db.session.scalar(sa.select(Participation.withdrawn_at).where(
+            Participation.campaign_id == invitation.campaign_id,
+            Participation.institution_id == invitation.institution_id))
+        raise InvitationError(Refusal.INSTITUTION_WITHDRAWN if withdrawn else Refusal.LINK_REPLACED)
     if closed_ok and invitation.campaign.status != CampaignStatus.DRAFT:
         return invitation
     if invitation.expires_at is not None and invitation.expires_at < utcnow():

@@ -206,6 +206,10 @@ class Refusal(_Templates):
     EVIDENCE_TOO_LARGE = (413, "El archivo {filename} pasa del límite de {limit_mb} MB",
                           "The file {filename} is over the {limit_mb} MB limit")
     EVIDENCE_EMPTY = (400, "El archivo {filename} está vacío", "The file {filename} is empty")
+    INSTITUTION_WITHDRAWN = (410, "La institución ya no participa en esta campaña, así que este enlace dejó de "
+                             "funcionar. Si cree que es un error, escriba al organismo garante.",
+                             "The institution no longer takes part in this campaign, so this link stopped "
+                             "working. If you think this is a mistake, write to the guarantor body.")
     # campaign rosters and safe spreadsheet reading (services/institutions.py, services/spreadsheets.py)
     XLSX_TOO_MANY_PARTS = (422, "El libro XLSX tiene demasiadas partes ({count}; máximo {maximum}); no se leyó.",
                            "The XLSX workbook has too many parts ({count}; at most {maximum}); it was not read.")

@@ -285,3 +285,14 @@ def test_importing_a_withdrawn_institution_again_brings_it_back(app, setup):
         assert [(c.label, c.old, c.new) for c in plan.rows[0].changes] == [("Retirada", "sí", "no")]
         institutions.apply_import(plan, campaign=campaign)
         assert inst in institutions.in_campaign(campaign)
+
+
+def test_a_withdrawn_institutions_link_says_it_no_longer_takes_part(app, setup):
+    with app.app_context():
+        institutions.withdraw(campaigns.get_by_slug(setup.slug), setup.institution_id, reason="Duplicada")
+    client = app.test_client()
+    page = client.get(f"/r/{setup.token}")
+    assert page.status_code == 410
+    assert "ya no participa en esta campaña" in page.get_data(as_text=True)
+    english = client.get(f"/r/{setup.token}", headers={"Accept-Language": "en"})
+    assert "no longer takes part in this campaign" in english.get_data(as_text=True)
