@@ -460,7 +460,8 @@ def log_of(campaign: Campaign, institution: Institution) -> list[LogEntry]:
 
 
 def record_opened(invitation_id: int) -> None:
-    """Log that an invitation's landing page was requested (at most once an hour).
+    """Log that an invitation's landing page was requested (at most once an hour) and keep the
+    time on the invitation (`last_used_at`), which the roster and progress pages show as "opened".
 
     Written on a connection of its own, so the request's session (and what it loaded) is
     left untouched; a failure is logged and never breaks the page."""
@@ -474,6 +475,10 @@ def record_opened(invitation_id: int) -> None:
             if recent is None:
                 connection.execute(table.insert().values(
                     invitation_id=invitation_id, kind="opened", at=now, actor=f"invitation:{invitation_id}"))
+                # The invitation's own "last used" time is what the roster and progress pages read.
+                invitations_table = Invitation.__table__
+                connection.execute(invitations_table.update().where(invitations_table.c.id == invitation_id)
+                                   .values(last_used_at=now))
     except sa.exc.SQLAlchemyError:
         log.exception("could not record that invitation %s was opened", invitation_id)
 

@@ -296,3 +296,15 @@ def test_a_withdrawn_institutions_link_says_it_no_longer_takes_part(app, setup):
     assert "ya no participa en esta campaña" in page.get_data(as_text=True)
     english = client.get(f"/r/{setup.token}", headers={"Accept-Language": "en"})
     assert "no longer takes part in this campaign" in english.get_data(as_text=True)
+
+
+def test_opening_the_link_shows_as_opened_in_the_roster_and_changes_nothing_else(app, setup):
+    from diagnostic.models import Response
+
+    with app.app_context():
+        assert institutions.roster_entry(campaigns.get_by_slug(setup.slug), setup.institution_id).status == "invited"
+    assert app.test_client().get(f"/r/{setup.token}").status_code == 200
+    with app.app_context():
+        campaign = campaigns.get_by_slug(setup.slug)
+        assert institutions.roster_entry(campaign, setup.institution_id).status == "opened"
+        assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 0  # no draft was made
