@@ -8,6 +8,7 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from diagnostic import labels
 from diagnostic.admin import bp
 from diagnostic.admin.forms import (
     AssignForm,
@@ -197,7 +198,7 @@ def roster_institution(slug: str, institution_id: int):
     form = InstitutionForm(data=None if request.method == "POST" else {
         "name": inst.name, "order": inst.order.value, "type": inst.type,
         "contact_name": entry.contact_name or "", "contact_email": entry.contact_email or ""}).with_choices(
-        [(code, institutions.order_label(code)) for code in institutions.ORDER_LABELS], _type_choices())
+        labels.choices("order"), _type_choices())
     if request.method == "POST":
         submitted(form)
         changes = institutions.edit(c, institution_id, {

@@ -8,6 +8,7 @@ from flask_babel import format_datetime, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from diagnostic import labels
 from diagnostic.analyst import bp
 from diagnostic.analyst.forms import ReopenForm, ReviewForm, TokenForm, VerifyForm
 from diagnostic.extensions import db
@@ -39,7 +40,7 @@ def analyst_lang() -> str:
 @bp.app_template_global("type_label")
 def type_label(code: str | None) -> str:
     """An institution type's label in the interface language."""
-    return review.label_of(review.TYPE_LABELS, code)
+    return labels.label(code, "type") if code else ""
 
 
 @bp.app_template_global("status_label")

@@ -17,6 +17,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from diagnostic import labels
 from diagnostic.models import Campaign
 from diagnostic.services import Refusal, ServiceError
 from diagnostic.services.scores import HEADLINE, TEXT_COLUMNS, CampaignScores, to_records
@@ -208,7 +209,7 @@ def submission_records(view, lang: str = "es") -> tuple[list[str], list[list]]:
         response = row.response
         rows.append([
             row.institution.name, row.institution.key, row.state_name,
-            review.label_of(review.TYPE_LABELS, row.institution.type, lang),
+            labels.label(row.institution.type, "type", lang),
             review.label_of(review.PURPOSE_LABELS, response.purpose.value, lang),
             review.label_of(review.STATUS_LABELS, response.status.value, lang),
             response.submitted_at.strftime("%Y-%m-%d %H:%M") if response.submitted_at else "",

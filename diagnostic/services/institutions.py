@@ -31,6 +31,7 @@ from pathlib import PurePath
 
 import sqlalchemy as sa
 
+from diagnostic import labels
 from diagnostic.extensions import db
 from diagnostic.models import (
     Campaign,
@@ -91,22 +92,6 @@ FIELD_LABELS: dict[str, Both] = {
     "state_respondent": Both("Responsable estatal", "State respondent"),
     "withdrawn": Both("Retirada", "Withdrawn"),
 }
-TYPE_LABELS: dict[str, Both] = {
-    "ejecutivo": Both("Poder Ejecutivo", "Executive branch"),
-    "legislativo": Both("Poder Legislativo", "Legislative branch"),
-    "judicial": Both("Poder Judicial", "Judicial branch"),
-    "autonomo": Both("Organismo autónomo", "Autonomous body"),
-    "municipio": Both("Municipio", "Municipality"),
-    "partido": Both("Partido político", "Political party"),
-    "sindicato": Both("Sindicato", "Trade union"),
-    "fideicomiso": Both("Fideicomiso o fondo público", "Trust or public fund"),
-    "universidad": Both("Universidad pública", "Public university"),
-    "descentralizado": Both("Organismo descentralizado", "Decentralised body"),
-}
-ORDER_LABELS: dict[str, Both] = {
-    "federal": Both("Federal", "Federal"), "estatal": Both("Estatal", "State"),
-    "municipal": Both("Municipal", "Municipal"),
-}
 # Roster status of an institution in a campaign, from what the data records.
 STATUS_LABELS: dict[str, Both] = {
     "not_invited": Both("Sin invitar", "Not invited"),
@@ -128,16 +113,13 @@ def field_label(name: str, lang: str | None = None) -> str:
 
 
 def type_label(code: str, lang: str | None = None) -> str:
-    """An institution type's label."""
-    label = TYPE_LABELS.get(code)
-    return label.text(lang or current_lang()) if label else code
+    """An institution type's label (diagnostic/data/labels.yaml)."""
+    return labels.label(code, "type", lang)
 
 
 def order_label(code: object, lang: str | None = None) -> str:
-    """An order of government's label."""
-    code = getattr(code, "value", code)
-    label = ORDER_LABELS.get(str(code))
-    return label.text(lang or current_lang()) if label else str(code)
+    """An order of government's label (diagnostic/data/labels.yaml)."""
+    return labels.label(getattr(code, "value", code), "order", lang)
 
 
 YES = {"si", "sí", "s", "yes", "y", "x", "1", "true", "verdadero"}

@@ -41,6 +41,7 @@ from babel.dates import format_date
 from flask import current_app
 from openpyxl import Workbook
 
+from diagnostic import labels
 from diagnostic.extensions import db
 from diagnostic.models import (
     Answer,
@@ -97,14 +98,6 @@ EVENT_LABELS = {
     "started": Both("Primera respuesta guardada", "First answer saved"),
     "submitted": Both("Cuestionario enviado", "Questionnaire submitted"),
 }
-TYPE_LABELS = {
-    "ejecutivo": Both("Poder ejecutivo", "Executive"), "legislativo": Both("Poder legislativo", "Legislature"),
-    "judicial": Both("Poder judicial", "Judiciary"), "autonomo": Both("Organismo autónomo", "Autonomous body"),
-    "municipio": Both("Municipio", "Municipality"), "partido": Both("Partido político", "Political party"),
-    "sindicato": Both("Sindicato", "Trade union"), "fideicomiso": Both("Fideicomiso o fondo público", "Public trust or fund"),
-    "universidad": Both("Universidad pública", "Public university"),
-    "descentralizado": Both("Organismo descentralizado", "Decentralised body"),
-}
 
 
 def label(labels: dict[str, Both], code: str, lang: str | None = None) -> str:
@@ -114,8 +107,8 @@ def label(labels: dict[str, Both], code: str, lang: str | None = None) -> str:
 
 
 def type_label(code: str, lang: str | None = None) -> str:
-    """An institution type's label."""
-    return label(TYPE_LABELS, code, lang)
+    """An institution type's label (diagnostic/data/labels.yaml)."""
+    return labels.label(code, "type", lang)
 
 
 def _kind(kind: str) -> str:

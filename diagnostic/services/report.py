@@ -19,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 import yaml
 
+from diagnostic import labels
 from diagnostic.extensions import db
 from diagnostic.models import Answer, Campaign, InstrumentPurpose, Response, ResponseStatus
 from diagnostic.security import can_view_results
@@ -36,8 +37,9 @@ def settings() -> dict:
 
 
 def settings_text() -> str:
-    """The report settings file as text (part of every report's fingerprint)."""
-    return resources.files("diagnostic").joinpath("data", "report.yaml").read_text(encoding="utf-8")
+    """The report settings and the labels they use, as text (part of every report's fingerprint)."""
+    data = resources.files("diagnostic").joinpath("data")
+    return data.joinpath("report.yaml").read_text(encoding="utf-8") + data.joinpath("labels.yaml").read_text(encoding="utf-8")
 
 
 def label(kind: str, code: object, lang: str = "es") -> str:
@@ -45,7 +47,7 @@ def label(kind: str, code: object, lang: str = "es") -> str:
     the code itself only when the settings have no label for it."""
     entry = settings().get("labels", {}).get(kind, {}).get(str(code))
     if not entry:
-        return str(code)
+        return labels.label(code, kind, lang)  # types and orders: the app's one table
     return entry.get(lang) or entry.get("es") or str(code)
 
 

@@ -41,15 +41,8 @@ from diagnostic.services.audit import Actor
 from diagnostic.services.refusals import current_lang
 from surveys.constants import BUILTIN_LISTS, CHOICE_TYPES
 
-# Labels of the codes the review pages show (institution types, response statuses, audit actions).
-TYPE_LABELS: dict[str, tuple[str, str]] = {
-    "ejecutivo": ("Poder ejecutivo", "Executive"), "legislativo": ("Poder legislativo", "Legislature"),
-    "judicial": ("Poder judicial", "Judiciary"), "autonomo": ("Organismo autónomo", "Autonomous body"),
-    "municipio": ("Municipio", "Municipality"), "partido": ("Partido político", "Political party"),
-    "sindicato": ("Sindicato", "Trade union"), "fideicomiso": ("Fideicomiso o fondo público", "Public trust or fund"),
-    "universidad": ("Universidad pública", "Public university"),
-    "descentralizado": ("Organismo descentralizado", "Decentralised body"),
-}
+# Labels of the codes the review pages show (statuses, audit actions); institution types come
+# from diagnostic/data/labels.yaml (`diagnostic.labels`).
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "draft": ("Borrador", "Draft"), "submitted": ("Enviada", "Submitted"), "verified": ("Verificada", "Verified"),
     "open": ("Abierta", "Open"), "closed": ("Cerrada", "Closed"), "published": ("Publicada", "Published"),

@@ -331,7 +331,7 @@ def test_the_pending_list_exports_labels_contacts_and_last_reminder(app, client,
     by_email = {row[5]: dict(zip(header, row, strict=True)) for row in body}
     assert set(by_email) == {"enlace@congreso.example", "ut@uni.example", ""}  # the submitted one is not pending
     congreso = by_email["enlace@congreso.example"]
-    assert (congreso["Entidad"], congreso["Tipo"], congreso["Contacto"]) == ("Jalisco", "Poder legislativo", "Ana Ruiz")
+    assert (congreso["Entidad"], congreso["Tipo"], congreso["Contacto"]) == ("Jalisco", "Poder Legislativo", "Ana Ruiz")
     assert congreso["Estatus"] == "Invitación enviada" and congreso["Recordatorios"] == "1"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", congreso["Último recordatorio"])
     assert by_email[""]["Estatus"] == "Sin enviar"

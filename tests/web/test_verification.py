@@ -147,7 +147,7 @@ def test_review_page_shows_labels_controls_and_evidence_beside_the_answer(client
     assert re.search(r'<input id="r\d+-value" name="value:ai_requests_received" type="number" step="1"', received)
     assert 'type="radio" name="value:tp_sex_disaggregated" value="na" checked> No aplica' in html
     assert 'name="value:ai_answered_share"' not in html and "Valor calculado" in _row(html, "ai_answered_share")
-    assert ">Poder ejecutivo</dd>" in html and ">ejecutivo</dd>" not in html
+    assert ">Poder Ejecutivo</dd>" in html and ">ejecutivo</dd>" not in html
     assert '<script src="/static/review.js" defer></script>' in html and "<script>" not in html
     assert re.search(r'id="accept-remaining">Aceptar las \d+ restantes<', html)
 
@@ -320,7 +320,7 @@ def test_submissions_page_bulk_accept_asks_with_the_count(app, client, scored):
     sign_in(client, scored.users["analyst"])
     table = f"/analyst/{scored.slug}/responses"
     html = client.get(f"{table}?type=ejecutivo").get_data(as_text=True)
-    assert ">Poder ejecutivo</option>" in html and ">Poder ejecutivo</td>" in html and ">ejecutivo<" not in html
+    assert ">Poder Ejecutivo</option>" in html and ">Poder Ejecutivo</td>" in html and ">ejecutivo<" not in html
     assert ">Enviada</span>" in html and 'data-key="Q2"' not in html
     assert re.search(r'<option value="submitted">Enviada</option>', html)
     with app.app_context():
@@ -361,7 +361,7 @@ def test_submissions_export_with_labels_and_formula_guard(app, client, scored):
     text = response.get_data().decode("utf-8-sig")
     lines = text.splitlines()
     assert lines[0].startswith("Institución,Clave,Entidad,Tipo,Instrumento,Estado,Enviada")
-    assert "Secretaría de Finanzas de Querétaro,Q1,Querétaro,Poder ejecutivo,Cuestionario institucional,Enviada," in text
+    assert "Secretaría de Finanzas de Querétaro,Q1,Querétaro,Poder Ejecutivo,Cuestionario institucional,Enviada," in text
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
     assert len(lines) == 3 and ",submitted," not in text and ",ejecutivo," not in text
     book = load_workbook(io.BytesIO(client.get(f"/analyst/{scored.slug}/export/submissions.xlsx?lang=en").get_data()))
