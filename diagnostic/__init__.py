@@ -33,6 +33,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from diagnostic import extensions, models, security  # noqa: F401  (models and the user loader)
 
+    security.install_log_masking()
+    if int(app.config.get("TRUSTED_PROXIES") or 0):  # behind nginx: the client's address and scheme
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.url_map.converters["int"] = security.DatabaseInt
     extensions.init_app(app)
 
     from diagnostic import errors
@@ -48,7 +55,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (main_bp, auth_bp, respond_bp, evaluate_bp, admin_bp, analyst_bp, api_bp, reports_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    app.before_request(security.refuse_bad_characters)
     app.after_request(security.secure_headers)
+    from diagnostic import ratelimit
+
+    ratelimit.init_app(app)
     if app.config.get("AUTO_MIGRATE"):
         from diagnostic import database
 

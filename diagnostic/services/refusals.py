@@ -200,6 +200,16 @@ class Refusal(_Templates):
     BULK_NOT_A_LIST = (422, 'Se esperaba {{"responses": [...]}}', 'Expected {{"responses": [...]}}')
     BULK_TOO_MANY = (422, "Como máximo {maximum} respuestas por solicitud", "At most {maximum} responses per request")
     BULK_REJECTED = (422, "Ninguna respuesta se guardó: hay errores", "No response was saved: there are errors")
+    INVALID_CHARACTER = (400, "El campo «{field}» contiene un carácter no permitido (NUL)",
+                         "The field «{field}» contains a character that is not allowed (NUL)")
+    NAME_TOO_LONG = (400, "El nombre de campo «{field}…» excede {maximum} caracteres",
+                     "The field name «{field}…» is longer than {maximum} characters")
+    RETENTION_INVALID = (400, "El periodo de conservación debe ser un número de días entre 0 y {maximum}",
+                         "The retention period must be a number of days between 0 and {maximum}")
+    INSTITUTION_NOT_FOUND_BY_KEY = (404, "No existe una institución con la clave {key}",
+                                    "There is no institution with the key {key}")
+    BACKUP_FAILED = (500, "No se pudo completar el respaldo: {reason}", "The backup could not be completed: {reason}")
+    RESTORE_REFUSED = (409, "No se restauró nada: {reason}", "Nothing was restored: {reason}")
 
     @property
     def status(self) -> int:

@@ -107,6 +107,7 @@ def app(database_url, tmp_path):
         "PUBLIC_URL": "http://apertura.test",
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "RATELIMIT_ENABLED": False,  # tests/web/test_security.py checks the limits on their own
     })
     app.instance_path = str(tmp_path / "instance")
     yield app
