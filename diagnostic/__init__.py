@@ -14,10 +14,12 @@ from diagnostic.config import DEFAULTS, finalize_config
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then instance/apertura.cfg, then APERTURA_* env, then test config."""
+def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app: defaults, then instance/apertura.cfg, then APERTURA_* env, then test config
+    (`instance_path`: where instance files live, default `instance/` beside the package)."""
     app = Flask(
         __name__,
+        instance_path=instance_path,
         instance_relative_config=True,
         template_folder=str(TEMPLATES_DIR),
         static_folder=str(TEMPLATES_DIR / "static"),

@@ -235,6 +235,8 @@ class RowProblem(_Templates):
     STATE_RESPONDENT_TAKEN = ("el estado ya tiene responsable en la fila {row}",
                               "the state already has a respondent in row {row}")
     NO_CAMPAIGN = ("sin campaña", "no campaign")
+    CONTROL_CHARACTER = ("contiene un carácter no permitido (NUL)", "contains a character that is not allowed (NUL)")
+    VALUE_TOO_LONG = ("más de {maximum} caracteres", "longer than {maximum} characters")
 
 
 def detail_text(item: object, lang: str) -> str:
