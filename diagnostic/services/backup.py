@@ -110,16 +110,16 @@ def restore(url: str, source: Path) -> None:
 
 
 def table_rows(url: str) -> dict[str, list[tuple]]:
-    """Every table's rows in primary-key order (what a round trip must keep identical)."""
+    """Every table's rows, ordered by every column (what a round trip must keep identical)."""
     engine = sa.create_engine(url)
     try:
-        meta = sa.MetaData()
-        meta.reflect(engine)
+        names = sorted(sa.inspect(engine).get_table_names())
         out = {}
         with engine.connect() as conn:
-            for name, table in sorted(meta.tables.items()):
-                order = list(table.primary_key.columns) or list(table.columns)
-                out[name] = [tuple(row) for row in conn.execute(sa.select(table).order_by(*order))]
+            for name in names:
+                width = len(conn.execute(sa.text(f'SELECT * FROM "{name}" LIMIT 0')).keys())
+                order = ", ".join(str(i) for i in range(1, width + 1))
+                out[name] = [tuple(row) for row in conn.execute(sa.text(f'SELECT * FROM "{name}" ORDER BY {order}'))]
         return out
     finally:
         engine.dispose()
