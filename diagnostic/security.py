@@ -10,10 +10,10 @@ from functools import wraps
 from flask import abort, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from diagnostic.extensions import db, login_manager
 from diagnostic.models import Campaign, CampaignStatus, Role, User
-from werkzeug.routing import IntegerConverter
 
 MAX_DB_INT = 2**31 - 1  # PostgreSQL `integer`: larger ids in a URL are simply not found
 

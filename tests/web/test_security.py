@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from diagnostic import create_app, database
 from diagnostic.config import SHIPPED_SECRET_KEY, ConfigError
 from diagnostic.extensions import db
-from tests.web.conftest import Setup, csrf_token, login
+from tests.web.conftest import csrf_token, login
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
