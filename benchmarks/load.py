@@ -74,6 +74,9 @@ def _send(port: int, client: Client, request: Request, stats: Stats, deadline: f
             reply = None
         else:
             ok = reply.status < 500
+            if not ok:
+                with stats.lock:
+                    stats.server_errors[reply.status] = stats.server_errors.get(reply.status, 0) + 1
             stats.add(request.kind, time.monotonic() - start, ok, f"{request.method} {request.path}: {reply.status}")
             if ok:
                 return reply
@@ -158,6 +161,7 @@ def scenario(name: str, server, port_env: dict, tokens: list[str], pages: int, s
     """Run one scenario against a fresh gunicorn; the measured line as a dict."""
     process, port = bench_web._serve("wsgi:app", port_env, ROOT)
     stats = Stats()
+    stats.server_errors = {}  # status -> count (Stats keeps only a few samples)
     walkers = [Walker(t, pages, seed=i, cut=(name == "cut-request")) for i, t in enumerate(tokens)]
     deadline = time.monotonic() + seconds
     fault = None
@@ -186,9 +190,10 @@ def scenario(name: str, server, port_env: dict, tokens: list[str], pages: int, s
                 kept += 1
             else:
                 lost += 1
-    server_errors = sum(1 for s in stats.samples if re.search(r": 5\d\d$", s))
+    server_errors = sum(stats.server_errors.values())
+    unavailable = stats.server_errors.get(503, 0)
     return {"scenario": name, "respondents": len(walkers), "finished": sum(w.done for w in walkers),
-            "sent": sent, "stored": kept, "lost": lost, "duplicated": duplicated, "5xx": server_errors,
+            "sent": sent, "stored": kept, "lost": lost, "duplicated": duplicated, "5xx": server_errors, "503": unavailable,
             "requests": stats.count, "seconds": round(elapsed, 1),
             **{f"p{int(q * 100)}": round(stats.percentile("save", q) * 1000) for q in (0.5, 0.95, 0.99)}}
 
@@ -207,13 +212,15 @@ def _ppid(pid: int) -> int:
 
 
 def _restart_db(server) -> None:
-    server._run(os.path.join(server.bindir, "pg_ctl"), "-D", server.datadir, "-m", "fast", "-w", "restart")
+    """Restart PostgreSQL (fast: open connections are cut), its output to its log, not to our pipe."""
+    server._run(os.path.join(server.bindir, "pg_ctl"), "-D", server.datadir, "-m", "fast", "-w", "-t", "60",
+                "-l", os.path.join(server.root, "server.log"), "restart")
 
 
 def line(result: dict) -> str:
     return (f"{result['scenario']:<14} respondents={result['respondents']} finished={result['finished']} "
             f"sent={result['sent']} stored={result['stored']} lost={result['lost']} "
-            f"duplicated={result['duplicated']} 5xx={result['5xx']} "
+            f"duplicated={result['duplicated']} 5xx={result['5xx']} (503 with Retry-After: {result['503']}) "
             f"save p50/p95/p99={result['p50']}/{result['p95']}/{result['p99']} ms ({result['seconds']} s)")
 
 
