@@ -33,6 +33,7 @@ from limits.storage import Storage
 
 SCHEME_PREFIX = "db+"
 FAILED = (401, 403, 404, 410, 422)
+LINK_FAILED = (404, 410)
 
 _table = sa.Table(
     "apertura_ratelimits", sa.MetaData(),
@@ -148,8 +149,14 @@ def login_account() -> str:
 
 
 def failed(response) -> bool:
-    """A response that counts as a failed attempt (a wrong password, an unknown link)."""
+    """A sign-in response that counts as a failed attempt (a wrong password, an unknown account)."""
     return response.status_code in FAILED
+
+
+def link_failed(response) -> bool:
+    """An invitation link that is unknown (404) or expired or revoked (410). A page saved with
+    answers to correct (422) is not a failure: respondents are never slowed down for typing."""
+    return response.status_code in LINK_FAILED
 
 
 def _limit(app: Flask, limiter: Limiter, endpoints: Callable[[str], bool], setting: str, **options) -> None:
@@ -183,5 +190,6 @@ def init_app(app: Flask) -> Limiter | None:
     post_only = {"methods": ["POST"]}
     _limit(app, limiter, login, "RATELIMIT_LOGIN_ACCOUNT", key_func=login_account, deduct_when=failed, **post_only)
     _limit(app, limiter, login, "RATELIMIT_LOGIN_ADDRESS", deduct_when=failed, **post_only)
-    _limit(app, limiter, lambda e: e.startswith("respond."), "RATELIMIT_INVITATION_FAILURES", deduct_when=failed)
+    _limit(app, limiter, lambda e: e.startswith("respond."), "RATELIMIT_INVITATION_FAILURES",
+           deduct_when=link_failed)
     return limiter

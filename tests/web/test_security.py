@@ -176,6 +176,28 @@ def test_invitation_link_failures_are_limited_per_address(tmp_path):
     assert app.test_client().get("/r/not-a-token-0000", environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 404
 
 
+def test_respondents_correcting_answers_are_never_limited(tmp_path):
+    from diagnostic.models import InstrumentPurpose
+    from diagnostic.services import campaigns, institutions, instruments, invitations
+    from tests.web.conftest import INSTRUMENT
+
+    app = _app(tmp_path, RATELIMIT_INVITATION_FAILURES="3 per hour")
+    with app.app_context():
+        campaign = campaigns.create("Prueba", 2025, slug="prueba")
+        campaigns.set_instrument(campaign, InstrumentPurpose.INSTITUTION,
+                                 instruments.store(INSTRUMENT.encode(), "prueba.yaml"))
+        report = institutions.import_file("nombre,estado,orden,tipo\nSecretaría,22,estatal,ejecutivo\n".encode(),
+                                          "i.csv", campaign=campaign)
+        campaigns.set_status(campaign, "open")
+        token = invitations.create(campaign, report.institutions[0])
+    client = app.test_client()
+    statuses = {client.post(f"/r/{token}/p/1", data={"_shown": "received answered", "received": "5",
+                                                       "answered": "9", "action": "next"}).status_code
+                for _ in range(6)}
+    assert 429 not in statuses and statuses <= {200, 422}, statuses
+    assert client.get(f"/r/{token}/p/0").status_code == 200
+
+
 def test_rate_limit_storage_is_shared_by_processes(tmp_path):
     """Two processes (like two gunicorn workers) hitting one key lose no hit."""
     import multiprocessing
