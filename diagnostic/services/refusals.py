@@ -208,7 +208,7 @@ class Refusal(_Templates):
                          "The retention period must be a number of days between 0 and {maximum}")
     INSTITUTION_NOT_FOUND_BY_KEY = (404, "No existe una institución con la clave {key}",
                                     "There is no institution with the key {key}")
-    BACKUP_FAILED = (500, "No se pudo completar el respaldo: {reason}", "The backup could not be completed: {reason}")
+    BACKUP_FAILED = (409, "No se pudo completar el respaldo: {reason}", "The backup could not be completed: {reason}")
     RESTORE_REFUSED = (409, "No se restauró nada: {reason}", "Nothing was restored: {reason}")
 
     @property

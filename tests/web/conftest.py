@@ -293,9 +293,13 @@ def seed_scored(app) -> Scored:
 
 
 def sign_in(client, user_id: int) -> None:
-    """Sign a test client in as a user (session cookie, as Flask-Login sets it)."""
+    """Sign a test client in as a user (session cookie, as Flask-Login sets it: `id.version.nonce`)."""
+    from diagnostic.models import User
+
+    with client.application.app_context():
+        session_id = db.session.get(User, user_id).get_id()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
 
 
