@@ -22,6 +22,7 @@ lose a hit. Any `limits` URI (``redis://…``) works too.
 """
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from limits.storage import Storage
 SCHEME_PREFIX = "db+"
 FAILED = (401, 403, 404, 410, 422)
 LINK_FAILED = (404, 410)
+PURGE_CHANCE = 0.001
 
 _table = sa.Table(
     "apertura_ratelimits", sa.MetaData(),
@@ -94,7 +96,10 @@ class SQLStorage(Storage):
             "expires": sa.case((expired, now + expiry), else_=_table.c.expires),
         }).returning(_table.c.count)
         with self.engine.begin() as conn:
-            return int(conn.execute(stmt).scalar_one())
+            count = int(conn.execute(stmt).scalar_one())
+        if random.random() < PURGE_CHANCE:  # now and then, drop ended windows: the table stays small
+            self.purge_expired()
+        return count
 
     def _row(self, key: str):
         with self.engine.connect() as conn:
@@ -181,8 +186,10 @@ def init_app(app: Flask) -> Limiter | None:
     if not app.config.get("RATELIMIT_ENABLED", True):
         app.config["RATELIMIT_ENABLED"] = False
         return None
+    # swallow_errors: when the counters cannot be read (a locked or lost file), requests go on
+    # unlimited and the error is logged; a limit must never turn into an outage.
     limiter = Limiter(client_address, storage_uri=app.config["RATELIMIT_STORAGE_URI"], strategy="fixed-window",
-                      headers_enabled=app.config.get("RATELIMIT_HEADERS_ENABLED", True))
+                      headers_enabled=app.config.get("RATELIMIT_HEADERS_ENABLED", True), swallow_errors=True)
     limiter.init_app(app)
     for setting, endpoints in HEAVY.items():
         _limit(app, limiter, endpoints.__contains__, setting)

@@ -217,6 +217,8 @@ def test_rate_limit_storage_is_shared_by_processes(tmp_path):
     assert storage.get_expiry("shared-key") > time.time()
     storage.clear("shared-key")
     assert storage.get("shared-key") == 0
+    storage.incr("ended", 0)  # a window that is already over: not counted, and purged
+    assert storage.get("ended") == 0 and storage.purge_expired() == 1
 
 
 def _hit(uri: str, n: int) -> None:
