@@ -59,7 +59,7 @@ run: demo
 # environment; put nginx (deploy/nginx.conf) in front of it.
 serve: install
 	@case "$$APERTURA_DATABASE_URL" in postgres*) ;; *) echo "make serve: set APERTURA_DATABASE_URL=postgresql://USER:PASSWORD@HOST/DB" >&2; exit 2;; esac
-	$(BIN)/pip install --quiet '.[deploy]'
+	$(BIN)/pip install --quiet -e '.[deploy]'
 	$(BIN)/apertura db upgrade
 	exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
 
