@@ -228,7 +228,7 @@ def run(respondents: int, seconds: float, scenarios: tuple[str, ...]) -> list[di
     from tests import pgserver
 
     bench_web.RESPONDENTS = respondents
-    bench_web.INSTITUTIONS = max(respondents + 20, 60)
+    bench_web.INSTITUTIONS = max(respondents * 6, 60)  # the demo submits many of them: enough left as drafts
     server = pgserver.start_server()
     results = []
     try:
@@ -236,6 +236,8 @@ def run(respondents: int, seconds: float, scenarios: tuple[str, ...]) -> list[di
             db_url = server.create_database(f"apertura_load_{n}")
             with tempfile.TemporaryDirectory() as instance:
                 prepared = bench_web.prepare(db_url, instance)
+            if len(prepared["tokens"]) < respondents:
+                raise RuntimeError(f"only {len(prepared['tokens'])} of {respondents} respondents could be prepared")
             env = {**bench_web._app_env(db_url), "APERTURA_RATELIMIT_ENABLED": "false"}
             result = scenario(name, server, env, prepared["tokens"], prepared["pages"], seconds)
             print(line(result), flush=True)
