@@ -15,6 +15,7 @@ LOAD_RESPONDENTS (default 200) and LOAD_SECONDS (cap per scenario, default 600) 
 """
 from __future__ import annotations
 
+import http.client
 import os
 import random
 import re
@@ -68,7 +69,7 @@ def _send(port: int, client: Client, request: Request, stats: Stats, deadline: f
         start = time.monotonic()
         try:
             reply = client.send(request)
-        except OSError:
+        except (OSError, http.client.HTTPException):  # a worker killed mid-answer cuts the reply short
             client.close()
             stats.add(request.kind, time.monotonic() - start, False, f"{request.method} {request.path}: no answer")
             reply = None
