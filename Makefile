@@ -10,10 +10,10 @@ DB ?= $(INSTANCE)/apertura.sqlite3
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # Debian packages the test suite drives for real: PostgreSQL, Chromium, WeasyPrint's
-# Pango, fonts, and pdftoppm.
-APT_PACKAGES := postgresql chromium fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
+# Pango, fonts, pdftoppm, and nginx (the deployment test puts it in front of gunicorn).
+APT_PACKAGES := postgresql chromium fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils nginx-light
 
-.PHONY: run test bench lint install install-test system-packages translations demo demo-db clean
+.PHONY: run serve load test bench lint install install-test system-packages translations demo demo-db clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,20 @@ demo-db:
 
 run: demo
 	$(APERTURA_ENV) $(BIN)/apertura run --host $(HOST) --port $(PORT)
+
+# The multi-worker deployment: gunicorn (deploy/gunicorn.conf.py) on PostgreSQL, migrations
+# first. Needs APERTURA_DATABASE_URL=postgresql://... and APERTURA_SECRET_KEY in the
+# environment; put nginx (deploy/nginx.conf) in front of it.
+serve: install
+	@case "$$APERTURA_DATABASE_URL" in postgres*) ;; *) echo "make serve: set APERTURA_DATABASE_URL=postgresql://USER:PASSWORD@HOST/DB" >&2; exit 2;; esac
+	$(BIN)/pip install --quiet -e '.[deploy]'
+	$(BIN)/apertura db upgrade
+	exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
+
+# Load and faults on 127.0.0.1: 200 respondents through the government questionnaire against
+# gunicorn on a PostgreSQL server of its own (LOAD_RESPONDENTS to change the count).
+load: install-test system-packages
+	$(BIN)/python -m benchmarks.load
 
 test: install-test system-packages
 	bash .ci/pytest.sh

@@ -23,7 +23,7 @@ def init_app(app: Flask) -> None:
 
     for command in (survey, rollup, model_group, db_group, users_group, institutions_group, invitations_group,
                     demo_command, score_command, api_group, campaign_group, evidence_group, report_command,
-                    responses_group):
+                    responses_group, backup_command, restore_command, privacy_group):
         app.cli.add_command(command)
 
 
@@ -120,6 +120,30 @@ def users_create(email: str, role: str, name: str, password: str) -> None:
 
     user = users.create(email, name or email, role, password)
     click.echo(f"created {user.email} ({user.role.value})")
+
+
+@users_group.command("deactivate")
+@click.argument("email")
+@with_appcontext
+@refusals_exit
+def users_deactivate(email: str) -> None:
+    """Deactivate an account: no sign-in, no API, its open sessions end at once."""
+    from diagnostic.services import users
+
+    user = users.set_active(email, False)
+    click.echo(f"deactivated {user.email}")
+
+
+@users_group.command("activate")
+@click.argument("email")
+@with_appcontext
+@refusals_exit
+def users_activate(email: str) -> None:
+    """Reactivate a deactivated account."""
+    from diagnostic.services import users
+
+    user = users.set_active(email, True)
+    click.echo(f"activated {user.email}")
 
 
 # ------------------------------------------------------------------ institutions
@@ -475,3 +499,81 @@ def report_command(slug: str, state: str | None, all_states: bool, national: boo
                 written += len(body)
     click.echo(f"{len(jobs)} reports ({fmt}, {lang}) written to {out}: {written / 1e6:.1f} MB in "
                f"{time.perf_counter() - started:.1f} s", err=True)
+# ------------------------------------------------------------------ backup / restore
+@click.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+@refusals_exit
+def backup_command(out: Path) -> None:
+    """Write a consistent snapshot of the database to OUT (SQLite online backup or pg_dump)."""
+    from diagnostic.services import backup
+
+    backup.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], out)
+    click.echo(f"backup written to {out}")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask: replace the current database.")
+@with_appcontext
+@refusals_exit
+def restore_command(source: Path, yes: bool) -> None:
+    """Replace the whole database by the back-up SOURCE (stop the app first)."""
+    from diagnostic.services import backup
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if not yes:
+        click.confirm(f"Replace every table of {url.rsplit('@', 1)[-1]} by {source}?", abort=True)
+    from diagnostic.extensions import db
+
+    db.engine.dispose()
+    backup.restore(url, source)
+    click.echo(f"restored from {source}")
+
+
+# ------------------------------------------------------------------ personal data
+@click.group("privacy")
+def privacy_group() -> None:
+    """Contacts' personal data: erasure on request and retention periods."""
+
+
+@privacy_group.command("erase-contact")
+@click.argument("key")
+@click.option("--reason", default="request", show_default=True, help="Why (kept in the audit log).")
+@with_appcontext
+@refusals_exit
+def erase_contact_command(key: str, reason: str) -> None:
+    """Erase the contact name and e-mail of the institution KEY (the audit log keeps that, not them)."""
+    from diagnostic.services import privacy
+
+    institution = privacy.erase_contact(key, reason=reason)
+    click.echo(f"contact of {institution.key} erased")
+
+
+@privacy_group.command("retention")
+@click.option("--campaign", "slug", required=True)
+@click.argument("days", required=False, type=int)
+@click.option("--forever", is_flag=True, help="No retention period (keep until erased by hand).")
+@with_appcontext
+@refusals_exit
+def retention_command(slug: str, days: int | None, forever: bool) -> None:
+    """Set how many DAYS after the close date the campaign's contacts are kept."""
+    from diagnostic.services import campaigns, privacy
+
+    campaign = privacy.set_retention(campaigns.get_by_slug(slug), None if forever else days)
+    shown = "no period" if campaign.retention_days is None else f"{campaign.retention_days} days after closing"
+    click.echo(f"{campaign.slug}: contacts kept {shown}")
+
+
+@privacy_group.command("apply")
+@click.option("--dry-run", is_flag=True, help="Only list what would be erased.")
+@with_appcontext
+def apply_retention_command(dry_run: bool) -> None:
+    """Erase contacts of institutions whose every campaign is past its retention period."""
+    from diagnostic.services import privacy
+
+    report = privacy.apply_retention(dry_run=dry_run)
+    verb = "would erase" if dry_run else "erased"
+    click.echo(f"{len(report.expired_campaigns)} campaigns past retention; {verb} {len(report.erased)} contacts")
+    for key in report.erased:
+        click.echo(f"  {key}")

@@ -32,15 +32,36 @@ Every key can be set in `instance/apertura.cfg` or as an environment variable wi
 - ``MAIL_SENDER``: the From address (``Apertura <no-reply@localhost>``).
 - ``MAIL_TIMEOUT``: seconds to wait for the SMTP server.
 - ``MAIL_LANGUAGE``: language of messages for contacts without one: ``es``, ``en`` or ``es+en``.
+- ``SESSION_LIFETIME_MINUTES``: a staff session ends after this many minutes without a request.
+- ``REMEMBER_DAYS``: how long "remember me" keeps a staff account signed in.
+- ``HTTPS``: served over HTTPS (default: PUBLIC_URL starts with https): Secure cookies and HSTS.
+- ``HSTS_SECONDS``: Strict-Transport-Security max-age sent over HTTPS (0: none).
+- ``TRUSTED_PROXIES``: how many reverse proxies (nginx) stand in front and set X-Forwarded-*.
+- ``RATELIMIT_*``: rate limits (see `diagnostic/ratelimit.py`); ``RATELIMIT_STORAGE_URI``
+  empty means the SQLite file ``instance/ratelimits.sqlite3``, shared by every worker.
 """
 from __future__ import annotations
 
+import logging
 import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
 
+log = logging.getLogger("diagnostic.config")
+
+SHIPPED_SECRET_KEY = "dev-not-secret"  # refused outside debug and tests
+SECRET_KEY_FILE = "secret_key"  # under instance/: the random key of an embedded (SQLite) install
+
+
+class ConfigError(RuntimeError):
+    """A configuration the app refuses to start with."""
+
+
 DEFAULTS: dict = {
-    "SECRET_KEY": "dev-not-secret",
+    "SECRET_KEY": SHIPPED_SECRET_KEY,
     "DATABASE_URL": "",
     "LANGUAGES": ["es", "en"],
     "BABEL_DEFAULT_LOCALE": "es",
@@ -69,7 +90,64 @@ DEFAULTS: dict = {
     "MAIL_SENDER": "Apertura <no-reply@localhost>",
     "MAIL_TIMEOUT": 30,
     "MAIL_LANGUAGE": "es",
+    "SESSION_LIFETIME_MINUTES": 480,
+    "REMEMBER_DAYS": 14,
+    "HTTPS": None,
+    "HSTS_SECONDS": 31536000,
+    "TRUSTED_PROXIES": 0,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_LOGIN_ACCOUNT": "5 per minute; 30 per hour",
+    "RATELIMIT_LOGIN_ADDRESS": "20 per minute; 200 per hour",
+    "RATELIMIT_INVITATION_FAILURES": "10 per minute; 50 per hour",
+    "RATELIMIT_REPORT": "60 per minute",
+    "RATELIMIT_PDF": "6 per minute",
+    "RATELIMIT_EXPORT": "30 per minute",
 }
+
+
+def secret_key(app: Flask) -> str:
+    """The key that signs sessions: the configured one; never the shipped default outside debug.
+
+    An embedded install (SQLite, `make run`) that set none gets a random key generated once
+    into ``instance/secret_key`` (readable by its owner only) and shared by every worker. A
+    server install (PostgreSQL) must set ``SECRET_KEY``: it refuses to start otherwise.
+    """
+    key = app.config.get("SECRET_KEY") or ""
+    if key and key != SHIPPED_SECRET_KEY:
+        return key
+    if app.debug or app.testing:
+        log.warning("SECRET_KEY is the shipped default: acceptable in debug and tests only")
+        return SHIPPED_SECRET_KEY
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        raise ConfigError("SECRET_KEY is the shipped default (or empty): set APERTURA_SECRET_KEY to a long "
+                          "random value, e.g. python3 -c 'import secrets; print(secrets.token_hex(32))'")
+    return _instance_key(Path(app.instance_path) / SECRET_KEY_FILE)
+
+
+def _instance_key(path: Path) -> str:
+    """The key in `path`, created (mode 0600, atomically: workers may race) when missing."""
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker wrote it first
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secrets.token_hex(32))
+    log.warning("generated a random SECRET_KEY into %s", path)
+    return path.read_text(encoding="ascii").strip()
+
+
+def _https(app: Flask) -> bool:
+    value = app.config.get("HTTPS")
+    if value is None:
+        return str(app.config.get("PUBLIC_URL") or "").startswith("https://")
+    return bool(value)
 
 
 def finalize_config(app: Flask) -> None:
@@ -86,3 +164,18 @@ def finalize_config(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if not url.startswith("sqlite"):  # a server may drop idle connections; a file cannot
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    app.config["SECRET_KEY"] = secret_key(app)
+    # Sessions: an idle staff session ends after SESSION_LIFETIME_MINUTES (the signed cookie's
+    # age is checked on every request); cookies are Secure over HTTPS and never sent cross-site.
+    https = _https(app)
+    app.config["HTTPS"] = https
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=int(app.config["SESSION_LIFETIME_MINUTES"]))
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(app.config["REMEMBER_DAYS"]))
+    for prefix in ("SESSION_COOKIE", "REMEMBER_COOKIE"):
+        app.config[f"{prefix}_SECURE"] = https or bool(app.config.get(f"{prefix}_SECURE"))
+        app.config[f"{prefix}_SAMESITE"] = app.config.get(f"{prefix}_SAMESITE") or "Lax"
+        app.config[f"{prefix}_HTTPONLY"] = True
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        from diagnostic.ratelimit import default_storage_uri
+
+        app.config["RATELIMIT_STORAGE_URI"] = default_storage_uri(app.instance_path)

@@ -35,6 +35,7 @@ def messages() -> dict[int, tuple[str, str]]:
         413: (_("Archivo demasiado grande"), _("El archivo supera el tamaño máximo permitido.")),
         415: (_("Tipo de archivo no admitido"), _("Use un archivo CSV o XLSX.")),
         422: (_("Datos no válidos"), _("Revise los datos enviados.")),
+        429: (_("Demasiadas solicitudes"), _("Se hicieron demasiados intentos desde esta dirección. Espere unos minutos y vuelva a intentarlo.")),
         500: (_("Error interno"), _("Algo falló de nuestro lado. No se guardó nada a medias.")),
         503: (_("Servicio no disponible por un momento"), _("Vuelva a intentarlo en unos segundos.")),
     }

@@ -133,6 +133,14 @@ class User(UserMixin, db.Model):
     role: so.Mapped[Role] = so.mapped_column(_enum(Role, "role"))
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    # Part of every session and remember cookie; raising it (sign-out, deactivation) ends them all.
+    session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+
+    def get_id(self) -> str:  # Flask-Login: what the session and the remember cookie hold
+        """`id.version.nonce`: the version revokes on sign-out; the nonce makes each sign-in's cookie new."""
+        import secrets
+
+        return f"{self.id}.{self.session_version}.{secrets.token_urlsafe(12)}"
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password (method from PASSWORD_HASH_METHOD)."""
@@ -215,6 +223,8 @@ class Campaign(db.Model):
     closes_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
     index_model_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("index_model_versions.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    # Days after the close date that contacts' personal data is kept (None: until erased by hand).
+    retention_days: so.Mapped[int | None]
 
     index_model: so.Mapped[IndexModelVersion | None] = so.relationship()
     instruments: so.Mapped[list[CampaignInstrument]] = so.relationship(

@@ -2,28 +2,40 @@
 decorator for the API, who may read a campaign's results, and the headers every page gets."""
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, g, jsonify, request
+from flask import abort, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from diagnostic.extensions import db, login_manager
 from diagnostic.models import Campaign, CampaignStatus, Role, User
+
+MAX_DB_INT = 2**31 - 1  # PostgreSQL `integer`: larger ids in a URL are simply not found
 
 RESULTS_BEFORE_PUBLISHING = (Role.ADMIN, Role.ANALYST)  # who reads results of unpublished campaigns
 API_ROLES = (Role.ADMIN, Role.ANALYST)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Flask-Login: the active user behind a session id."""
-    try:
-        user = db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+def load_user(session_id: str) -> User | None:
+    """Flask-Login: the active user behind a session or remember cookie (`id.version.nonce`).
+
+    A cookie whose version is older than the account's (signed out, deactivated) opens nothing,
+    even when it was copied before and its signature is still valid.
+    """
+    user_id, _sep, rest = str(session_id).partition(".")
+    version = rest.partition(".")[0]
+    if not (user_id.isdigit() and version.isdigit()) or int(user_id) > MAX_DB_INT:
         return None
-    return user if user is not None and user.active else None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 def roles_required(*roles: Role) -> Callable:
@@ -111,9 +123,113 @@ def results_campaign(slug: str) -> Campaign:
     return campaign
 
 
+# Scripts only from this site's files (no inline script, no eval); the JSON data block of the
+# questionnaire page (<script type="application/json">) is data, never executed, so CSP lets it
+# be. Inline styles stay allowed: the report and progress pages compute positions and colours.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                           "img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'none'; "
+                           "form-action 'self'; frame-ancestors 'none'")
+
+
 def secure_headers(response):
-    """Headers every page gets: no framing, no content sniffing, same-origin referrers."""
+    """Headers every page gets: no framing, no content sniffing, same-origin referrers, a
+    Content-Security-Policy without inline scripts, and HSTS when served over HTTPS."""
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    seconds = current_app.config.get("HSTS_SECONDS") or 0
+    if current_app.config.get("HTTPS") and seconds:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={int(seconds)}")
     return response
+
+
+class DatabaseInt(IntegerConverter):
+    """`<int:...>` in every URL: beyond the database's integer range is a 404, not a 500."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_DB_INT if max is None else max,
+                         signed=signed)
+
+
+# ------------------------------------------------------------------ respondents' tokens in logs
+# The invitation link is the respondent's only credential: no log line may hold it. Every log
+# record of the process (app, werkzeug, gunicorn's access and error logs) passes through
+# `mask_tokens` when it is created.
+TOKEN_IN_PATH = re.compile(r"(/r/)[A-Za-z0-9_\-]{8,}")
+MASK = r"\1[token]"
+
+
+def mask_tokens(text: str) -> str:
+    """`text` with every `/r/<token>` replaced by `/r/[token]`."""
+    return TOKEN_IN_PATH.sub(MASK, text) if "/r/" in text else text
+
+
+def install_log_masking() -> None:
+    """Mask respondents' tokens in every log record created from now on (idempotent)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "masks_tokens", False):
+        return
+
+    def factory(*args, **kwargs):
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record stays as it was (logging reports it later)
+            return record
+        masked = mask_tokens(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return record
+
+    factory.masks_tokens = True
+    logging.setLogRecordFactory(factory)
+
+
+# ------------------------------------------------------------------ input at the edge
+MAX_FIELD_NAME = 200
+RESPONDENT_AREAS = ("respond", "evaluate")  # questionnaire input: checked by the questionnaire itself
+
+
+def _nul_in(value: object, path: str) -> str | None:
+    """The path of the first string (or key) under `value` holding a NUL byte, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return where
+            found = _nul_in(inner, where)
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, inner in enumerate(value):
+            found = _nul_in(inner, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def refuse_bad_characters() -> None:
+    """before_request: a NUL byte in a query argument, form field or JSON value is refused with a
+    400 naming the field (PostgreSQL cannot store it; SQLite would, and the data would break on
+    migration), and so is a field name too long to be one of ours."""
+    from diagnostic.services import Refusal, ServiceError
+
+    if request.blueprint in RESPONDENT_AREAS:
+        return
+    sources = [request.args]
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        sources.append(request.form)
+    for source in sources:
+        for name, value in source.items(multi=True):
+            if len(name) > MAX_FIELD_NAME:
+                raise ServiceError(Refusal.NAME_TOO_LONG, field=name[:40], maximum=MAX_FIELD_NAME)
+            if "\x00" in name or "\x00" in value:
+                raise ServiceError(Refusal.INVALID_CHARACTER, field=name.replace("\x00", "\\0")[:80])
+    if request.method in ("POST", "PUT", "PATCH") and request.is_json:
+        found = _nul_in(request.get_json(silent=True), "")
+        if found:
+            raise ServiceError(Refusal.INVALID_CHARACTER, field=found.replace("\x00", "\\0")[:80])

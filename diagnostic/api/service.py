@@ -31,6 +31,7 @@ from diagnostic.services.audit import Actor
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 50
 MAX_BULK = 100
+MAX_PAGE = (2**31 - 1) // MAX_PER_PAGE  # the offset stays inside the database's integer range
 
 
 class Invalid(ServiceError):
@@ -54,7 +55,7 @@ class PageArgs:
             per_page = int(args.get("per_page", DEFAULT_PER_PAGE))
         except (TypeError, ValueError):
             raise ServiceError(Refusal.PAGE_NOT_INTEGER) from None
-        if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
             raise ServiceError(Refusal.PAGE_OUT_OF_RANGE, maximum=MAX_PER_PAGE)
         return cls(page, per_page)
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from diagnostic.auth import bp
 from diagnostic.auth.carry import carried_through_login
 from diagnostic.auth.forms import LoginForm
+from diagnostic.extensions import db
 from diagnostic.models import Role
 from diagnostic.services import users
 
@@ -35,6 +36,7 @@ def login():
     if form.validate_on_submit():
         user = users.authenticate(form.email.data, form.password.data)
         if user is not None:
+            session.permanent = True  # ends after SESSION_LIFETIME_MINUTES without a request
             login_user(user, remember=form.remember.data)
             target = request.args.get("next", "")
             if not _local(target):
@@ -50,6 +52,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out."""
+    """Sign out: this session, every copy of its cookie and every remember cookie of the account end."""
+    users.end_sessions(current_user)
+    db.session.commit()
     logout_user()
     return redirect(url_for("main.index"))

@@ -222,6 +222,10 @@ def _read_rows(data: bytes, filename: str) -> list[list[str]]:
     raise ImportRejected(Refusal.IMPORT_UNSUPPORTED_FILE, [])
 
 
+# Longest value of a column (the table's limits; the name has its own message).
+CELL_LIMITS = {"key": 64, "contact_name": 200, "contact_email": 200}
+
+
 def parse_file(data: bytes, filename: str) -> list[dict]:
     """Read and check every row; raise ImportRejected listing all bad rows."""
     parsed, errors = check_rows(data, filename)
@@ -256,6 +260,13 @@ def check_rows(data: bytes, filename: str) -> tuple[list[dict], list[RowError]]:
             continue
         record_ = {col: (raw[i] if i < len(raw) else "") for i, col in enumerate(header) if col}
         row_errors = []
+        for column, value in record_.items():  # NUL cannot be stored (PostgreSQL) nor migrated (SQLite)
+            if "\x00" in value:
+                row_errors.append(RowError(number, column, RowProblem.CONTROL_CHARACTER))
+                record_[column] = value.replace("\x00", "")
+            elif len(value) > CELL_LIMITS.get(column, 10**9):
+                row_errors.append(RowError(number, column, RowProblem.VALUE_TOO_LONG,
+                                           {"maximum": CELL_LIMITS[column]}))
         name = record_.get("name", "").strip()
         if not name:
             row_errors.append(RowError(number, "name", RowProblem.NAME_EMPTY))

@@ -153,15 +153,17 @@ def revoke(invitation: Invitation, actor: Actor = SYSTEM) -> None:
 
 
 def links_csv(links: list[IssuedLink], base_url: str) -> str:
-    """A CSV (UTF-8) of issued links: institution, state, type, contact, link."""
+    """A CSV (UTF-8) of issued links: institution, state, type, contact, link (formula-safe cells)."""
+    from diagnostic.services.exports import safe_cell
+
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["key", "institution", "state", "order", "type", "contact_email", "link"])
     base = base_url.rstrip("/")
     for link in links:
         inst = link.institution
-        writer.writerow([inst.key, inst.name, inst.state_code, inst.order.value, inst.type,
-                         inst.contact_email or "", f"{base}/r/{link.token}"])
+        writer.writerow([safe_cell(v) for v in (inst.key, inst.name, inst.state_code, inst.order.value, inst.type,
+                                                inst.contact_email or "", f"{base}/r/{link.token}")])
     return out.getvalue()
 
 

@@ -311,6 +311,16 @@ class Refusal(_Templates):
                      "few seconds.")
     PAGE_FORM_INCOMPLETE = (400, "El formulario llegó sin la lista de sus campos; no se guardó nada. Recargue la página.",
                             "The form arrived without the list of its fields; nothing was saved. Reload the page.")
+    INVALID_CHARACTER = (400, "El campo «{field}» contiene un carácter no permitido (NUL)",
+                         "The field «{field}» contains a character that is not allowed (NUL)")
+    NAME_TOO_LONG = (400, "El nombre de campo «{field}…» excede {maximum} caracteres",
+                     "The field name «{field}…» is longer than {maximum} characters")
+    RETENTION_INVALID = (400, "El periodo de conservación debe ser un número de días entre 0 y {maximum}",
+                         "The retention period must be a number of days between 0 and {maximum}")
+    INSTITUTION_NOT_FOUND_BY_KEY = (404, "No existe una institución con la clave {key}",
+                                    "There is no institution with the key {key}")
+    BACKUP_FAILED = (409, "No se pudo completar el respaldo: {reason}", "The backup could not be completed: {reason}")
+    RESTORE_REFUSED = (409, "No se restauró nada: {reason}", "Nothing was restored: {reason}")
 
     @property
     def status(self) -> int:
@@ -347,6 +357,8 @@ class RowProblem(_Templates):
                    "this campaign ({fields}); contact data is kept for this campaign only")
     SHARED_NO_CAMPAIGN = ("participa en {campaigns}: importe en una campaña para cambiar sus datos",
                           "takes part in {campaigns}: import into a campaign to change its data")
+    CONTROL_CHARACTER = ("contiene un carácter no permitido (NUL)", "contains a character that is not allowed (NUL)")
+    VALUE_TOO_LONG = ("más de {maximum} caracteres", "longer than {maximum} characters")
 
 
 def detail_text(item: object, lang: str) -> str:

@@ -43,11 +43,57 @@ def get(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def dummy_hash() -> str:
+    """A hash of a random password with the configured method (once per process and method)."""
+    from flask import current_app
+    from werkzeug.security import generate_password_hash
+
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASHES:
+        import secrets
+
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    return _DUMMY_HASHES[method]
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The active account matching e-mail and password, else None."""
+    """The active account matching e-mail and password, else None.
+
+    A password is hashed whether or not the e-mail has an account (a dummy hash when it has
+    none), so the response time does not tell which e-mails have accounts.
+    """
+    from werkzeug.security import check_password_hash
+
     user = get_by_email(email)
-    if user is None or not user.active or not user.check_password(password):
+    if user is None:
+        check_password_hash(dummy_hash(), password)
         return None
+    if not user.check_password(password) or not user.active:
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session and remember cookie of the account stops working (the caller commits)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def set_active(email: str, active: bool, actor=None) -> User:
+    """Deactivate (or reactivate) an account: a deactivated one cannot sign in or use the API,
+    and its open sessions end at once. Recorded in the audit log."""
+    from diagnostic.services import audit
+
+    user = get_by_email(email)
+    if user is None:
+        raise ServiceError(Refusal.NO_ACCOUNT_WITH_EMAIL, email=email)
+    if user.active != active:
+        user.active = active
+        end_sessions(user)
+        audit.record(actor or audit.SYSTEM, "activate" if active else "deactivate", "user", user.id)
+    db.session.commit()
     return user
 
 

@@ -1,7 +1,7 @@
 """Evidence files kept by content hash, and the checks of evidence links.
 
 Revision ID: 0012_evidence
-Revises: 0007_response_version
+Revises: 0011_accounts
 Create Date: 2026-12-02 12:30:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0012_evidence'
-down_revision = '0007_response_version'
+down_revision = '0011_accounts'
 branch_labels = None
 depends_on = None
 

@@ -107,6 +107,7 @@ def app(database_url, tmp_path):
         "PUBLIC_URL": "http://apertura.test",
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "RATELIMIT_ENABLED": False,  # tests/web/test_security.py checks the limits on their own
     })
     app.instance_path = str(tmp_path / "instance")
     yield app
@@ -292,9 +293,13 @@ def seed_scored(app) -> Scored:
 
 
 def sign_in(client, user_id: int) -> None:
-    """Sign a test client in as a user (session cookie, as Flask-Login sets it)."""
+    """Sign a test client in as a user (session cookie, as Flask-Login sets it: `id.version.nonce`)."""
+    from diagnostic.models import User
+
+    with client.application.app_context():
+        session_id = db.session.get(User, user_id).get_id()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
 
 

@@ -86,7 +86,7 @@ def test_migrations_go_down_and_up_and_match_the_models(database_url):
 
     from diagnostic import create_app
 
-    create_app({"DATABASE_URL": database_url})  # imports every area's models
+    create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret"})  # imports every area's models
     database.upgrade(database_url)
     database.downgrade(database_url, "base")
     assert database.current(database_url) is None

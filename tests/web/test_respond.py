@@ -206,7 +206,7 @@ def test_submission_gives_a_receipt_with_the_fingerprint_and_locks_the_response(
         assert resp.status == ResponseStatus.SUBMITTED
         assert resp.fingerprint == responses.fingerprint(responses.rows_of(resp))
     assert resp.fingerprint in receipt
-    assert "Presupuesto" in receipt and "window.print()" in receipt
+    assert "Presupuesto" in receipt and "data-print" in receipt and "/static/print.js" in receipt
     before = stored(app)
     assert post_page(client, setup, 1, {"received": "99"}).status_code == 409
     late = client.post(f"/r/{setup.token}/autosave", json={"answers": {"received": "99"}})
