@@ -116,6 +116,8 @@ def _stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    if process.stderr is not None:
+        process.stderr.close()
 
 
 def _app_env(db_url: str) -> dict:
@@ -169,6 +171,9 @@ def prepare(db_url: str, instance_dir: str) -> dict:
         tokens = [link.token for link in invitations.issue(campaign, chosen, reissue=True)]
     client = app.test_client()
     pages = next(n for n in range(100) if client.get(f"/r/{tokens[0]}/p/{n}").status_code == 404)
+    with app.app_context():  # close this process's connections before the servers take over
+        db.session.remove()
+        db.engine.dispose()
     return {"tokens": tokens, "pages": pages}
 
 

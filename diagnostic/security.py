@@ -10,6 +10,7 @@ from functools import wraps
 from flask import abort, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from diagnostic.extensions import db, login_manager
@@ -145,12 +146,16 @@ def secure_headers(response):
 
 
 class DatabaseInt(IntegerConverter):
-    """`<int:...>` in every URL: beyond the database's integer range is a 404, not a 500."""
+    """`<int:...>` in every URL: beyond the database's integer range is a 404, not a 500.
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
-                 signed: bool = False) -> None:
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_DB_INT if max is None else max,
-                         signed=signed)
+    The rule still matches (a converter that refused would let the URL fall through to
+    another rule and answer, say, 405); the number is refused as not found."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > MAX_DB_INT:
+            raise NotFound()
+        return number
 
 
 # ------------------------------------------------------------------ respondents' tokens in logs
@@ -190,6 +195,7 @@ def install_log_masking() -> None:
 # ------------------------------------------------------------------ input at the edge
 MAX_FIELD_NAME = 200
 RESPONDENT_AREAS = ("respond", "evaluate")  # questionnaire input: checked by the questionnaire itself
+SELF_CHECKING = ("api.submit_responses",)  # JSON bodies whose service checks every value itself
 
 
 def _nul_in(value: object, path: str) -> str | None:
@@ -225,11 +231,13 @@ def refuse_bad_characters() -> None:
         sources.append(request.form)
     for source in sources:
         for name, value in source.items(multi=True):
+            name, value = name or "", value or ""  # a multipart part may come without a name
             if len(name) > MAX_FIELD_NAME:
                 raise ServiceError(Refusal.NAME_TOO_LONG, field=name[:40], maximum=MAX_FIELD_NAME)
             if "\x00" in name or "\x00" in value:
                 raise ServiceError(Refusal.INVALID_CHARACTER, field=name.replace("\x00", "\\0")[:80])
-    if request.method in ("POST", "PUT", "PATCH") and request.is_json:
+    # The bulk submission validates its own answers and lists every error at once (422).
+    if request.method in ("POST", "PUT", "PATCH") and request.is_json and request.endpoint not in SELF_CHECKING:
         found = _nul_in(request.get_json(silent=True), "")
         if found:
             raise ServiceError(Refusal.INVALID_CHARACTER, field=found.replace("\x00", "\\0")[:80])

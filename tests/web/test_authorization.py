@@ -5,6 +5,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.routing import IntegerConverter
 
 from diagnostic.extensions import db
 from diagnostic.models import Response
@@ -29,7 +30,7 @@ def url_for_rule(rule, setup, response_id: int) -> str:
               "fmt": "csv", "format": "csv", "user_id": 1, "answer_id": 1, "field": "has_unit", "name": "x"}
     url = rule.rule
     for argument in rule.arguments:
-        value = values.get(argument, 1 if rule._converters[argument].__class__.__name__ == "IntegerConverter" else "x")
+        value = values.get(argument, 1 if isinstance(rule._converters[argument], IntegerConverter) else "x")
         url = re.sub(r"<(?:[^:<>]+:)?" + re.escape(argument) + r">", str(value), url)
     return url
 
