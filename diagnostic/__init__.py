@@ -19,8 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     (`instance_path`: where instance files live, default `instance/` beside the package)."""
     app = Flask(
         __name__,
-        instance_path=instance_path or ((os.environ.get("APERTURA_INSTANCE_PATH") or None)
-                                        if test_config is None else None),
+        instance_path=instance_path or os.environ.get("APERTURA_INSTANCE_PATH") or None,
         instance_relative_config=True,
         template_folder=str(TEMPLATES_DIR),
         static_folder=str(TEMPLATES_DIR / "static"),

@@ -81,7 +81,12 @@ class SQLStorage(Storage):
                     sa.event.listen(engine, "connect", _sqlite_wal)
                 else:
                     engine = sa.create_engine(self.url, pool_pre_ping=True)
-                _table.create(engine, checkfirst=True)
+                try:
+                    _table.create(engine, checkfirst=True)
+                except sa.exc.DBAPIError:
+                    # Another worker created it between the check and the CREATE: fine if it is there now.
+                    if not sa.inspect(engine).has_table(_table.name):
+                        raise
                 self._engine = engine
         return self._engine
 

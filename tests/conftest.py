@@ -26,6 +26,11 @@ settings.register_profile(
 settings.register_profile("ci", parent=settings.get_profile("apertura"), derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "apertura"))
 
+# Every app the suite starts, in this process or in a subprocess (CLI, gunicorn), keeps its
+# instance files (generated secret key, rate-limit counters, outbox, report cache) in a temporary
+# folder: tests never write into the checkout's instance/.
+os.environ.setdefault("APERTURA_INSTANCE_PATH", tempfile.mkdtemp(prefix="apertura-instance-"))
+
 _counter = itertools.count()
 
 
