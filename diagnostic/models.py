@@ -450,10 +450,9 @@ class EvidenceCheck(db.Model):
     size: so.Mapped[int | None]
     error: so.Mapped[str | None] = so.mapped_column(sa.String(40))
 class StagedImport(db.Model):
-    """An uploaded institution file kept between its preview and the analyst's confirmation.
-
-    Identified by the sha256 of its bytes; the confirmation re-plans it and applies only when
-    the plan's fingerprint is the one previewed.
+    """An upload (institution import, offline submissions) kept between its preview and the
+    analyst's confirmation, identified by the sha256 of its bytes (`services/staging.py`); the
+    confirmation re-reads it and applies only what the preview showed.
     """
 
     __tablename__ = "staged_imports"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, current_app, flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -66,7 +66,7 @@ def submissions_page(slug: str):
         data, filename = read_upload(form.file.data, submissions.ACCEPTED)
         plan = submissions.preview(campaign, data, filename, key_column=form.key_column.data.strip(),
                                    purpose=form.purpose.data)
-        staged = submissions.stage(current_app.instance_path, data, filename) if plan.ok else None
+        staged = submissions.stage(data, filename) if plan.ok else None
         confirm = ConfirmForm(staged=staged, key_column=plan.key_column, purpose=plan.purpose)
         return render_template("admin/submissions.html", campaign=campaign, form=form, plan=plan,
                                confirm=confirm, current=current), (200 if plan.ok else 422)
@@ -80,10 +80,10 @@ def submissions_apply(slug: str):
     """Import the previewed file, all or nothing."""
     campaign = campaigns.get_by_slug(slug)
     form = submitted(ConfirmForm())
-    data, filename = submissions.staged(current_app.instance_path, form.staged.data)
+    data, filename = submissions.staged(form.staged.data)
     applied = submissions.apply(campaign, data, filename, Actor.for_user(current_user),
                                 key_column=form.key_column.data, purpose=form.purpose.data)
-    submissions.discard(current_app.instance_path, form.staged.data)
+    submissions.discard(form.staged.data)
     flash(_("Envíos importados de %(f)s: %(c)s creados, %(u)s actualizados, %(n)s sin cambios.",
             f=filename, c=applied.created, u=applied.updated, n=applied.unchanged), "saved")
     return redirect(url_for("admin.campaign", slug=slug))

@@ -89,14 +89,20 @@ def _export_name(c, extension: str) -> str:
     return f"pendientes-{c.slug}-{datetime.now(UTC):%Y%m%d}.{extension}"
 
 
+def _pending(slug: str):
+    """The campaign and its pending list (or the list the filters ask for)."""
+    c = campaigns.get_by_slug(slug)
+    filters = _filters(request.args)
+    filters["status"] = filters["status"] or "pending"
+    return c, mailings.roster(c, **filters)
+
+
 @bp.get("/c/<slug>/pendientes.csv")
 @analyst_required
 def export_csv(slug: str):
     """The pending list (or the filtered list) as CSV."""
-    c = campaigns.get_by_slug(slug)
-    filters = _filters(request.args)
-    filters["status"] = filters["status"] or "pending"
-    body = mailings.pending_csv(mailings.roster(c, **filters), current_lang())
+    c, rows = _pending(slug)
+    body = mailings.pending_csv(rows, current_lang())
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{_export_name(c, "csv")}"'})
 
@@ -105,10 +111,8 @@ def export_csv(slug: str):
 @analyst_required
 def export_xlsx(slug: str):
     """The pending list (or the filtered list) as XLSX."""
-    c = campaigns.get_by_slug(slug)
-    filters = _filters(request.args)
-    filters["status"] = filters["status"] or "pending"
-    body = mailings.pending_xlsx(mailings.roster(c, **filters), current_lang())
+    c, rows = _pending(slug)
+    body = mailings.pending_xlsx(rows, current_lang())
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{_export_name(c, "xlsx")}"'})
 

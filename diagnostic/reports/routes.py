@@ -109,15 +109,20 @@ def state_pdf(slug: str, state: str):
     return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
+def _csv_download(campaign, slug: str, name: str, build) -> Response:
+    """A stored (or built once) CSV of the data package, as a download."""
+    body = report_cache.get_or_build(campaign, f"open-{name}", "csv", build)
+    return Response(body, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="apertura-{slug}-{name}.csv"'})
+
+
 @bp.get("/<slug>/datos-<by>.csv")
 def open_data(slug: str, by: str):
     """Open data: the score table by institution, state, type, order or nation (CSV, UTF-8 with BOM)."""
     campaign = results_campaign(slug)
     if by not in scores.GROUPINGS:
         abort(404)
-    body = report_cache.get_or_build(campaign, f"open-{by}", "csv", lambda: opendata.scores_csv(campaign, by))
-    return Response(body, mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="apertura-{slug}-{by}.csv"'})
+    return _csv_download(campaign, slug, by, lambda: opendata.scores_csv(campaign, by))
 
 
 @bp.get("/<slug>/datos/<name>.csv")
@@ -126,9 +131,7 @@ def open_resource(slug: str, name: str):
     campaign = results_campaign(slug)
     if name not in opendata.RESOURCES:
         abort(404)
-    body = report_cache.get_or_build(campaign, f"open-{name}", "csv", lambda: opendata.resource_csv(campaign, name))
-    return Response(body, mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="apertura-{slug}-{name}.csv"'})
+    return _csv_download(campaign, slug, name, lambda: opendata.resource_csv(campaign, name))
 
 
 @bp.get("/<slug>/datos.xlsx")

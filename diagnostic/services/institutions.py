@@ -26,7 +26,6 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import PurePath
 
 import sqlalchemy as sa
@@ -42,10 +41,17 @@ from diagnostic.models import (
     Participation,
     Response,
     ResponseStatus,
-    StagedImport,
     utcnow,
 )
-from diagnostic.services import Conflict, NotFound, Refusal, ServiceError, spreadsheets, states
+from diagnostic.services import (
+    Conflict,
+    NotFound,
+    Refusal,
+    ServiceError,
+    spreadsheets,
+    staging,
+    states,
+)
 from diagnostic.services.audit import SYSTEM, Actor, record
 from diagnostic.services.refusals import Both, RowProblem, current_lang
 from scoring.io import decode_lines
@@ -603,29 +609,19 @@ def describe_plan(plan: ImportPlan, lang: str = "es") -> list[str]:
     return lines
 
 
-def stage(data: bytes, filename: str) -> str:
-    """Keep an uploaded file until it is confirmed (by the sha256 of its bytes); returns the hash."""
-    digest = hashlib.sha256(data).hexdigest()
-    db.session.execute(sa.delete(StagedImport).where(StagedImport.created_at < utcnow() - timedelta(days=1)))
-    if db.session.scalar(sa.select(StagedImport.id).where(StagedImport.sha256 == digest)) is None:
-        db.session.add(StagedImport(sha256=digest, filename=filename[:200], data=data))
-    db.session.commit()
-    return digest
-
-
 def staged(digest: str) -> tuple[bytes, str]:
     """The bytes and name of a staged upload; refused when it is gone."""
-    item = db.session.scalar(sa.select(StagedImport).where(StagedImport.sha256 == digest))
-    if item is None:
+    found = staging.staged(digest)
+    if found is None:
         raise Conflict(Refusal.IMPORT_PREVIEW_EXPIRED)
-    return item.data, item.filename
+    return found
 
 
 def preview(data: bytes, filename: str, *, campaign: Campaign | None = None) -> ImportPlan:
     """Plan an upload and, when it has no bad row, stage it for confirmation. Writes no institution."""
     plan = plan_import(data, filename, campaign=campaign)
     if not plan.errors:
-        stage(data, filename)
+        staging.stage(data, filename)
     return plan
 
 
@@ -638,7 +634,7 @@ def confirm(digest: str, fingerprint: str, *, campaign: Campaign | None = None, 
     if plan.fingerprint != fingerprint:
         raise PlanChanged(plan)
     report = apply_import(plan, campaign=campaign, actor=actor)
-    db.session.execute(sa.delete(StagedImport).where(StagedImport.sha256 == digest))
+    staging.discard(digest)
     db.session.commit()
     return report
 

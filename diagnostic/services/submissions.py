@@ -53,6 +53,7 @@ from diagnostic.services import (
     campaigns,
     instruments,
     responses,
+    staging,
 )
 from diagnostic.services.audit import Actor, record
 
@@ -739,41 +740,23 @@ def _insert_many(table: sa.Table, rows: list[dict]) -> None:
 
 
 # ------------------------------------------------------------------ staging for the two-step UI
-def _staging(instance_path: str) -> Path:
-    path = Path(instance_path) / "submission-imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def stage(instance_path: str, data: bytes, filename: str) -> str:
+def stage(data: bytes, filename: str) -> str:
     """Keep an uploaded file between the preview and the confirmation; returns its token."""
     suffix = PurePath(filename).suffix.lower()
     if suffix not in ACCEPTED:
         raise ServiceError(Refusal.SUBMISSIONS_UNSUPPORTED_FILE, filename=filename, accepted=", ".join(ACCEPTED))
-    token = hashlib.sha256(data).hexdigest()
-    folder = _staging(instance_path)
-    (folder / f"{token}{suffix}").write_bytes(data)
-    (folder / f"{token}.name").write_text(PurePath(filename).name[:200], encoding="utf-8")
-    return token
+    return staging.stage(data, PurePath(filename).name)
 
 
-def staged(instance_path: str, token: str) -> tuple[bytes, str]:
+def staged(token: str) -> tuple[bytes, str]:
     """The staged file's bytes and name, or NotFound."""
-    if not token or not all(c in "0123456789abcdef" for c in token) or len(token) != 64:
+    found = staging.staged(token or "")
+    if found is None:
         raise NotFound(Refusal.SUBMISSIONS_STAGED_NOT_FOUND)
-    folder = _staging(instance_path)
-    name_file = folder / f"{token}.name"
-    if not name_file.exists():
-        raise NotFound(Refusal.SUBMISSIONS_STAGED_NOT_FOUND)
-    filename = name_file.read_text(encoding="utf-8")
-    data_file = folder / f"{token}{PurePath(filename).suffix.lower()}"
-    if not data_file.exists():
-        raise NotFound(Refusal.SUBMISSIONS_STAGED_NOT_FOUND)
-    return data_file.read_bytes(), filename
+    return found
 
 
-def discard(instance_path: str, token: str) -> None:
-    """Remove a staged file once applied."""
-    folder = _staging(instance_path)
-    for path in folder.glob(f"{token}.*"):
-        path.unlink(missing_ok=True)
+def discard(token: str) -> None:
+    """Forget a staged file once applied."""
+    staging.discard(token)
+    db.session.commit()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.test_browser import page, server  # noqa: F401  (fixtures)
+from tests.e2e.test_browser import page, server, serving  # noqa: F401  (fixtures)
 from tests.web.test_respond_skip import skip_setup  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
@@ -82,23 +82,15 @@ def test_two_tabs_editing_the_same_field_see_the_conflict(page, server, setup, a
 def slow_server(app):
     """The app served in a thread, whose autosaves wait a second before the app handles them (a
     slow network or a busy worker): what lets a page save overtake an autosave already sent."""
-    import threading
     import time
-
-    from werkzeug.serving import make_server
 
     def slow(environ, start_response):
         if environ["PATH_INFO"].endswith("/autosave"):
             time.sleep(1.0)
         return app(environ, start_response)
 
-    httpd = make_server("127.0.0.1", 0, slow, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
-    httpd.server_close()
+    with serving(slow) as url:
+        yield url
 
 
 def test_a_page_save_waits_for_the_autosave_in_flight(page, slow_server, setup, app):  # noqa: F811
@@ -118,10 +110,6 @@ def test_a_page_save_waits_for_the_autosave_in_flight(page, slow_server, setup, 
 @pytest.fixture
 def impatient_server(app, database_url, tmp_path):
     """The app with a short SQLite busy timeout (a lock held past it answers 503), in a thread."""
-    import threading
-
-    from werkzeug.serving import make_server
-
     from diagnostic import create_app
 
     if not database_url.startswith("sqlite"):
@@ -129,13 +117,8 @@ def impatient_server(app, database_url, tmp_path):
     busy = create_app({**{k: app.config[k] for k in ("TESTING", "SECRET_KEY", "DATABASE_URL")},
                        "SQLITE_BUSY_TIMEOUT_MS": 200})
     busy.instance_path = str(tmp_path / "busy-instance")
-    httpd = make_server("127.0.0.1", 0, busy, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
-    httpd.server_close()
+    with serving(busy) as url:
+        yield url
 
 
 def test_a_busy_database_is_retried_with_back_off_and_said(page, impatient_server, setup, app, database_url):  # noqa: F811
