@@ -136,6 +136,9 @@ class User(UserMixin, db.Model):
     # Part of every session and remember cookie; raising it (sign-out, deactivation) ends them all.
     session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
+    state_scopes: so.Mapped[list[UserState]] = so.relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="UserState.state_code")
+
     def get_id(self) -> str:  # Flask-Login: what the session and the remember cookie hold
         """`id.version.nonce`: the version revokes on sign-out; the nonce makes each sign-in's cookie new."""
         import secrets
@@ -155,6 +158,20 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    @property
+    def state_codes(self) -> frozenset[str]:
+        """The states this account is scoped to (a state guarantor body); empty: national."""
+        return frozenset(s.state_code for s in self.state_scopes)
+
+
+class UserState(db.Model):
+    """One state a staff account is scoped to; an account without any is national (methodology §9)."""
+
+    __tablename__ = "user_states"
+
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    state_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("states.code"), primary_key=True)
 
 
 class ApiToken(db.Model):

@@ -107,6 +107,55 @@ def evaluates_any_institution(user) -> bool:
     return getattr(user, "role", None) == Role.ADMIN
 
 
+class Scope:
+    """Which states' institutions a staff account may see and act on.
+
+    `states` is None for a national account (and for admins), else the account's state codes
+    (a state guarantor body). Every page, export, API endpoint and CLI command that lists or
+    opens institutions' data goes through one of these methods.
+    """
+
+    def __init__(self, states: frozenset[str] | None):
+        self.states = states
+
+    @property
+    def national(self) -> bool:
+        return self.states is None
+
+    def allows(self, state_code: str | None) -> bool:
+        """True when an institution of `state_code` is within this scope."""
+        return self.states is None or state_code in self.states
+
+    def restrict(self, statement, state_column):
+        """`statement` narrowed to this scope's states (`state_column`: e.g. Institution.state_code)."""
+        return statement if self.states is None else statement.where(state_column.in_(sorted(self.states)))
+
+    def require(self, state_code: str | None) -> None:
+        """404 (never 403: another state's institutions are not even named) outside the scope."""
+        if not self.allows(state_code):
+            abort(404)
+
+    def __repr__(self) -> str:
+        return "Scope(national)" if self.states is None else f"Scope({sorted(self.states)})"
+
+
+NATIONAL = Scope(None)
+
+
+def scope_of(user) -> Scope:
+    """The scope of a user (anonymous visitors and admins: national; accounts with states: those)."""
+    codes = getattr(user, "state_codes", None) if getattr(user, "is_authenticated", False) else None
+    if not codes or getattr(user, "role", None) == Role.ADMIN:
+        return NATIONAL
+    return Scope(frozenset(codes))
+
+
+def current_scope() -> Scope:
+    """The scope of whoever makes this request: the API token's user, else the signed-in user."""
+    user = g.get("api_user") or current_user
+    return scope_of(user)
+
+
 def can_view_results(campaign: Campaign, user) -> bool:
     """Published campaigns are public; other states only for analysts and admins."""
     if campaign.status == CampaignStatus.PUBLISHED:
