@@ -55,12 +55,13 @@ class Role(enum.StrEnum):
 
 
 class CampaignStatus(enum.StrEnum):
-    """Campaign life cycle: draft → open → closed → published."""
+    """Campaign life cycle: draft → open → closed → in review (right of reply) → published."""
 
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
     PUBLISHED = "published"
+    IN_REVIEW = "in_review"  # institutions see their item scores and may contest (methodology §9.5)
 
 
 class ResponseStatus(enum.StrEnum):
@@ -242,6 +243,10 @@ class Campaign(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
     # Days after the close date that contacts' personal data is kept (None: until erased by hand).
     retention_days: so.Mapped[int | None]
+    # Right of reply (methodology §9.5): business days institutions have to contest once the
+    # campaign goes in review, and when that window started (Mexico City business days).
+    reply_days: so.Mapped[int] = so.mapped_column(default=10, server_default="10")
+    reply_opened_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
 
     index_model: so.Mapped[IndexModelVersion | None] = so.relationship()
     instruments: so.Mapped[list[CampaignInstrument]] = so.relationship(
@@ -535,3 +540,35 @@ class ImportedSubmission(db.Model):
     source: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     imported_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
     imported_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+
+
+
+class Contest(db.Model):
+    """An institution's contest of one scored item during the right of reply (methodology §9.5):
+    its comment and new evidence, and the verifier's decision (accepted: the item changed, with
+    the values before and after; rejected) with a reason. The changed value itself is written to
+    the answer through the review path (`Answer.verified_value`)."""
+
+    __tablename__ = "contests"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    institution_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("institutions.id"), index=True)
+    invitation_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("invitations.id", ondelete="SET NULL"))
+    response_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("responses.id", ondelete="SET NULL"))
+    item_code: so.Mapped[str] = so.mapped_column(sa.String(120))
+    comment: so.Mapped[str] = so.mapped_column(sa.Text)
+    evidence_url: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    evidence_file_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("evidence_files.id", ondelete="SET NULL"))
+    score_before: so.Mapped[float | None]
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="open", index=True)  # open | accepted | rejected
+    decided_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    decision_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    old_value: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    new_value: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+    institution: so.Mapped[Institution] = so.relationship()
+    evidence_file: so.Mapped[EvidenceFile | None] = so.relationship()
+    decided_by: so.Mapped[User | None] = so.relationship()

@@ -28,11 +28,14 @@ from diagnostic.services import Conflict, NotFound, Refusal, ServiceError
 from diagnostic.services.audit import SYSTEM, Actor, record
 from diagnostic.services.refusals import Both, _Templates
 
-# Allowed status changes: draft → open → closed → published; a closed campaign may reopen.
+# Allowed status changes: draft → open → closed → in review → published; a closed campaign may
+# reopen; a campaign in review may go back to closed (its reply window stops). Publishing goes
+# through the review: institutions see their scores before publication (methodology §9.5).
 TRANSITIONS = {
     CampaignStatus.DRAFT: {CampaignStatus.OPEN},
     CampaignStatus.OPEN: {CampaignStatus.CLOSED},
-    CampaignStatus.CLOSED: {CampaignStatus.OPEN, CampaignStatus.PUBLISHED},
+    CampaignStatus.CLOSED: {CampaignStatus.OPEN, CampaignStatus.IN_REVIEW},
+    CampaignStatus.IN_REVIEW: {CampaignStatus.CLOSED, CampaignStatus.PUBLISHED},
     CampaignStatus.PUBLISHED: set(),
 }
 
@@ -124,7 +127,7 @@ def set_index_model(campaign: Campaign, model: IndexModelVersion, actor: Actor =
 
 def set_status(campaign: Campaign, status: CampaignStatus | str, actor: Actor = SYSTEM,
                reason: str | None = None) -> Campaign:
-    """Move a campaign along draft → open → closed → published (closed may reopen)."""
+    """Move a campaign along draft → open → closed → in review → published (closed may reopen)."""
     try:
         status = CampaignStatus(status)
     except ValueError:
@@ -146,6 +149,9 @@ def set_status(campaign: Campaign, status: CampaignStatus | str, actor: Actor = 
             campaign.index_model.locked = True
         if campaign.opens_at is None:
             campaign.opens_at = datetime.now(UTC)
+    from diagnostic.services import reply  # the right of reply: window start, publishing waits for it
+
+    reply.before_status_change(campaign, status, actor)
     old = campaign.status
     campaign.status = status
     record(actor, "campaign.status", "campaign", campaign.id, old=old.value, new=status.value, reason=reason)
@@ -423,6 +429,11 @@ def status_effects(campaign: Campaign, target: CampaignStatus | str, *, results_
         if campaign.closes_at is not None and campaign.closes_at <= now:
             out.append(Effect.DEADLINE_PASSED.both(date=campaign.closes_at.strftime("%Y-%m-%d")))
         return out
+    from diagnostic.services import reply
+
+    if target == CampaignStatus.IN_REVIEW or (campaign.status == CampaignStatus.IN_REVIEW
+                                              and target == CampaignStatus.CLOSED):
+        return reply.effects(campaign, target)
     if target == CampaignStatus.CLOSED:
         return [Effect.LINKS_STOP.both(), Effect.DRAFTS_LEFT.both(count=counts[ResponseStatus.DRAFT]),
                 Effect.STILL_VERIFIABLE.both(count=sent)]
@@ -430,4 +441,4 @@ def status_effects(campaign: Campaign, target: CampaignStatus | str, *, results_
            Effect.PUBLIC_INSTITUTIONS.both(count=institutions, missing=max(institutions - sent, 0))]
     if counts[ResponseStatus.SUBMITTED]:
         out.append(Effect.UNVERIFIED_PUBLISHED.both(count=counts[ResponseStatus.SUBMITTED]))
-    return [*out, Effect.FINAL.both()]
+    return [*out, *reply.effects(campaign, target), Effect.FINAL.both()]

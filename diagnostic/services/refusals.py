@@ -321,6 +321,46 @@ class Refusal(_Templates):
                                     "There is no institution with the key {key}")
     BACKUP_FAILED = (409, "No se pudo completar el respaldo: {reason}", "The backup could not be completed: {reason}")
     RESTORE_REFUSED = (409, "No se restauró nada: {reason}", "Nothing was restored: {reason}")
+    # right of reply (methodology §9.5)
+    CONTESTS_OPEN = (409, "No se puede publicar: hay {count} impugnaciones de instituciones sin resolver. "
+                     "Acéptelas o recházelas en «Réplica».",
+                     "Cannot publish: {count} institutions' contests are still open. Accept or reject them "
+                     "under «Right of reply».")
+    REPLY_WINDOW_RUNNING = (409, "No se puede publicar: el plazo de réplica de las instituciones corre hasta el "
+                            "{date}. Espere a que termine o acorte el plazo en la edición de la campaña.",
+                            "Cannot publish: the institutions' reply window runs until {date}. Wait until it ends "
+                            "or shorten the window in the campaign's settings.")
+    REPLY_DAYS_INVALID = (400, "El plazo de réplica debe ser un número de días hábiles entre 0 y {maximum}",
+                          "The reply window must be a number of business days between 0 and {maximum}")
+    REPLY_WINDOW_FIXED = (409, "Una campaña publicada ya no cambia su plazo de réplica",
+                          "A published campaign's reply window no longer changes")
+    REPLY_NOT_IN_REVIEW = (410, "La campaña no está en revisión: no hay puntajes que consultar ni impugnar por ahora",
+                           "The campaign is not in review: there are no scores to see or contest for now")
+    REPLY_WINDOW_CLOSED = (409, "El plazo de réplica terminó el {date}: ya no se reciben impugnaciones",
+                           "The reply window ended on {date}: contests are no longer taken")
+    REPLY_COMMENT_REQUIRED = (400, "Escriba un comentario que explique por qué impugna el reactivo",
+                              "Write a comment explaining why you contest the item")
+    REPLY_COMMENT_TOO_LONG = (400, "El comentario excede {maximum} caracteres",
+                              "The comment is longer than {maximum} characters")
+    REPLY_EVIDENCE_URL_INVALID = (400, "La evidencia debe ser una dirección web que empiece con http:// o https://",
+                                  "The evidence must be a web address starting with http:// or https://")
+    REPLY_UNKNOWN_ITEM = (404, "No existe el reactivo «{item}» en el modelo de la campaña",
+                          "There is no item «{item}» in the campaign's model")
+    REPLY_NOTHING_SUBMITTED = (409, "La institución no envió respuestas: no hay reactivos respondidos que impugnar",
+                               "The institution submitted no answers: there are no answered items to contest")
+    REPLY_CONTEST_ALREADY_OPEN = (409, "Este reactivo ya tiene una impugnación en espera de decisión",
+                                  "This item already has a contest awaiting a decision")
+    REPLY_FILE_NOT_FOUND = (404, "No existe ese archivo de evidencia", "There is no such evidence file")
+    REPLY_CONTEST_NOT_FOUND = (404, "No existe esa impugnación", "There is no such contest")
+    REPLY_CONTEST_DECIDED = (409, "Esa impugnación ya fue resuelta", "That contest has already been decided")
+    REPLY_DECISION_REASON_REQUIRED = (400, "Escriba el motivo de la decisión: la institución lo verá",
+                                      "Write the reason for the decision: the institution will see it")
+    REPLY_ACCEPT_NEEDS_CHANGE = (400, "Aceptar una impugnación cambia el reactivo: indique el nuevo valor (si nada "
+                                 "cambia, recházela con su motivo)",
+                                 "Accepting a contest changes the item: give the new value (if nothing changes, "
+                                 "reject it with its reason)")
+    REPLY_UNKNOWN_STATUS = (400, "Situación de impugnación desconocida: {value!r} (open, accepted, rejected, all)",
+                            "Unknown contest status: {value!r} (open, accepted, rejected, all)")
 
     @property
     def status(self) -> int:

@@ -39,6 +39,7 @@ from diagnostic.models import (
 from diagnostic.services import NotFound, Refusal, ServiceError, audit, campaigns, responses, scores
 from diagnostic.services.audit import Actor
 from diagnostic.services.refusals import current_lang
+from diagnostic.services.reply import ACTION_LABELS as REPLY_ACTIONS
 from surveys.constants import BUILTIN_LISTS, CHOICE_TYPES
 
 # Labels of the codes the review pages show (statuses, audit actions); institution types come
@@ -46,6 +47,7 @@ from surveys.constants import BUILTIN_LISTS, CHOICE_TYPES
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "draft": ("Borrador", "Draft"), "submitted": ("Enviada", "Submitted"), "verified": ("Verificada", "Verified"),
     "open": ("Abierta", "Open"), "closed": ("Cerrada", "Closed"), "published": ("Publicada", "Published"),
+    "in_review": ("En revisión", "In review"),
     "accepted": ("aceptada", "accepted"), "corrected": ("corregida", "corrected"),
 }
 PURPOSE_LABELS: dict[str, tuple[str, str]] = {
@@ -68,6 +70,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "invitation.revoke": ("Revocó una invitación", "Revoked an invitation"),
     "assignments.set": ("Asignó evaluaciones", "Assigned evaluations"),
 }
+ACTION_LABELS.update(REPLY_ACTIONS)  # the right of reply's contests and decisions
 
 
 def label_of(table: dict[str, tuple[str, str]], code: str | None, lang: str | None = None) -> str:
