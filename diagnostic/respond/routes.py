@@ -70,6 +70,8 @@ def with_flow(view, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTIO
             except invitations.InvitationError as exc:
                 # The receipt is the institution's proof of submission: it stays reachable once the
                 # campaign closes or the link expires (never when the link was replaced).
+                if view is views.landing and exc.status == 410 and (to_reply := landing_redirect(token)):
+                    return to_reply  # in review: the link shows the institution's scores (right of reply)
                 if view not in PROOF or exc.status != 410:
                     raise
                 invitation, response = invitations.resolve(token, purpose, with_answers=True, closed_ok=True)
@@ -110,3 +112,6 @@ def with_flow(view, *, purpose: InstrumentPurpose = InstrumentPurpose.INSTITUTIO
 # (designated respondents only).
 views.register(bp, "/<token>", with_flow)
 views.register(bp, "/<token>/estado", partial(with_flow, purpose=InstrumentPurpose.STATE), prefix="state_")
+
+
+from diagnostic.respond.reply import landing_redirect  # noqa: E402  (its routes join this blueprint)
