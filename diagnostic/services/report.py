@@ -23,7 +23,7 @@ from diagnostic import labels
 from diagnostic.extensions import db
 from diagnostic.models import Answer, Campaign, InstrumentPurpose, Response, ResponseStatus
 from diagnostic.security import can_view_results
-from diagnostic.services import NotFound, Refusal, campaigns, instruments, responses, scores
+from diagnostic.services import NotFound, Refusal, campaigns, instruments, reply, responses, scores
 from scoring import IndexModel, benchmarks, stats
 from scoring import score as score_answers
 from scoring import states as state_names
@@ -103,6 +103,7 @@ class StateReport:
     title: str = ""
     data_as_of: datetime | None = None
     fdr: float = 0.05
+    reply: dict | None = None  # right of reply: items contested and changed in the state (services/reply.py)
 
     @property
     def answered(self) -> int:
@@ -511,6 +512,7 @@ def build(campaign: Campaign, state: str, seed: int = scores.DEFAULT_SEED) -> St
                       "nation": [v for v in (_num(x) for x in data[index_code]) if v is not None]},
         risks=_risks(campaign, s.code, s.conf.get("risks_field", "cd_risks"), s.computed.result.institutions),
         title=campaign_title(campaign), data_as_of=data_as_of(campaign), fdr=float(s.conf["fdr"]),
+        reply=reply.state_summary(campaign, s.code),
     )
 
 
