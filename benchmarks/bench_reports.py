@@ -25,6 +25,8 @@ def _setup(root: Path, n: int):
         demo.build(n_institutions=n)
         campaign = campaigns.get_by_slug(demo.SLUG)
         campaigns.set_status(campaign, "closed")
+        campaign.reply_days = 0  # no right-of-reply window to wait for (methodology §9.5)
+        campaigns.set_status(campaign, "in_review")
         campaigns.set_status(campaign, "published")
     return app, demo.SLUG
 

@@ -560,7 +560,7 @@ class Contest(db.Model):
     comment: so.Mapped[str] = so.mapped_column(sa.Text)
     evidence_url: so.Mapped[str | None] = so.mapped_column(sa.Text)
     evidence_file_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("evidence_files.id", ondelete="SET NULL"))
-    score_before: so.Mapped[float | None]
+    score_before: so.Mapped[float | None] = so.mapped_column(sa.Float)
     created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
     status: so.Mapped[str] = so.mapped_column(sa.String(20), default="open", index=True)  # open | accepted | rejected
     decided_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)

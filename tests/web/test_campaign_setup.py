@@ -296,11 +296,20 @@ def test_status_changes_ask_first_and_say_what_will_change(admin, app, setup):
     assert post(admin, f"/admin/c/{setup.slug}/status", status="closed", confirm="yes").status_code == 302
     reopen = text_of(post(admin, f"/admin/c/{setup.slug}/status", status="open"))
     assert "¿Reabrir la campaña?" in reopen and "vuelven a funcionar" in reopen
+    # Publishing goes through the review (methodology §9.5): not straight from closed.
+    assert post(admin, f"/admin/c/{setup.slug}/status", status="published").status_code == 409
+    review = text_of(post(admin, f"/admin/c/{setup.slug}/status", status="in_review"))
+    assert "¿Pasar la campaña a revisión?" in review and "pueden impugnar reactivos" in review
+    with app.app_context():
+        get(app, setup.slug).reply_days = 0  # no window to wait for
+        db.session.commit()
+    assert post(admin, f"/admin/c/{setup.slug}/status", status="in_review", confirm="yes").status_code == 302
     publish = text_of(post(admin, f"/admin/c/{setup.slug}/status", status="published"))
     assert "¿Publicar los resultados?" in publish
     assert f"http://localhost/resultados/{setup.slug}/" in publish and "No se puede deshacer" in publish
+    assert "Réplica: 0 reactivos impugnados, 0 cambiaron" in publish
     with app.app_context():
-        assert get(app, setup.slug).status == CampaignStatus.CLOSED
+        assert get(app, setup.slug).status == CampaignStatus.IN_REVIEW
     assert post(admin, f"/admin/c/{setup.slug}/status", status="published", confirm="yes").status_code == 302
     with app.app_context():
         assert get(app, setup.slug).status == CampaignStatus.PUBLISHED

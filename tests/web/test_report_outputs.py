@@ -23,6 +23,8 @@ def _publish(app, slug):
     with app.app_context():
         campaign = campaigns.get_by_slug(slug)
         campaigns.set_status(campaign, "closed")
+        campaign.reply_days = 0  # no right-of-reply window to wait for (methodology §9.5)
+        campaigns.set_status(campaign, "in_review")
         campaigns.set_status(campaign, "published")
 
 
