@@ -3,7 +3,8 @@ the browser only (issue 9, "What it must show"): one admin created by the CLI; t
 Debian's Chromium, the campaign, its questionnaires and an uploaded index model, institutions
 imported (a bad row shown, fixed, re-imported), an evaluator account, invitations e-mailed to a
 real SMTP server on loopback, a respondent answering through the e-mailed link (skip logic, no
-empty page), the evaluator's simulated-user test, verification, publication, and the public
+empty page), the evaluator's simulated-user test, verification, the review in which the
+institution sees its scores (right of reply), publication, and the public
 state report showing the campaign's own scores. No shell, no SQL."""
 from __future__ import annotations
 
@@ -247,10 +248,26 @@ def test_a_campaign_from_an_empty_database_to_a_published_state_report(app, serv
         staff.goto(campaign_url)
         confirm_status(staff, "Cerrar")
         expect(staff.locator("#campaign-status")).to_have_text("Cerrada")
+        expect(staff.get_by_role("button", name="Publicar", exact=True)).to_have_count(0)  # not straight from closed
+
+        # 6. right of reply (methodology §9.5): the institutions see their scores before publication
+        staff.get_by_role("button", name="Pasar a revisión (réplica)").click()
+        expect(staff.locator("main")).to_contain_text("pueden impugnar reactivos")
+        staff.get_by_role("button", name="Sí, pasar a revisión").click()
+        expect(staff.locator("#campaign-status")).to_have_text("En revisión")
+        respondent.goto(link)
+        expect(respondent.get_by_role("heading", level=1)).to_have_text("Sus puntajes antes de la publicación")
+        expect(respondent.locator("#reply-window")).to_contain_text("puede impugnar cualquier reactivo hasta el")
+        respondent.screenshot(path=str(shots / "03b-reply.png"), full_page=True)
+        confirm_status(staff, "Publicar")  # refused while the window runs, with its close date
+        expect(staff.locator("main")).to_contain_text("el plazo de réplica de las instituciones corre hasta el")
+        staff.goto(f"{campaign_url}/reply-window")
+        staff.get_by_label("Días hábiles").fill("0")  # the admin shortens the window: it closes now
+        staff.get_by_role("button", name="Guardar").click()
         confirm_status(staff, "Publicar")
         expect(staff.locator("#campaign-status")).to_have_text("Publicada")
 
-        # 6. the public reads Jalisco's report with the campaign's own scores
+        # 7. the public reads Jalisco's report with the campaign's own scores
         public = browser.new_context(locale="es-MX").new_page()
         public.goto(f"{server}/resultados/{slug}/")
         public.get_by_role("link", name="Jalisco").first.click()
