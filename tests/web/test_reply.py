@@ -359,3 +359,44 @@ def test_status_page_says_what_review_does_and_the_admin_sets_the_window(app, cl
         refused.get_data(as_text=True)
     page = client.get(f"/admin/c/{scored.slug}").get_data(as_text=True)
     assert "En revisión" in page and "Volver a cerrada" in page
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_published_state_report_counts_contests_in_html_and_pdf(app, client, scored, tmp_path):
+    import re
+    import shutil
+    import subprocess
+
+    from diagnostic.services import campaigns, reply, report_cache
+
+    q1, _j1 = _in_review(app, scored)
+    _correct_guide_to_no(app, scored)
+    with app.app_context():
+        before = report_cache.fingerprint(_campaign(app, scored.slug))
+        accepted = reply.contest(_invitation(q1), "ai_guide", "La guía existe")
+        reply.contest(_invitation(q1), "ai_unit", "La unidad tiene datos de contacto")
+        analyst = db.session.get(User, scored.users["analyst"])
+        view = reply.page(_campaign(app, scored.slug), db.session.get(Institution, scored.ids["Q1"]))
+        reply.accept(accepted, {view.item("ai_guide").answers[0].key: "yes"}, "Guía verificada", analyst)
+        rejected = db.session.scalar(sa.select(Contest).where(Contest.item_code == "ai_unit"))
+        reply.reject(rejected, "Los datos ya estaban bien calificados", analyst)
+        campaign = _campaign(app, scored.slug)
+        assert report_cache.fingerprint(campaign) != before  # a decision rebuilds stored reports
+        campaign.reply_days = 0
+        campaigns.set_status(campaign, "published")
+    html = client.get(f"/resultados/{scored.slug}/22").get_data(as_text=True)
+    assert 'id="reply-summary" data-contested="2" data-changed="1"' in html
+    assert "Derecho de réplica de las instituciones" in html
+    assert re.search(r"Reactivos impugnados</th><td class=\"n\">2<", html)
+    assert re.search(r"Reactivos que cambiaron</th><td class=\"n\">1<", html)
+    english = client.get(f"/resultados/{scored.slug}/22?lang=en").get_data(as_text=True)
+    assert "Institutions&#39; right of reply" in english or "Institutions' right of reply" in english
+    other = client.get(f"/resultados/{scored.slug}/14").get_data(as_text=True)
+    assert 'data-contested="0" data-changed="0"' in other
+    pdf = client.get(f"/resultados/{scored.slug}/22.pdf?lang=es")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert shutil.which("pdftotext"), "pdftotext is missing: `make test` installs it (poppler-utils)"
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf.data)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Derecho de réplica de las instituciones" in text and "Reactivos que cambiaron" in text
