@@ -24,7 +24,7 @@ from diagnostic.models import (
     ResponseStatus,
     State,
 )
-from diagnostic.services import Conflict, NotFound, Refusal, ServiceError
+from diagnostic.services import Conflict, NotFound, Refusal, ServiceError, reply
 from diagnostic.services.audit import SYSTEM, Actor, record
 from diagnostic.services.refusals import Both, _Templates
 
@@ -149,9 +149,7 @@ def set_status(campaign: Campaign, status: CampaignStatus | str, actor: Actor = 
             campaign.index_model.locked = True
         if campaign.opens_at is None:
             campaign.opens_at = datetime.now(UTC)
-    from diagnostic.services import reply  # the right of reply: window start, publishing waits for it
-
-    reply.before_status_change(campaign, status, actor)
+    reply.before_status_change(campaign, status, actor)  # right of reply: window start; publishing waits
     old = campaign.status
     campaign.status = status
     record(actor, "campaign.status", "campaign", campaign.id, old=old.value, new=status.value, reason=reason)
@@ -429,8 +427,6 @@ def status_effects(campaign: Campaign, target: CampaignStatus | str, *, results_
         if campaign.closes_at is not None and campaign.closes_at <= now:
             out.append(Effect.DEADLINE_PASSED.both(date=campaign.closes_at.strftime("%Y-%m-%d")))
         return out
-    from diagnostic.services import reply
-
     if target == CampaignStatus.IN_REVIEW or (campaign.status == CampaignStatus.IN_REVIEW
                                               and target == CampaignStatus.CLOSED):
         return reply.effects(campaign, target)

@@ -186,8 +186,9 @@ class Effect(_Templates):
                       "presentadas se conservan ({count} abiertas); al volver a revisión empieza un plazo nuevo.",
                       "The reply window stops: institutions can no longer contest. Contests already filed are kept "
                       "({count} open); going back to review starts a new window.")
-    CONTESTED = ("Réplica: {contested} reactivos impugnados, {changed} cambiaron; cada informe estatal lo dice.",
-                 "Right of reply: {contested} items contested, {changed} changed; each state report says so.")
+    CONTESTED = ("Derecho de réplica: reactivos impugnados, {contested}; reactivos que cambiaron, {changed}. Cada "
+                 "informe estatal lo dice.",
+                 "Right of reply: items contested, {contested}; items changed, {changed}. Each state report says so.")
 
 
 def effects(campaign: Campaign, target: CampaignStatus) -> list[Both]:

@@ -74,7 +74,7 @@ def test_an_institution_contests_an_item_and_sees_the_outcome(app, scored, serve
         contest.get_by_label("Motivo de la decisión").fill("La guía existe en la nueva dirección")
         contest.get_by_role("button", name="Aceptar: el reactivo cambia").click()
         expect(staff.locator("#no-contests")).to_be_visible()
-        expect(staff.locator("#totals")).to_contain_text("1 reactivos impugnados, 1 cambiaron, 0 en espera")
+        expect(staff.locator("#totals")).to_contain_text("Reactivos impugnados: 1 · cambiaron: 1 · en espera de decisión: 0")
 
         phone.reload()
         box = phone.locator("#i-ai_guide .contest-box")

@@ -307,7 +307,7 @@ def test_status_changes_ask_first_and_say_what_will_change(admin, app, setup):
     publish = text_of(post(admin, f"/admin/c/{setup.slug}/status", status="published"))
     assert "¿Publicar los resultados?" in publish
     assert f"http://localhost/resultados/{setup.slug}/" in publish and "No se puede deshacer" in publish
-    assert "Réplica: 0 reactivos impugnados, 0 cambiaron" in publish
+    assert "Derecho de réplica: reactivos impugnados, 0; reactivos que cambiaron, 0" in publish
     with app.app_context():
         assert get(app, setup.slug).status == CampaignStatus.IN_REVIEW
     assert post(admin, f"/admin/c/{setup.slug}/status", status="published", confirm="yes").status_code == 302
