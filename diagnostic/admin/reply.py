@@ -39,3 +39,23 @@ def reply_window_edit(slug: str):
         return redirect(url_for("admin.campaign", slug=slug))
     return render_template("admin/reply_window.html", campaign=c, window=reply.window(c), form=ReviewForm(),
                            lang=current_lang(), maximum=reply.MAX_DAYS)
+
+
+@bp.app_template_global("reply_notice_count")
+def reply_notice_count(campaign) -> int:
+    """How many institutions a review notice would reach (for the campaign page)."""
+    return len(reply.notice_plan(campaign).targets)
+
+
+@bp.post("/c/<slug>/reply-notice")
+@admin_required
+def reply_notice(slug: str):
+    """E-mail the institutions that submitted their link and the reply window's close."""
+    c = campaigns.get_by_slug(slug)
+    submitted(ReviewForm())
+    sent = reply.notify(c, base_url=request.host_url, actor=Actor.for_user(current_user))
+    flash(_("Avisos de réplica enviados: %(n)s; fallidos: %(f)s; sin correo: %(m)s.", n=sent.sent,
+            f=len(sent.failed), m=sent.no_email), "saved" if not sent.failed else "warning")
+    for name, reason in sent.failed:
+        flash(f"{name}: {reason}", "warning")
+    return redirect(url_for("admin.campaign", slug=slug))

@@ -97,6 +97,7 @@ EVENT_LABELS = {
     "opened": Both("Enlace abierto", "Link opened"),
     "started": Both("Primera respuesta guardada", "First answer saved"),
     "submitted": Both("Cuestionario enviado", "Questionnaire submitted"),
+    "review": Both("Aviso de réplica enviado (puntajes en revisión)", "Right-of-reply notice sent (scores in review)"),
 }
 
 
@@ -354,7 +355,7 @@ def roster(campaign: Campaign, *, state: str | None = None, type_: str | None = 
                 row.opened_at = row.opened_at or event.at
             if event.kind in ("sent", "reminded", "failed"):
                 last_mail = event
-            if event.kind in ("sent", "reminded") and event.link_nonce:
+            if event.kind in ("sent", "reminded", "review") and event.link_nonce:
                 row.nonce = event.link_nonce
         response = answers.get(inst.id)
         if response is not None:

@@ -54,6 +54,7 @@ ACTION_LABELS = {
     "contest.accept": ("Aceptó una impugnación", "Accepted a contest"),
     "contest.reject": ("Rechazó una impugnación", "Rejected a contest"),
     "reply.window": ("Fijó el plazo de réplica", "Set the reply window"),
+    "reply.notify": ("Avisó por correo del derecho de réplica", "E-mailed the right-of-reply notice"),
 }
 
 
@@ -630,3 +631,82 @@ def report_digest(campaign: Campaign) -> str:
 def answer_of(response: Response, field_name: str, repeat_index: int | None) -> Answer | None:
     """The stored answer of a response at a path, if any."""
     return next((a for a in response.answers if a.field == field_name and a.repeat_index == repeat_index), None)
+
+
+# ------------------------------------------------------------------ the e-mail when the review starts
+@dataclass
+class Notice:
+    """Who a review notice reaches (institutions that submitted, with an e-mail and a usable link)."""
+
+    targets: list
+    no_email: int = 0
+    sent: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def notice_plan(campaign: Campaign) -> Notice:
+    """The institutions a review notice would go to: those that submitted, with an e-mail."""
+    from diagnostic.services import mailings
+
+    plan = Notice([])
+    for row in mailings.roster(campaign):
+        if row.pending or row.invitation is None or row.invitation.revoked_at is not None:
+            continue
+        if not row.email:
+            plan.no_email += 1
+        else:
+            plan.targets.append(row)
+    return plan
+
+
+def notify(campaign: Campaign, *, base_url: str = "", actor: Actor) -> Notice:
+    """E-mail every institution that submitted its link and the reply window's close (the wording
+    in diagnostic/data/mail/review.<lang>.txt), through the mailer's delivery and send log."""
+    from flask import current_app
+
+    from diagnostic.models import InvitationEvent
+    from diagnostic.services import invitations, mail, mailings
+
+    if campaign.status != CampaignStatus.IN_REVIEW:
+        raise Conflict(Refusal.REPLY_NOT_IN_REVIEW)
+    plan = notice_plan(campaign)
+    if not plan.targets:
+        return plan
+    w = window(campaign)
+    base = (base_url or current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+    delivery = mail.connect()
+    try:
+        for row in plan.targets:
+            token, nonce = mailings._link_token(row)
+            lang = mailings.language_for(row.institution)
+            parts = []
+            for one in (("es", "en") if lang == "es+en" else (lang,)):
+                text = (mailings.DATA / f"review.{one}.txt").read_text(encoding="utf-8")
+                mapping = {**mailings.values(campaign, row.institution, f"{base}/r/{token}", one, row.contact_name),
+                           "plazo": close_text(w, one) if w.closes_at else "—"}
+                subject, _blank, body = mailings.fill(text, mapping).partition("\n\n")
+                parts.append((subject.strip(), body))
+            subject = " / ".join(s for s, _b in parts)
+            body = "\n\n-- English version --\n\n".join(b.rstrip() for _s, b in parts) + "\n"
+            try:
+                message = mail.new_message(row.email, subject, body)
+                delivery.send(message)
+            except (mail.Undelivered, ValueError) as exc:
+                reason = getattr(exc, "reason", None) or str(exc)
+                plan.failed.append((row.institution.name, reason))
+                db.session.add(InvitationEvent(invitation_id=row.invitation.id, kind="failed", actor=actor.label[:80],
+                                               recipient=row.email[:200], detail=reason))
+                continue
+            if nonce is not None:  # the delivered link replaces whatever link was stored
+                row.invitation.token_hash = invitations.hash_token(token)
+            db.session.add(InvitationEvent(invitation_id=row.invitation.id, kind="review", actor=actor.label[:80],
+                                           recipient=row.email[:200], link_nonce=nonce or row.nonce,
+                                           detail=str(message["Message-ID"])))
+            plan.sent += 1
+    finally:
+        db.session.commit()
+        delivery.close()
+    record(actor, "reply.notify", "campaign", campaign.id, new=str(plan.sent),
+           reason=f"failed={len(plan.failed)} no_email={plan.no_email}")
+    db.session.commit()
+    return plan

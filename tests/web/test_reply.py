@@ -400,3 +400,35 @@ def test_the_published_state_report_counts_contests_in_html_and_pdf(app, client,
     path.write_bytes(pdf.data)
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "Derecho de réplica de las instituciones" in text and "Reactivos que cambiaron" in text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_going_in_review_the_admin_e_mails_the_institutions_that_answered(app, client, scored):
+    import re
+
+    from tests.web.conftest import csrf_token
+    from tests.web.smtp import SmtpServer
+
+    _in_review(app, scored)
+    with app.app_context():
+        for key, email in (("Q1", "ut@finanzas.example.org"), ("J2", "ut@zapopan.example.org")):
+            db.session.get(Institution, scored.ids[key]).contact_email = email  # J2 never submitted
+        db.session.commit()
+    sign_in(client, scored.users["admin"])
+    page = client.get(f"/admin/c/{scored.slug}").get_data(as_text=True)
+    assert "Avisar a 1 institución que respondió" in page
+    with SmtpServer() as smtp:
+        app.config.update(smtp.config())
+        token = csrf_token(client, f"/admin/c/{scored.slug}")
+        assert client.post(f"/admin/c/{scored.slug}/reply-notice", data={"csrf_token": token}).status_code == 302
+    (message,) = smtp.received
+    assert message.rcpt_tos == ["ut@finanzas.example.org"]
+    body = message.body
+    assert "derecho de réplica hasta el" in body or "puede impugnarlo" in body
+    assert "hora de la Ciudad de México" in body
+    link = re.search(r"https?://\S+/r/\S+", body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    opened = client.get("/" + path)
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/replica")
+    log = client.get(f"/analyst/{scored.slug}/audit").get_data(as_text=True)
+    assert "Avisó por correo del derecho de réplica" in log
