@@ -187,6 +187,12 @@ class Effect(_Templates):
                       "presentadas se conservan ({count} abiertas); al volver a revisión empieza un plazo nuevo.",
                       "The reply window stops: institutions can no longer contest. Contests already filed are kept "
                       "({count} open); going back to review starts a new window.")
+    BLOCKED_WINDOW = ("Todavía no se puede publicar: el plazo de réplica corre hasta el {date}. Espere o acorte el "
+                      "plazo.",
+                      "Publishing is not possible yet: the reply window runs until {date}. Wait, or shorten the "
+                      "window.")
+    BLOCKED_CONTESTS = ("Todavía no se puede publicar: {count} impugnaciones esperan decisión.",
+                        "Publishing is not possible yet: {count} contests await a decision.")
     CONTESTED = ("Derecho de réplica: reactivos impugnados, {contested}; reactivos que cambiaron, {changed}. Cada "
                  "informe estatal lo dice.",
                  "Right of reply: items contested, {contested}; items changed, {changed}. Each state report says so.")
@@ -202,8 +208,13 @@ def effects(campaign: Campaign, target: CampaignStatus) -> list[Both]:
     if campaign.status == CampaignStatus.IN_REVIEW and target == CampaignStatus.CLOSED:
         return [Effect.BACK_TO_CLOSED.both(count=open_count(campaign))]
     if campaign.status == CampaignStatus.IN_REVIEW and target == CampaignStatus.PUBLISHED:
-        counts = totals(campaign)
-        return [Effect.CONTESTED.both(contested=counts["contested"], changed=counts["changed"])]
+        counts, w = totals(campaign), window(campaign)
+        out = [Effect.CONTESTED.both(contested=counts["contested"], changed=counts["changed"])]
+        if counts["open"]:
+            out.insert(0, Effect.BLOCKED_CONTESTS.both(count=open_count(campaign)))
+        if w.is_open():
+            out.insert(0, Effect.BLOCKED_WINDOW.both(date=close_both(w)))
+        return out
     return []
 
 

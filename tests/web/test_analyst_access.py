@@ -33,7 +33,13 @@ def web_cases(response_id: int) -> list[tuple[str, str, dict | None]]:
         ("GET", f"{base}/export/scores-state.xlsx", None),
         ("GET", "/analyst/token", None),
         ("POST", "/analyst/token", {"action": "issue"}),
+        ("GET", f"{base}/contests", None),
+        ("POST", f"{base}/contests/999999", {"decision": "reject", "reason": "prueba"}),
     ]
+
+
+# Staff answers other than 200 (GET) or a redirect (POST): a contest that does not exist.
+STAFF_EXPECTED = {f"/analyst/{SLUG}/contests/999999": 404}
 
 
 def api_cases(response_id: int) -> list[tuple[str, str, dict | None]]:
@@ -100,7 +106,7 @@ def test_web_routes(app, world, role):
         elif role == "evaluator":
             assert response.status_code == 403, (role, url, response.status_code)
         else:
-            expected = 200 if method == "GET" else (302, 200)
+            expected = STAFF_EXPECTED.get(url, 200 if method == "GET" else (302, 200))
             assert response.status_code in ((expected,) if isinstance(expected, int) else expected), (
                 role, url, response.status_code, response.get_data(as_text=True)[:300])
 

@@ -353,6 +353,8 @@ def test_status_page_says_what_review_does_and_the_admin_sets_the_window(app, cl
     assert "pueden impugnar reactivos" in text and "(5 días hábiles)" in text and "hora de la Ciudad de México" in text
     assert client.post(f"/admin/c/{scored.slug}/status", data={"status": "in_review", "confirm": "yes",
                                                               "csrf_token": token}).status_code == 302
+    warned = client.post(f"/admin/c/{scored.slug}/status", data={"status": "published", "csrf_token": token})
+    assert "Todavía no se puede publicar: el plazo de réplica corre hasta el" in warned.get_data(as_text=True)
     refused = client.post(f"/admin/c/{scored.slug}/status", data={"status": "published", "confirm": "yes",
                                                                  "csrf_token": token})
     assert refused.status_code == 409 and "el plazo de réplica de las instituciones corre hasta el" in \
@@ -416,7 +418,7 @@ def test_going_in_review_the_admin_e_mails_the_institutions_that_answered(app, c
         db.session.commit()
     sign_in(client, scored.users["admin"])
     page = client.get(f"/admin/c/{scored.slug}").get_data(as_text=True)
-    assert "Avisar a 1 institución que respondió" in page
+    assert "Avisar por correo a 1 institución" in page
     with SmtpServer() as smtp:
         app.config.update(smtp.config())
         token = csrf_token(client, f"/admin/c/{scored.slug}")
