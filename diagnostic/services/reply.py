@@ -370,16 +370,17 @@ def _answer_views(scored: list[Response], wanted: set[str] | None = None) -> dic
     for response in scored:
         definition = responses_service.definition_of(response)
         answers = {(a.field, a.repeat_index): a for a in response.answers}
-        names = {name for name, _i in answers} | ({n for n in (wanted or ()) if n in definition.fields})
-        keys = set(answers) | {(n, None) for n in names if n in definition.fields
-                               and not any(k[0] == n for k in answers)}
+        # Stored names carry their repeat (`tc_requests.tc_days`); items name the bare field.
+        keys = {k for k in answers if wanted is None or k[0].split(".")[-1] in wanted}
+        present = {name.split(".")[-1] for name, _i in keys}
+        keys |= {(name, None) for name in (wanted or ()) if name not in present and name in definition.fields
+                 and getattr(definition.fields[name], "repeat", None) is None}
         for name, index in sorted(keys, key=lambda k: (k[0], -1 if k[1] is None else k[1])):
-            if wanted is not None and name not in wanted:
-                continue
             if name.endswith("_evidence") and (name[: -len("_evidence")], index) in answers:
                 continue
+            bare = name.split(".")[-1]
             answer = answers.get((name, index))
-            question = definition.fields.get(name)
+            question = definition.fields.get(bare)
             options = options_of(definition, question)
             evidence = answers.get((f"{name}_evidence", index))
             urls = [v for v in ((evidence.effective_value if evidence else None),
@@ -387,12 +388,14 @@ def _answer_views(scored: list[Response], wanted: set[str] | None = None) -> dic
                                 and question.type == "url" else None)
                     if v and v.lower().startswith(("http://", "https://"))]
             corrected = answer is not None and answer.verification == "corrected"
-            out.setdefault(name, []).append(AnswerView(
+            attached = [f for n in {name, bare, f"{name}_evidence", f"{bare}_evidence"}
+                        for f in files.get((response.id, n, index), [])]
+            out.setdefault(bare, []).append(AnswerView(
                 response.id, name, index, dict(question.label) if question is not None else {},
                 display_value(question, options, answer.value if answer else None), corrected,
                 display_value(question, options, answer.verified_value) if corrected else "",
                 answer.verification_reason if answer is not None and corrected else None, urls,
-                files.get((response.id, name, index), []) + files.get((response.id, f"{name}_evidence", index), []),
+                sorted(attached, key=lambda f: f.id),
                 question.type if question is not None else "text", options,
                 answer.effective_value if answer is not None else None))
     return out

@@ -434,3 +434,22 @@ def test_going_in_review_the_admin_e_mails_the_institutions_that_answered(app, c
     assert opened.status_code == 302 and opened.headers["Location"].endswith("/replica")
     log = client.get(f"/analyst/{scored.slug}/audit").get_data(as_text=True)
     assert "Avisó por correo del derecho de réplica" in log
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_answers_inside_a_repeat_are_shown_per_instance(app, setup):
+    from diagnostic.services import reply, responses
+    from diagnostic.services.audit import SYSTEM
+
+    with app.app_context():
+        campaign = _campaign(app, setup.slug)
+        response = responses.get_or_create(campaign, "institution", db.session.get(Institution, setup.institution_id))
+        responses.save_page(response, {"has_unit": "yes", "unit_url": "https://ut.example.org/", "received": "3",
+                                       "answered": "2", "examples[0].topic": "Obras",
+                                       "examples[1].topic": "Nómina"}, SYSTEM)
+        responses.submit(response, SYSTEM)
+        views = reply._answer_views([response], {"topic", "received", "channels"})
+        assert [(a.field, a.repeat_index, a.display) for a in views["topic"]] == [
+            ("examples.topic", 0, "Obras"), ("examples.topic", 1, "Nómina")]
+        assert [(a.field, a.display) for a in views["received"]] == [("received", "3")]
+        assert [(a.field, a.display) for a in views["channels"]] == [("channels", "")]  # unanswered, still listed
