@@ -629,9 +629,20 @@ def totals(campaign: Campaign) -> dict:
 def state_summary(campaign: Campaign, state: str) -> dict:
     """What a state report says about the right of reply: the window and its counts for the state."""
     w = window(campaign)
+    opened = {lang: moment_text(w.opened_at, lang) for lang in ("es", "en")} if w.opened_at else {"es": "", "en": ""}
     return {"held": campaign.reply_opened_at is not None, "days": campaign.reply_days,
+            "opened_es": opened["es"], "opened_en": opened["en"],
             "closes_es": close_text(w, "es") if w.closes_at else "", "closes_en": close_text(w, "en") if w.closes_at else "",
             **_counts(campaign, state)}
+
+
+def moment_text(moment: datetime, lang: str = "es") -> str:
+    """A moment as a reader sees it: long date and time in Mexico City."""
+    from babel.dates import format_date, format_time
+
+    local = moment.astimezone(ZONE)
+    locale = "en_US" if lang == "en" else "es_MX"
+    return f"{format_date(local.date(), 'long', locale=locale)}, {format_time(local.time(), 'HH:mm', locale=locale)}"
 
 
 def report_digest(campaign: Campaign) -> str:
