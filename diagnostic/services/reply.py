@@ -549,11 +549,24 @@ def _decidable(row: Contest, reason: str | None) -> str:
     return reason
 
 
+def _claim(row: Contest, status: str, reason: str, user: User) -> None:
+    """Record the decision only if the contest is still open (two verifiers at once: one wins)."""
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(Contest).where(Contest.id == row.id, Contest.status == OPEN)
+        .values(status=status, decided_at=now, decided_by_id=user.id, decision_reason=reason)
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise Conflict(Refusal.REPLY_CONTEST_DECIDED)
+    row.status, row.decided_at, row.decided_by_id, row.decision_reason = status, now, user.id, reason
+
+
 def reject(row: Contest, reason: str, user: User) -> None:
     """Reject a contest with a reason (the item stays as it is)."""
     reason = _decidable(row, reason)
     actor = Actor.for_user(user)
-    row.status, row.decided_at, row.decided_by_id, row.decision_reason = REJECTED, utcnow(), user.id, reason
+    _claim(row, REJECTED, reason, user)
     record(actor, "contest.reject", "contest", row.id, response_id=row.response_id, field=row.item_code,
            old=OPEN, new=REJECTED, reason=reason)
     db.session.commit()
@@ -580,7 +593,7 @@ def accept(row: Contest, values: dict[str, object], reason: str, user: User) -> 
     if not changes:
         raise ServiceError(Refusal.REPLY_ACCEPT_NEEDS_CHANGE)
     actor = Actor.for_user(user)
-    row.status, row.decided_at, row.decided_by_id, row.decision_reason = ACCEPTED, utcnow(), user.id, reason
+    _claim(row, ACCEPTED, reason, user)
     row.old_value = "; ".join(f"{a.path}={a.effective or ''}" for a, _n in changes)
     row.new_value = "; ".join(f"{a.path}={n}" for a, n in changes)
     record(actor, "contest.accept", "contest", row.id, response_id=row.response_id, field=row.item_code,
