@@ -103,7 +103,7 @@ def store(stream: BinaryIO, filename: str | None, *, root: Path | None = None,
           max_bytes: int | None = None) -> StoredFile:
     """Read an upload within the limit, check its type from its content, keep it by hash."""
     root = root or store_dir()
-    limit = max_bytes if max_bytes is not None else int(current_app.config["EVIDENCE_MAX_MB"]) * 1024 * 1024
+    limit = max_bytes if max_bytes is not None else int(float(current_app.config["EVIDENCE_MAX_MB"]) * 1024 * 1024)
     shown = (filename or "")[-120:]
     root.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
@@ -115,7 +115,7 @@ def store(stream: BinaryIO, filename: str | None, *, root: Path | None = None,
                 size += len(chunk)
                 if size > limit:
                     raise ServiceError(Refusal.EVIDENCE_TOO_LARGE, filename=shown,
-                                       limit_mb=f"{limit / 1024 / 1024:g}")
+                                       limit_mb=f"{limit / 1024 / 1024:.3g}")
                 if len(head) < 16:
                     head += chunk[:16]
                 digest.update(chunk)

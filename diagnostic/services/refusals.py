@@ -321,6 +321,14 @@ class Refusal(_Templates):
                                     "There is no institution with the key {key}")
     BACKUP_FAILED = (409, "No se pudo completar el respaldo: {reason}", "The backup could not be completed: {reason}")
     RESTORE_REFUSED = (409, "No se restauró nada: {reason}", "Nothing was restored: {reason}")
+    # evidence files attached to items (issue 12 §4)
+    EVIDENCE_NOT_ACCEPTED = (400, "La pregunta «{question}» no admite archivos de evidencia",
+                             "The question «{question}» does not take evidence files")
+    EVIDENCE_LOCKED = (409, "La respuesta ya fue enviada: sus archivos de evidencia ya no se cambian",
+                       "The response was already submitted: its evidence files can no longer be changed")
+    EVIDENCE_FILE_NOT_FOUND = (404, "Archivo de evidencia no encontrado", "Evidence file not found")
+    EVIDENCE_FILE_MISSING = (410, "El archivo de evidencia {filename} ya no está en el almacén",
+                             "The evidence file {filename} is no longer in the store")
 
     @property
     def status(self) -> int:

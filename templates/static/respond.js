@@ -250,7 +250,7 @@
   function remember() {
     try { localStorage.setItem(storageKey, JSON.stringify(pending)); } catch (e) { /* private mode */ }
   }
-  function pathOf(el) { return el && el.name && el.name !== "csrf_token" && el.name !== "_shown" && el.name !== "action" ? el.name : null; }
+  function pathOf(el) { return el && el.name && el.type !== "file" && el.name !== "csrf_token" && el.name !== "_shown" && el.name !== "action" ? el.name : null; }
   function changed(event) {
     var path = pathOf(event.target);
     if (!path) { return; }
@@ -413,6 +413,24 @@
     } else {
       box.hidden = true;
     }
+  });
+  /* An evidence file is sent as soon as it is chosen (with the page, so nothing typed is lost);
+     one over the size limit is refused here, before it travels, naming the question. */
+  form.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.type !== "file" || !el.files || !el.files.length) { return; }
+    var limit = parseInt(el.getAttribute("data-max-bytes"), 10) || 0;
+    var slot = form.querySelector('[data-error-for="' + (el.getAttribute("data-attach") || "").replace(/"/g, '\\"') + '"]');
+    if (limit && el.files[0].size > limit) {
+      var label = (el.closest(".field") || form).querySelector("label, legend");
+      var text = (es ? "No se adjuntó «" : "Not attached: «") + el.files[0].name + (es ? "»: pasa del límite de " : "» is over the limit of ") +
+        Math.round(limit / 1048576) + " MB" + (label ? " (" + label.textContent.trim() + ")" : "") + ".";
+      el.value = "";
+      if (slot) { slot.textContent = text; slot.hidden = false; } else { say(text); }
+      return;
+    }
+    var button = el.parentNode.querySelector('button[name="action"]');
+    if (button && form.requestSubmit) { form.requestSubmit(button); }
   });
   function prepareSubmit() {
     /* the page save carries this tab's mark (after any autosave) and what the tab was shown */

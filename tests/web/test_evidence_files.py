@@ -1,0 +1,216 @@
+"""Evidence files through the real web routes: respondents and evaluators attach a PDF or an
+image to an item, hostile files are refused (or stored safely) without losing what was typed,
+downloads are attachments with a checked type, and nobody reads another institution's files."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+import sqlalchemy as sa
+
+from .conftest import csrf_token, login, sign_in
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def files_app(app, tmp_path):
+    app.config.update(EVIDENCE_DIR=str(tmp_path / "evidence"), EVIDENCE_MAX_MB=0.1)  # 100 KB
+    return app
+
+
+def page_post(client, url, *, files=None, action="save", **values):
+    """A page form as a browser without JavaScript posts it (multipart)."""
+    data = {"_fields": " ".join(values), "action": action, **values}
+    for name, (payload, filename) in (files or {}).items():
+        data[name] = (io.BytesIO(payload), filename)
+    return client.post(url, data=data, content_type="multipart/form-data")
+
+
+def stored_files(root):
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def evidence_rows(app):
+    from diagnostic.extensions import db
+    from diagnostic.models import EvidenceFile
+
+    with app.app_context():
+        return [(r.id, r.field, r.repeat_index, r.filename, r.media_type, r.size)
+                for r in db.session.scalars(sa.select(EvidenceFile).order_by(EvidenceFile.id))]
+
+
+def test_a_respondent_attaches_a_pdf_sees_it_downloads_it_and_removes_it(files_app, client, setup, tmp_path):
+    page = f"/r/{setup.token}/p/0"
+    shown = client.get(page).get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in shown and 'name="evidence_file:unit_url"' in shown
+    posted = page_post(client, page, action="attach:unit_url", has_unit="yes", unit_url="https://finanzas.example/ut",
+                       files={"evidence_file:unit_url": (PDF, "Acta de instalación.pdf")})
+    assert posted.status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert "Acta de instalación.pdf" in html and "(PDF, 45 B)" in html
+    assert 'value="https://finanzas.example/ut"' in html  # the typed link was saved with the file
+    [(file_id, field, index, name, media_type, size)] = evidence_rows(files_app)
+    assert (field, index, name, media_type, size) == ("unit_url", None, "Acta de instalación.pdf", "application/pdf", len(PDF))
+
+    download = client.get(f"/r/{setup.token}/evidencia/{file_id}")
+    assert download.status_code == 200 and download.data == PDF
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+    assert f'value="detach:{file_id}"' in html
+    removed = page_post(client, page, action=f"detach:{file_id}", has_unit="yes", unit_url="https://finanzas.example/ut")
+    assert removed.status_code == 302
+    assert evidence_rows(files_app) == [] and stored_files(tmp_path / "evidence") == []
+    assert client.get(f"/r/{setup.token}/evidencia/{file_id}").status_code == 404
+
+
+@pytest.mark.parametrize("filename,payload,reason", [
+    ("informe.pdf", b"<html><script>alert(document.cookie)</script></html>", "debe ser un PDF o una imagen"),
+    ("grande.pdf", PDF + b"0" * (150 * 1024), "pasa del límite de 0.1 MB"),
+    ("bomba.pdf", None, "debe ser un PDF o una imagen"),
+])
+def test_hostile_files_are_refused_on_the_page_naming_the_question_and_nothing_typed_is_lost(
+        files_app, client, setup, tmp_path, filename, payload, reason):
+    if payload is None:  # a zip bomb: 40 MB of zeros in a few kilobytes
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("bomba.txt", b"\0" * (40 * 1024 * 1024))
+        payload = buffer.getvalue()
+    page = f"/r/{setup.token}/p/0"
+    posted = page_post(client, page, action="next", has_unit="yes", unit_url="https://escrito.example/a-mano",
+                       files={"evidence_file:unit_url": (payload, filename)})
+    assert posted.status_code == 422
+    html = posted.get_data(as_text=True)
+    summary = html.split('id="error-summary"')[1].split("</div>")[0]
+    assert "Enlace de evidencia" in summary and reason in summary and filename in summary
+    assert "Lo que escribió quedó guardado" in html
+    assert 'value="https://escrito.example/a-mano"' in html
+    assert evidence_rows(files_app) == [] and stored_files(tmp_path / "evidence") == []
+    # the typed value is stored, not only re-shown
+    assert 'value="https://escrito.example/a-mano"' in client.get(page).get_data(as_text=True)
+
+
+def test_refusals_read_in_english(files_app, client, setup):
+    posted = client.post(f"/r/{setup.token}/p/0", data={
+        "_fields": "has_unit", "has_unit": "yes", "action": "save",
+        "evidence_file:unit_url": (io.BytesIO(b"GIF? no: plain text"), "notes.png")},
+        content_type="multipart/form-data", headers={"Accept-Language": "en"})
+    html = posted.get_data(as_text=True)
+    assert posted.status_code == 422
+    assert "Evidence link" in html and "must be a PDF or an image" in html and "notes.png" in html
+
+
+def test_a_path_in_the_name_is_dropped_and_the_file_kept_by_its_hash(files_app, client, setup, tmp_path):
+    posted = page_post(client, f"/r/{setup.token}/p/0", action="attach:unit_url", has_unit="yes",
+                       files={"evidence_file:unit_url": (PDF, "../../etc/passwd.pdf")})
+    assert posted.status_code == 302
+    [(file_id, _f, _i, name, _t, _s)] = evidence_rows(files_app)
+    assert name == "passwd.pdf"
+    import hashlib
+
+    digest = hashlib.sha256(PDF).hexdigest()
+    assert stored_files(tmp_path / "evidence") == [tmp_path / "evidence" / digest[:2] / digest]
+    download = client.get(f"/r/{setup.token}/evidencia/{file_id}")
+    assert 'filename=passwd.pdf' in download.headers["Content-Disposition"]
+
+
+def test_a_body_over_the_request_limit_is_refused_cleanly(files_app, client, setup):
+    posted = page_post(client, f"/r/{setup.token}/p/0", action="attach:unit_url", has_unit="yes",
+                       files={"evidence_file:unit_url": (PDF + b"0" * (300 * 1024), "enorme.pdf")})
+    assert posted.status_code == 413
+    assert "Archivo demasiado grande" in posted.get_data(as_text=True)
+    assert evidence_rows(files_app) == []
+
+
+def test_a_question_without_files_and_a_submitted_response_refuse_attachments(files_app, client, setup):
+    page = f"/r/{setup.token}/p/1"
+    html = client.get(page).get_data(as_text=True)
+    assert "evidence_file:" not in html  # the requests page asks for numbers, not evidence
+    posted = page_post(client, page, received="3", files={"evidence_file:received": (PDF, "x.pdf")})
+    assert posted.status_code == 422 and "no admite archivos de evidencia" in posted.get_data(as_text=True)
+    assert evidence_rows(files_app) == []
+
+
+def test_files_are_read_only_once_submitted_and_still_downloadable(files_app, client, setup):
+    from diagnostic.extensions import db
+    from diagnostic.models import Response, ResponseStatus
+
+    page_post(client, f"/r/{setup.token}/p/0", action="attach:unit_url", has_unit="yes",
+              unit_url="https://finanzas.example/ut", files={"evidence_file:unit_url": (PNG, "foto.png")})
+    [(file_id, *_rest)] = evidence_rows(files_app)
+    with files_app.app_context():
+        response = db.session.scalar(sa.select(Response))
+        response.status = ResponseStatus.SUBMITTED
+        db.session.commit()
+    html = client.get(f"/r/{setup.token}/p/0").get_data(as_text=True)
+    assert "foto.png" in html and "detach:" not in html and "evidence_file:" not in html
+    with files_app.app_context():
+        from diagnostic.services import attachments
+        from diagnostic.services.audit import SYSTEM
+
+        with pytest.raises(Exception) as refused:
+            attachments.remove(db.session.scalar(sa.select(Response)), file_id, SYSTEM)
+        assert getattr(refused.value, "code", None) == "evidence_locked"
+    assert client.get(f"/r/{setup.token}/evidencia/{file_id}").status_code == 200
+
+
+def test_an_evaluator_attaches_the_acknowledgement_of_a_request(files_app, client, setup):
+    from diagnostic.extensions import db
+    from diagnostic.models import User
+
+    login(client, setup.evaluator)
+    page = f"/evaluate/{setup.slug}/{setup.institution_id}/p/0"
+    token = csrf_token(client, page)
+    posted = client.post(page, data={"_fields": "has_unit", "has_unit": "yes", "action": "attach:unit_url",
+                                     "csrf_token": token,
+                                     "evidence_file:unit_url": (io.BytesIO(PDF), "acuse-solicitud.pdf")},
+                         content_type="multipart/form-data")
+    assert posted.status_code == 302, posted.get_data(as_text=True)[:400]
+    [(file_id, *_rest)] = evidence_rows(files_app)
+    assert "acuse-solicitud.pdf" in client.get(page).get_data(as_text=True)
+    assert client.get(f"/evidencia/{file_id}").status_code == 200  # their own evaluation
+    client.get("/auth/logout")
+    with files_app.app_context():
+        other = db.session.scalar(sa.select(User).where(User.email == setup.other_evaluator)).id
+    sign_in(client, other)
+    assert client.get(f"/evidencia/{file_id}").status_code == 404  # not theirs
+    assert client.get(f"/r/{setup.token}/evidencia/{file_id}").status_code == 404  # not the institution's
+
+
+def test_only_the_institution_and_staff_of_its_state_read_a_file(files_app, client, setup):
+    from diagnostic.extensions import db
+    from diagnostic.models import Campaign, Institution, User, UserState
+    from diagnostic.services import invitations
+
+    page_post(client, f"/r/{setup.token}/p/0", action="attach:unit_url", has_unit="yes",
+              files={"evidence_file:unit_url": (PDF, "acta.pdf")})
+    [(file_id, *_rest)] = evidence_rows(files_app)
+    with files_app.app_context():
+        campaign = db.session.scalar(sa.select(Campaign))
+        other_token = invitations.create(campaign, db.session.get(Institution, setup.other_institution_id))
+        state = db.session.get(Institution, setup.institution_id).state_code
+        analyst = db.session.scalar(sa.select(User).where(User.email == setup.analyst))
+        analyst_id = analyst.id
+        db.session.add(UserState(user_id=analyst.id, state_code="14"))  # Jalisco only
+        db.session.commit()
+    assert state == "22"
+    assert client.get(f"/r/{other_token}/evidencia/{file_id}").status_code == 404  # another institution
+    anonymous = client.get(f"/evidencia/{file_id}")
+    assert anonymous.status_code in (302, 401) and b"%PDF" not in anonymous.data
+    sign_in(client, analyst_id)
+    refused = client.get(f"/evidencia/{file_id}")
+    assert refused.status_code == 404 and b"acta.pdf" not in refused.data  # another state's analyst
+    with files_app.app_context():
+        db.session.execute(sa.delete(UserState).where(UserState.user_id == analyst_id))
+        db.session.add(UserState(user_id=analyst_id, state_code="22"))
+        db.session.commit()
+    allowed = client.get(f"/evidencia/{file_id}")
+    assert allowed.status_code == 200 and allowed.data == PDF
+    assert allowed.headers["Content-Disposition"] == "attachment; filename=acta.pdf"
+    assert allowed.headers["X-Content-Type-Options"] == "nosniff"
+    assert re.search(r"sandbox", allowed.headers["Content-Security-Policy"])
