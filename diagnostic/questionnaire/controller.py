@@ -34,7 +34,7 @@ from diagnostic.questionnaire.forms import (
     rendered_fields,
 )
 from diagnostic.questionnaire.pages import NON_INPUT, PageBuilder, dom_id, progress, shown_pages
-from diagnostic.services import Refusal, ServiceError, attachments, responses
+from diagnostic.services import Refusal, ServiceError, attachments, evidence, responses
 from diagnostic.services.audit import Actor
 from surveys.paths import get_path
 
@@ -351,6 +351,7 @@ class Flow:
         except responses.Incomplete:
             flash(_("Faltan respuestas obligatorias o hay errores."), "error")
             return redirect(self.url("review"))
+        evidence.check_after_response(self.response.id, "submitted")  # after the answer is sent
         return redirect(self.url("receipt"))
 
     def receipt(self):
