@@ -248,12 +248,17 @@ def _is_link(value: str | None) -> bool:
 def response_links(response: Response) -> list[tuple[str, str]]:
     """(answer path, address) of every evidence link a response cites (the verified value where
     a verifier corrected it)."""
+    from diagnostic.services.responses import definition_of
+
+    link_fields = {name for name, question in definition_of(response).fields.items()
+                   if question.type == "url" or name.endswith(EVIDENCE_SUFFIX)}
     rows = db.session.execute(
         sa.select(Answer.field, Answer.repeat_index, Answer.value, Answer.verified_value, Answer.verification)
-        .where(Answer.response_id == response.id, Answer.field.like(f"%{EVIDENCE_SUFFIX}"))
-        .order_by(Answer.id))
+        .where(Answer.response_id == response.id).order_by(Answer.id))
     out = []
     for field, index, value, verified_value, verification in rows:
+        if field.rpartition(".")[2] not in link_fields:
+            continue
         url = (verified_value if verification == "corrected" else value) or ""
         if _is_link(url):
             path = field if index is None else f"{field.partition('.')[0]}[{index}].{field.partition('.')[2]}"

@@ -214,3 +214,86 @@ def test_only_the_institution_and_staff_of_its_state_read_a_file(files_app, clie
     assert allowed.headers["Content-Disposition"] == "attachment; filename=acta.pdf"
     assert allowed.headers["X-Content-Type-Options"] == "nosniff"
     assert re.search(r"sandbox", allowed.headers["Content-Security-Policy"])
+
+
+# ------------------------------------------------------------------ links checked at submission and verification
+from .test_evidence import site  # noqa: E402,F401  (the loopback server: 200, 404, redirect loop, slow body)
+
+
+def fill_and_submit(client, token, url):
+    page_post(client, f"/r/{token}/p/0", has_unit="yes", unit_url=url)
+    page_post(client, f"/r/{token}/p/1", received="3")
+    page_post(client, f"/r/{token}/p/2", **{"examples[0].topic": "Presupuesto"})
+    return client.post(f"/r/{token}/submit", data={"confirm": "1"})
+
+
+def checks(app):
+    from diagnostic.extensions import db
+    from diagnostic.models import EvidenceCheck
+
+    with app.app_context():
+        return [(c.stage, c.url.rsplit("/", 1)[-1], c.status, c.error)
+                for c in db.session.scalars(sa.select(EvidenceCheck).order_by(EvidenceCheck.id))]
+
+
+def test_links_are_checked_after_the_receipt_is_sent_and_the_verifier_sees_a_dead_one(files_app, client, setup, site):  # noqa: F811 (site: the loopback server)
+    from diagnostic.extensions import db
+    from diagnostic.models import Response
+
+    files_app.config.update(EVIDENCE_CHECK_BUDGET=5, LINKCHECK_ALLOW_PRIVATE=True, LINKCHECK_TIMEOUT=2)
+    submitted = fill_and_submit(client, setup.token, f"{site}/gone")
+    assert submitted.status_code == 302 and submitted.headers["Location"].endswith("/receipt")
+    assert checks(files_app) == []  # the respondent has the answer; nothing was fetched before it
+    submitted.close()  # the server finished sending: now the links are checked
+    assert checks(files_app) == [("submitted", "gone", 404, None)]
+
+    with files_app.app_context():
+        response_id = db.session.scalar(sa.select(Response.id))
+    login(client, setup.analyst)
+    html = client.get(f"/analyst/{setup.slug}/responses/{response_id}").get_data(as_text=True)
+    section = html.split('id="evidence"')[1]
+    assert "No funciona (404)" in section and f"{site}/gone" in section
+
+    token = csrf_token(client, f"/analyst/{setup.slug}/responses/{response_id}")
+    verified = client.post(f"/analyst/{setup.slug}/responses/{response_id}/verified",
+                           data={"csrf_token": token, "confirm": "1"})
+    assert verified.status_code == 302
+    verified.close()
+    assert checks(files_app)[-1] == ("verified", "gone", 404, None)
+    with files_app.app_context():
+        from diagnostic.models import Campaign
+        from diagnostic.services import evidence
+
+        assert evidence.pending_checks(db.session.scalar(sa.select(Campaign))) == {
+            "submitted": [], "verified": [], "published": []}
+
+
+def test_a_slow_site_stays_pending_within_the_budget_and_the_cli_checks_it_later(files_app, client, setup, site, runner):  # noqa: F811 (site: the loopback server)
+    files_app.config.update(EVIDENCE_CHECK_BUDGET=0, LINKCHECK_ALLOW_PRIVATE=True, LINKCHECK_TIMEOUT=1)
+    fill_and_submit(client, setup.token, f"{site}/slow").close()
+    assert checks(files_app) == []  # no budget: left pending
+    listed = runner.invoke(args=["evidence", "pending", "--campaign", setup.slug, "--dry-run"])
+    assert "submitted: 1" in listed.output
+    done = runner.invoke(args=["evidence", "pending", "--campaign", setup.slug])
+    assert done.exit_code == 0, done.output
+    assert checks(files_app) == [("submitted", "slow", 200, "timeout")]  # bounded by LINKCHECK_TIMEOUT
+    again = runner.invoke(args=["evidence", "pending", "--campaign", setup.slug, "--dry-run"])
+    assert "submitted: 0" in again.output
+
+
+def test_the_check_now_button_records_a_redirect_loop_as_dead(files_app, client, setup, site):  # noqa: F811 (site: the loopback server)
+    from diagnostic.extensions import db
+    from diagnostic.models import Response
+
+    files_app.config.update(EVIDENCE_CHECK_BUDGET=0, LINKCHECK_ALLOW_PRIVATE=True, LINKCHECK_TIMEOUT=2,
+                            LINKCHECK_MAX_REDIRECTS=3)
+    fill_and_submit(client, setup.token, f"{site}/loop").close()
+    with files_app.app_context():
+        response_id = db.session.scalar(sa.select(Response.id))
+    login(client, setup.analyst)
+    page = f"/analyst/{setup.slug}/responses/{response_id}"
+    assert "Sin comprobar aún" in client.get(page).get_data(as_text=True)
+    posted = client.post(f"{page}/evidence-check", data={"csrf_token": csrf_token(client, page)})
+    assert posted.status_code == 302
+    html = client.get(page).get_data(as_text=True).split('id="evidence"')[1]
+    assert "No funciona (302): demasiadas redirecciones" in html
