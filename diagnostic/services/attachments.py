@@ -122,7 +122,7 @@ def remove(response: Response, file_id: int, actor: Actor) -> EvidenceFile:
         raise ServiceError(Refusal.EVIDENCE_FILE_NOT_FOUND)
     if response.status != ResponseStatus.DRAFT:
         raise ServiceError(Refusal.EVIDENCE_LOCKED)
-    record(actor, "evidence_file_removed", "evidence_file", row.id, response_id=response.id, field=row.field,
+    record(actor, "evidence.remove", "evidence_file", row.id, response_id=response.id, field=row.field,
            repeat_index=row.repeat_index, old=f"{row.filename} sha256:{row.sha256}")
     sha256 = row.sha256
     db.session.delete(row)

@@ -147,7 +147,7 @@ def attach(response: Response, field: str, stored: StoredFile, actor: Actor,
                        repeat_index=repeat_index, uploaded_by=actor.label)
     db.session.add(row)
     db.session.flush()
-    record(actor, "evidence_file", "evidence_file", row.id, response_id=response.id, field=field,
+    record(actor, "evidence.attach", "evidence_file", row.id, response_id=response.id, field=field,
            repeat_index=repeat_index, new=f"{stored.filename} sha256:{stored.sha256}")
     return row
 
@@ -194,6 +194,7 @@ def check_campaign_links(campaign: Campaign, *, stage: str = "submitted",
         if progress:
             progress(done, len(links))
     db.session.commit()
+    _record_run(campaign.id, stage, summary)
     return summary
 
 
@@ -328,7 +329,18 @@ def _check_urls(campaign_id: int, urls: list[str], stage: str, *, budget: float 
         db.session.commit()  # each result kept as it comes: a cut run loses nothing checked
         summary["checked"] += 1
         summary["reachable" if found.reachable else "unreachable"] += 1
+    _record_run(campaign_id, stage, summary)
     return summary
+
+
+def _record_run(campaign_id: int, stage: str, summary: dict[str, int]) -> None:
+    """One audit row per run of checks (the log, and the report fingerprint, see that links changed)."""
+    from diagnostic.services.audit import SYSTEM
+
+    if summary["checked"]:
+        record(SYSTEM, "evidence.check", "campaign", campaign_id,
+               new=f"{stage}: {summary['checked']} / {summary['reachable']}")
+        db.session.commit()
 
 
 def check_response(response: Response, stage: str, *, budget: float | None = None,
@@ -394,3 +406,79 @@ def check_after_response(response_id: int, stage: str) -> None:
     def later(reply):
         reply.call_on_close(run)
         return reply
+
+
+# ------------------------------------------------------------------ the report's annex
+def cited_by_state(campaign: Campaign) -> dict[str, set[str]]:
+    """Every evidence address cited in the campaign's submitted or verified responses, with the
+    states of the institutions citing it."""
+    from diagnostic.models import Institution
+
+    rows = db.session.execute(
+        sa.select(Answer.value, Answer.verified_value, Answer.verification, Institution.state_code)
+        .join(Response, Answer.response_id == Response.id)
+        .join(Institution, Response.institution_id == Institution.id)
+        .where(Response.campaign_id == campaign.id,
+               Response.status.in_([ResponseStatus.SUBMITTED, ResponseStatus.VERIFIED]),
+               Answer.field.like(f"%{EVIDENCE_SUFFIX}")))
+    out: dict[str, set[str]] = {}
+    for value, verified_value, verification, state in rows:
+        url = ((verified_value if verification == "corrected" else value) or "").strip()
+        if _is_link(url):
+            out.setdefault(url, set()).add(state)
+    return out
+
+
+def _report_checks(campaign: Campaign) -> tuple[str, dict[str, EvidenceCheck]]:
+    """The checks the report reads: those made at publication when there are any, else the
+    latest check of each address ('published' or 'latest')."""
+    published: dict[str, EvidenceCheck] = {}
+    for row in db.session.scalars(sa.select(EvidenceCheck).where(EvidenceCheck.campaign_id == campaign.id,
+                                                                 EvidenceCheck.stage == "published")
+                                  .order_by(EvidenceCheck.checked_at, EvidenceCheck.id)):
+        published[row.url] = row
+    return ("published", published) if published else ("latest", latest_checks(campaign))
+
+
+def _works(row: EvidenceCheck) -> bool:
+    return row.error is None and row.status is not None and 200 <= row.status < 300
+
+
+def report_section(campaign: Campaign, state: str) -> dict:
+    """What the state report's annex says about evidence: links cited by the state's institutions
+    and the nation's, how many were checked and still worked (at publication, or at their latest
+    check), and how many files are kept by their hash."""
+    from diagnostic.models import Institution
+
+    cited = cited_by_state(campaign)
+    basis, used = _report_checks(campaign)
+
+    def part(urls: set[str]) -> dict:
+        checked = [used[url] for url in urls if url in used]
+        reachable = sum(1 for row in checked if _works(row))
+        return {"cited": len(urls), "checked": len(checked), "reachable": reachable,
+                "share": reachable / len(checked) if checked else None}
+
+    dates = [row.checked_at for url, row in used.items() if url in cited]
+    files = db.session.execute(
+        sa.select(Institution.state_code, sa.func.count(EvidenceFile.id))
+        .join(Response, EvidenceFile.response_id == Response.id)
+        .join(Institution, Response.institution_id == Institution.id)
+        .where(Response.campaign_id == campaign.id,
+               Response.status.in_([ResponseStatus.SUBMITTED, ResponseStatus.VERIFIED]))
+        .group_by(Institution.state_code)).all()
+    return {"basis": basis, "state": part({u for u, states in cited.items() if state in states}),
+            "nation": part(set(cited)), "first": min(dates) if dates else None, "last": max(dates) if dates else None,
+            "files_state": sum(n for code, n in files if code == state), "files_nation": sum(n for _c, n in files)}
+
+
+def report_digest(campaign: Campaign) -> str:
+    """A digest of what the evidence annex shows (a new check or file rebuilds stored reports)."""
+    cited = cited_by_state(campaign)
+    basis, used = _report_checks(campaign)
+    parts = [basis] + [f"{url}|{sorted(states)}|{_works(used[url]) if url in used else '-'}|"
+                       f"{used[url].checked_at.date() if url in used else ''}" for url, states in sorted(cited.items())]
+    files = db.session.scalar(sa.select(sa.func.count(EvidenceFile.id)).join(Response, EvidenceFile.response_id == Response.id)
+                              .where(Response.campaign_id == campaign.id))
+    parts.append(f"files:{files}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()

@@ -297,3 +297,45 @@ def test_the_check_now_button_records_a_redirect_loop_as_dead(files_app, client,
     assert posted.status_code == 302
     html = client.get(page).get_data(as_text=True).split('id="evidence"')[1]
     assert "No funciona (302): demasiadas redirecciones" in html
+
+
+# ------------------------------------------------------------------ the report's annex
+def test_the_state_report_states_the_share_of_links_still_working_at_publication(app, client, scored, site, tmp_path):  # noqa: F811
+    import subprocess
+
+    from diagnostic.extensions import db
+    from diagnostic.models import Campaign
+    from diagnostic.services import evidence, report_cache
+    from diagnostic.services.linkcheck import check
+
+    from .conftest import closed_answers, open_answers
+    from .test_reports import _publish
+
+    app.config.update(LINKCHECK_ALLOW_PRIVATE=True, LINKCHECK_TIMEOUT=2, REPORT_CACHE_DIR=str(tmp_path / "cache"))
+    _publish(app, scored.slug)
+    html = client.get(f"/resultados/{scored.slug}/22").get_data(as_text=True)
+    annex = html.split('id="evidence-annex"')[1].split("</table>")[0]
+    assert "Los enlaces de evidencia aún no se han comprobado." in html and "—" in annex
+
+    def finanzas_works(url, **bounds):  # the institution's own site answers; every other address is gone
+        return check(f"{site}/ok" if "finanzas.example.org" in url else f"{site}/gone", **bounds)
+
+    with app.app_context():
+        campaign = db.session.scalar(sa.select(Campaign).where(Campaign.slug == scored.slug))
+        before = report_cache.fingerprint(campaign)
+        evidence.check_campaign_links(campaign, stage="published", checker=finanzas_works)
+        assert report_cache.fingerprint(campaign) != before  # stored reports are rebuilt
+    # Querétaro cites the open institution's links (Q1) and the closed one's (Q2), by hand:
+    cited = {v for answers in (open_answers(), closed_answers()) for k, v in answers.items() if k.endswith("_evidence")}
+    working = {url for url in cited if "finanzas.example.org" in url}
+    html = client.get(f"/resultados/{scored.slug}/22").get_data(as_text=True)
+    annex = html.split('id="evidence-annex"')[1].split("</table>")[0]
+    assert "al publicar" in html.split('id="cap-evidence"')[1][:200]
+    state_row = re.search(r'<th scope="row">Querétaro</th>(.*?)</tr>', annex, re.S).group(1)
+    share = f"{100 * len(working) / len(cited):.0f} %"
+    assert re.findall(r'<td class="n">([^<]*)</td>', state_row)[:4] == [str(len(cited)), str(len(cited)),
+                                                                        str(len(working)), share]
+    pdf = client.get(f"/resultados/{scored.slug}/22.pdf")
+    (tmp_path / "r.pdf").write_bytes(pdf.get_data())
+    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Evidencia que perdura" in text and share in text
