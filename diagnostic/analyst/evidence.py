@@ -54,7 +54,7 @@ def evidence_review(response) -> EvidenceReview:
     """The links with their latest check and the files by item, for the review page."""
     files = []
     for (item_field, index), rows in attachments.files_by_item(response).items():
-        views = attachments.file_views(rows, lambda file_id: url_for("main.evidence_file", file_id=file_id))
+        views = attachments.file_views(rows, lambda file_id: url_for("evidence.file", file_id=file_id))
         files.append((attachments.path_of(item_field, index), views))
     return EvidenceReview(evidence_links.link_statuses(response), files)
 

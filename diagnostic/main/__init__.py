@@ -1,6 +1,6 @@
-"""Public pages: home and health check; staff downloads of evidence files (`evidence.py`)."""
+"""Public pages: home and health check."""
 from flask import Blueprint
 
 bp = Blueprint("main", __name__)
 
-from diagnostic.main import evidence, routes  # noqa: E402,F401
+from diagnostic.main import routes  # noqa: E402,F401

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from diagnostic.main import bp
+from diagnostic.evidence import bp
 from diagnostic.models import Role
 from diagnostic.security import current_scope, roles_required
 from diagnostic.services import Refusal, ServiceError, attachments
@@ -18,7 +18,7 @@ from diagnostic.services import Refusal, ServiceError, attachments
 
 @bp.get("/evidencia/<int:file_id>")
 @roles_required(Role.ADMIN, Role.ANALYST, Role.EVALUATOR)
-def evidence_file(file_id: int):
+def file(file_id: int):
     """One evidence file, as an attachment with its content-checked type."""
     row = attachments.get(file_id)
     if not attachments.staff_may_read(row, current_user, current_scope()):
