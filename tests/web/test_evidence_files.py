@@ -339,3 +339,50 @@ def test_the_state_report_states_the_share_of_links_still_working_at_publication
     (tmp_path / "r.pdf").write_bytes(pdf.get_data())
     text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True).stdout
     assert "Evidencia que perdura" in text and share in text
+
+
+def test_the_evaluator_attaches_the_acknowledgement_of_each_request_of_the_shipped_instrument(files_app, client, setup):
+    """`ciudadana`'s folio of each information request takes its acknowledgement (data/evidence.yaml),
+    kept with its repeat instance; questions evidence.yaml does not name take no file."""
+    from diagnostic.extensions import db
+    from diagnostic.models import Institution, InstrumentPurpose, User
+    from diagnostic.services import assignments, attachments, campaigns, instruments
+
+    with files_app.app_context():
+        campaign = campaigns.create("Ciudadana", 2025, slug="ciudadana-2025")
+        prueba = campaigns.get_by_slug(setup.slug)
+        campaigns.set_instrument(campaign, InstrumentPurpose.INSTITUTION,
+                                 campaigns.instrument(prueba, InstrumentPurpose.INSTITUTION))
+        ciudadana = instruments.store_shipped("ciudadana")
+        campaigns.set_instrument(campaign, InstrumentPurpose.EVALUATOR, ciudadana)
+        institution = db.session.get(Institution, setup.institution_id)
+        from diagnostic.services import institutions
+
+        institutions.add_to_campaign(campaign, [institution])
+        campaigns.set_status(campaign, "open")
+        evaluator = db.session.scalar(sa.select(User).where(User.email == setup.evaluator))
+        assignments.assign(campaign, [institution], evaluator)
+        definition = instruments.definition(ciudadana)
+        fields = definition.fields
+        assert attachments.takes_files(definition, fields["tc_folio"])
+        assert attachments.takes_files(definition, fields["pc_contact_evidence"])
+        assert not attachments.takes_files(definition, fields["tc_topic"])
+    login(client, setup.evaluator)
+    page = f"/evaluate/ciudadana-2025/{setup.institution_id}/p/1"
+    html = client.get(page).get_data(as_text=True)
+    assert 'name="evidence_file:tc_requests[0].tc_folio"' in html and 'name="evidence_file:tc_requests[1].tc_folio"' in html
+    assert 'name="evidence_file:tc_requests[0].tc_topic"' not in html
+    posted = client.post(page, data={
+        "_fields": "tc_requests[0].tc_topic tc_requests[1].tc_topic", "tc_requests[0].tc_topic": "Presupuesto",
+        "tc_requests[1].tc_topic": "Nómina", "action": "attach:tc_requests[1].tc_folio",
+        "csrf_token": csrf_token(client, page),
+        "evidence_file:tc_requests[1].tc_folio": (io.BytesIO(PNG), "acuse PNT 2.png")},
+        content_type="multipart/form-data")
+    assert posted.status_code == 302, posted.get_data(as_text=True)[:300]
+    [(_id, field, index, name, media_type, _size)] = evidence_rows(files_app)
+    assert (field, index, name, media_type) == ("tc_requests.tc_folio", 1, "acuse PNT 2.png", "image/png")
+    html = client.get(page).get_data(as_text=True)
+    second = html.split('id="f-tc_requests-1-tc_folio-files"')[1].split("</div>")[0]
+    first = html.split('id="f-tc_requests-0-tc_folio-files"')[1].split("</div>")[0]
+    assert "acuse PNT 2.png" in second and "acuse PNT 2.png" not in first
+    assert 'value="Nómina"' in html
