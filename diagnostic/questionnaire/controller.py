@@ -191,7 +191,7 @@ class Flow:
         result = responses.save_page(self.response, values, self.actor, page=index,  # refusals: errors.py
                                      base=posted_base(request.form), version=posted_version(request.form),
                                      mark=mark)
-        file_errors = self._take_files()  # after the values are saved: a refused file loses nothing typed
+        file_errors = self._take_files({f.path for f in page.fields})  # after the values are saved: a refused file loses nothing typed
         if action.startswith("attach:") and action[7:] not in dict(attachments.posted_files(request.files)):
             file_errors.setdefault(action[7:], []).append(_("Elija un archivo antes de pulsar «Adjuntar»."))
         if result.conflicts:
@@ -254,12 +254,15 @@ class Flow:
         flash(_("Guardado."), "saved")
         return redirect(self.url("page", n=target))
 
-    def _take_files(self) -> dict[str, list[str]]:
-        """Keep the evidence files the page form carries; the refusals by answer path, each naming
-        the file and why (type, size), shown beside its question."""
+    def _take_files(self, on_page: set[str]) -> dict[str, list[str]]:
+        """Keep the evidence files the page form carries for its own questions; the refusals by
+        answer path, each naming the file and why (type, size), shown beside its question."""
         errors: dict[str, list[str]] = {}
         for path, file in attachments.posted_files(request.files):
             try:
+                if path not in on_page:
+                    raise ServiceError(Refusal.EVIDENCE_NOT_ACCEPTED,
+                                       question=attachments.label_of(self.definition, path, lang()))
                 row = attachments.upload(file, response=self.response, path=path, definition=self.definition,
                                          actor=self.actor, lang=lang())
             except ServiceError as refused:

@@ -386,3 +386,13 @@ def test_the_evaluator_attaches_the_acknowledgement_of_each_request_of_the_shipp
     first = html.split('id="f-tc_requests-0-tc_folio-files"')[1].split("</div>")[0]
     assert "acuse PNT 2.png" in second and "acuse PNT 2.png" not in first
     assert 'value="Nómina"' in html
+
+
+def test_a_file_for_a_question_of_another_page_or_instance_is_refused(files_app, client, setup):
+    page = f"/r/{setup.token}/p/2"  # the repeat page: unit_url is on page 0
+    posted = page_post(client, page, **{"examples[0].topic": "Presupuesto"},
+                       files={"evidence_file:unit_url": (PDF, "a.pdf"),
+                              "evidence_file:examples[7].topic": (PDF, "b.pdf")})
+    assert posted.status_code == 422
+    assert evidence_rows(files_app) == []
+    assert 'value="Presupuesto"' in client.get(page).get_data(as_text=True)
