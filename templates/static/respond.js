@@ -423,8 +423,11 @@
     var slot = form.querySelector('[data-error-for="' + (el.getAttribute("data-attach") || "").replace(/"/g, '\\"') + '"]');
     if (limit && el.files[0].size > limit) {
       var label = (el.closest(".field") || form).querySelector("label, legend");
-      var text = (es ? "No se adjuntó «" : "Not attached: «") + el.files[0].name + (es ? "»: pasa del límite de " : "» is over the limit of ") +
-        Math.round(limit / 1048576) + " MB" + (label ? " (" + label.textContent.trim() + ")" : "") + ".";
+      var question = label ? ((label.firstChild && label.firstChild.nodeType === 3) ? label.firstChild.textContent : label.textContent).trim() : "";
+      var text = (es ? "No se adjuntó «" : "«") + el.files[0].name + (es ? "»" : "» was not attached") +
+        (question ? (es ? " a «" : " to «") + question + "»" : "") +
+        (es ? ": pasa del límite de " : ": it is over the limit of ") +
+        (limit / 1048576).toFixed(1).replace(/\.0$/, "") + " MB.";
       el.value = "";
       if (slot) { slot.textContent = text; slot.hidden = false; } else { say(text); }
       return;

@@ -20,7 +20,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def test_a_respondent_attaches_a_pdf_and_the_analyst_sees_it_with_the_link_check(page, server, setup, site, app, tmp_path):  # noqa: F811
     from playwright.sync_api import expect
 
-    app.config.update(EVIDENCE_DIR=str(tmp_path / "evidence"), EVIDENCE_CHECK_BUDGET=5,
+    app.config.update(EVIDENCE_DIR=str(tmp_path / "evidence"), EVIDENCE_MAX_MB=0.1, EVIDENCE_CHECK_BUDGET=5,
                       LINKCHECK_ALLOW_PRIVATE=True, LINKCHECK_TIMEOUT=2)
     shots = Path(os.environ.get("APERTURA_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
@@ -39,6 +39,13 @@ def test_a_respondent_attaches_a_pdf_and_the_analyst_sees_it_with_the_link_check
     expect(page.locator("#error-summary")).to_contain_text("debe ser un PDF o una imagen")
     expect(page.get_by_label("Enlace de evidencia")).to_have_value(f"{site}/ok")
     page.screenshot(path=str(shots / "evidence-refused.png"), full_page=True)
+    # a file over the limit: refused in the page before it travels, naming the question
+    big = tmp_path / "grande.pdf"
+    big.write_bytes(PDF + b"0" * (200 * 1024))
+    page.locator('input[type="file"]').set_input_files(str(big))
+    slot = page.locator('[data-error-for="unit_url"]')
+    expect(slot).to_have_text("No se adjuntó «grande.pdf» a «Enlace de evidencia»: pasa del límite de 0.1 MB.")
+    expect(page.locator('input[type="file"]')).to_have_value("")
     # the real PDF: sent as soon as it is chosen, listed with its type and size
     page.locator('input[type="file"]').set_input_files(str(acta))
     files = page.locator(".evidence-files")
