@@ -49,13 +49,14 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     from diagnostic.api import bp as api_bp
     from diagnostic.auth import bp as auth_bp
     from diagnostic.evaluate import bp as evaluate_bp
+    from diagnostic.evidence import bp as evidence_bp
     from diagnostic.mailing import bp as mailing_bp
     from diagnostic.main import bp as main_bp
     from diagnostic.reports import bp as reports_bp
     from diagnostic.respond import bp as respond_bp
 
     for blueprint in (main_bp, auth_bp, respond_bp, evaluate_bp, admin_bp, analyst_bp, api_bp, reports_bp,
-                      mailing_bp):
+                      mailing_bp, evidence_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     labels.init_app(app)

@@ -310,6 +310,32 @@ def evidence_check(slug: str, stage: str) -> None:
         summary = evidence.check_campaign_links(campaign, stage=stage, progress=lambda done, total: bar.update(1))
     click.echo(f"{summary['checked']} enlaces revisados: {summary['reachable']} responden, "
                f"{summary['unreachable']} no responden.")
+
+
+@evidence_group.command("pending")
+@click.option("--campaign", "slug", default=None, help="One campaign (default: every campaign).")
+@click.option("--dry-run", is_flag=True, help="Only count the pending checks.")
+@with_appcontext
+@refusals_exit
+def evidence_pending(slug: str | None, dry_run: bool) -> None:
+    """Check the evidence links still waiting for their check: at submission, at verification and,
+    in a published campaign, at publication (run it from cron; each link bounded)."""
+    import sqlalchemy as sa
+
+    from diagnostic.extensions import db
+    from diagnostic.models import Campaign
+    from diagnostic.services import campaigns, evidence
+
+    targets = [campaigns.get_by_slug(slug)] if slug else list(db.session.scalars(sa.select(Campaign).order_by(Campaign.id)))
+    for campaign in targets:
+        pending = evidence.pending_checks(campaign)
+        counts = ", ".join(f"{stage}: {len(urls)}" for stage, urls in pending.items())
+        click.echo(f"{campaign.slug}: pendientes {counts}")
+        if dry_run:
+            continue
+        for stage, summary in evidence.check_pending(campaign).items():
+            click.echo(f"  {stage}: {summary['checked']} revisados, {summary['reachable']} responden, "
+                       f"{summary['unreachable']} no responden")
 # ------------------------------------------------------------------ campaigns
 @click.group("campaign")
 def campaign_group() -> None:

@@ -24,6 +24,9 @@ Every key can be set in `instance/apertura.cfg` or as an environment variable wi
 - ``LINKCHECK_TIMEOUT`` / ``LINKCHECK_MAX_MB`` / ``LINKCHECK_MAX_REDIRECTS``: bounds of one
   evidence-link check; ``LINKCHECK_ALLOW_PRIVATE`` lets it reach private and loopback
   addresses (tests only; never in production).
+- ``EVIDENCE_CHECK_BUDGET``: seconds in all spent checking one response's evidence links right
+  after its submission or verification is answered (the person never waits; 0: none, all left
+  pending for ``apertura evidence check --pending``).
 - ``MAIL_SERVER``: SMTP host for invitations and reminders. Empty (the default) writes each
   message as an .eml file to ``instance/outbox/`` instead, listed at /correo/salida.
 - ``MAIL_PORT`` / ``MAIL_SECURITY``: SMTP port and ``starttls`` (default), ``tls`` (implicit
@@ -82,6 +85,7 @@ DEFAULTS: dict = {
     "LINKCHECK_MAX_MB": 5,
     "LINKCHECK_MAX_REDIRECTS": 5,
     "LINKCHECK_ALLOW_PRIVATE": False,
+    "EVIDENCE_CHECK_BUDGET": 20.0,
     "MAIL_SERVER": "",
     "MAIL_PORT": 587,
     "MAIL_SECURITY": "starttls",

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from diagnostic import labels
 from diagnostic.analyst import bp
+from diagnostic.analyst.evidence import evidence_review
 from diagnostic.analyst.forms import ReopenForm, ReviewForm, TokenForm, VerifyForm
 from diagnostic.extensions import db
 from diagnostic.forms import submitted
@@ -24,6 +25,7 @@ from diagnostic.services import (
     scores,
     tokens,
 )
+from diagnostic.services import evidence as evidence_links
 from diagnostic.services import responses as responses_service
 from diagnostic.services.audit import Actor
 
@@ -166,7 +168,8 @@ def _review_page(campaign, target, *, drafts: dict | None = None, errors: dict |
     data = review.review(target)
     return render_template("analyst/review.html", campaign=campaign, review=data, verify_form=VerifyForm(),
                            reopen_form=ReopenForm(), drafts=drafts or {}, errors=errors or {},
-                           next_response=review.next_to_review(target)), status
+                           next_response=review.next_to_review(target),
+                           evidence=evidence_review(target)), status
 
 
 PATH = re.compile(r"(?P<field>[^\[\]]+)(?:\[(?P<index>\d+)\])?\Z")
@@ -270,6 +273,7 @@ def mark_verified(slug: str, response_id: int):
         return render_template("analyst/confirm_verified.html", campaign=campaign, response=target,
                                pending=exc.params["count"], form=ReviewForm())
     flash(_("Respuesta marcada como verificada."), "saved")
+    evidence_links.check_after_response(target.id, "verified")  # after the answer is sent
     return redirect(url_for("analyst.response", slug=slug, response_id=response_id))
 
 

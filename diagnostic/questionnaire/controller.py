@@ -33,8 +33,8 @@ from diagnostic.questionnaire.forms import (
     posted_version,
     rendered_fields,
 )
-from diagnostic.questionnaire.pages import NON_INPUT, PageBuilder, progress, shown_pages
-from diagnostic.services import ServiceError, responses
+from diagnostic.questionnaire.pages import NON_INPUT, PageBuilder, dom_id, progress, shown_pages
+from diagnostic.services import Refusal, ServiceError, attachments, evidence, responses
 from diagnostic.services.audit import Actor
 from surveys.paths import get_path
 
@@ -71,6 +71,10 @@ class Flow:
     def csrf_ok(self) -> bool:
         """True when this flow needs no CSRF token or the request carries a valid one."""
         return not self.csrf or csrf_ok()
+
+    def file_url(self, file_id: int) -> str:
+        """Where this flow's reader downloads one of the response's evidence files."""
+        return self.url("evidence_download", file_id=file_id)
 
     def url(self, name: str, **extra) -> str:
         """URL of one of this flow's endpoints."""
@@ -118,7 +122,7 @@ class Flow:
 
     def page(self, index: int, *, status: int = 200, answers: dict | None = None, notice: str | None = None,
              extra: dict | None = None, show_errors: bool = True, posted: dict | None = None,
-             conflicts: dict | None = None, required: bool = False):
+             conflicts: dict | None = None, required: bool = False, file_errors: dict | None = None):
         """Render page `index` (values from the store, or from `answers` when given). Reading a page
         writes nothing. A page skip logic leaves empty sends on to the next page that is not."""
         builder = self.builder(answers=answers, extra=extra, posted=posted)
@@ -143,6 +147,11 @@ class Flow:
                     f.errors = [_("Este campo cambió en otra pestaña o por otra persona mientras usted escribía; "
                                   "quedó guardado «%(theirs)s». Abajo está lo que usted escribió: guarde de nuevo "
                                   "para conservarlo, o cámbielo.", theirs=responses.canonical(theirs) or _("(vacío)"))]
+        for path, messages in (file_errors or {}).items():
+            for f in page.fields:
+                if f.path == path:
+                    f.errors = [*f.errors, *messages]
+        attachments.decorate(page.fields, self.response, self.definition, self.file_url)
         answered, total = progress(builder.definition, builder.answers, builder.validation)
         errors = [f for f in page.fields if f.errors and f.relevant]
         position = shown.index(index) + 1 if index in shown else index + 1
@@ -182,14 +191,27 @@ class Flow:
         result = responses.save_page(self.response, values, self.actor, page=index,  # refusals: errors.py
                                      base=posted_base(request.form), version=posted_version(request.form),
                                      mark=mark)
+        file_errors = self._take_files({f.path for f in page.fields})  # after the values are saved: a refused file loses nothing typed
+        if action.startswith("attach:") and action[7:] not in dict(attachments.posted_files(request.files)):
+            file_errors.setdefault(action[7:], []).append(_("Elija un archivo antes de pulsar «Adjuntar»."))
         if result.conflicts:
             answers = responses.answers_of(self.response)
             for path, value in values.items():
                 responses.set_path(answers, path, value)
             return self.page(index, answers=answers, status=409, posted=posted, conflicts=result.conflicts,
+                             file_errors=file_errors,
                              notice=ngettext("Un campo cambió en otra pestaña o por otra persona; no se sobrescribió.",
                                              "%(num)d campos cambiaron en otra pestaña o por otra persona; no se "
                                              "sobrescribieron.", len(result.conflicts)))
+        if file_errors:
+            return self.page(index, status=422, posted=posted, file_errors=file_errors, notice=_(
+                "Lo que escribió quedó guardado; el archivo no se adjuntó (vea el motivo junto a la pregunta)."))
+        if action.startswith("detach:") and action[7:].isdigit() and len(action) < 20:
+            removed = attachments.remove(self.response, int(action[7:]), self.actor)  # refusals: errors.py
+            flash(_("Se quitó el archivo «%(name)s».", name=removed.filename), "saved")
+            return redirect(self.url("page", n=index) + "#" + dom_id(attachments.path_of(removed.field or "", removed.repeat_index)) + "-wrap")
+        if action.startswith("attach:"):
+            return redirect(self.url("page", n=index) + "#" + dom_id(action[7:]) + "-wrap")
         extra = {}
         if action.startswith("add:"):
             extra[action[4:]] = 1
@@ -231,6 +253,31 @@ class Flow:
             responses.set_last_page(self.response, target)
         flash(_("Guardado."), "saved")
         return redirect(self.url("page", n=target))
+
+    def _take_files(self, on_page: set[str]) -> dict[str, list[str]]:
+        """Keep the evidence files the page form carries for its own questions; the refusals by
+        answer path, each naming the file and why (type, size), shown beside its question."""
+        errors: dict[str, list[str]] = {}
+        for path, file in attachments.posted_files(request.files):
+            try:
+                if path not in on_page:
+                    raise ServiceError(Refusal.EVIDENCE_NOT_ACCEPTED,
+                                       question=attachments.label_of(self.definition, path, lang()))
+                row = attachments.upload(file, response=self.response, path=path, definition=self.definition,
+                                         actor=self.actor, lang=lang())
+            except ServiceError as refused:
+                errors.setdefault(path, []).append(_("No se adjuntó el archivo: %(why)s", why=refused.message))
+                continue
+            flash(_("Se adjuntó «%(name)s» a «%(question)s».", name=row.filename,
+                    question=attachments.label_of(self.definition, path, lang())), "saved")
+        return errors
+
+    def evidence_download(self, file_id: int):
+        """One of this response's evidence files, as a download (another response's: 404)."""
+        row = attachments.get(file_id)
+        if not attachments.link_may_read(row, self.response):
+            raise ServiceError(Refusal.EVIDENCE_FILE_NOT_FOUND)
+        return attachments.send(row)
 
     def started(self) -> Response:
         """The response, stored on the first save (opening a link or reading a page stores nothing)."""
@@ -307,6 +354,7 @@ class Flow:
         except responses.Incomplete:
             flash(_("Faltan respuestas obligatorias o hay errores."), "error")
             return redirect(self.url("review"))
+        evidence.check_after_response(self.response.id, "submitted")  # after the answer is sent
         return redirect(self.url("receipt"))
 
     def receipt(self):
@@ -314,4 +362,7 @@ class Flow:
         if self.response.status == ResponseStatus.DRAFT:
             return redirect(self.url("review"))
         builder = self.builder()
-        return render_template("questionnaire/receipt.html", **self._context(pages=builder.pages()))
+        pages = builder.pages()
+        for shown_page in pages:
+            attachments.decorate(shown_page.fields, self.response, self.definition, self.file_url)
+        return render_template("questionnaire/receipt.html", **self._context(pages=pages))

@@ -70,6 +70,7 @@ class FieldView:
     relevant_ast: object | None
     repeat: str | None = None
     kind: str = "question"
+    evidence: object | None = None  # attachments.Slot when the question takes evidence files
 
     @cached_property
     def id(self) -> str:

@@ -1,4 +1,4 @@
-"""The eight questionnaire views, registered once for every blueprint that serves a questionnaire.
+"""The questionnaire views, registered once for every blueprint that serves a questionnaire.
 
 Each blueprint supplies a `with_flow` decorator that resolves its URL arguments (a secret
 link, or a signed-in evaluator's assignment) to a `Flow`, or refuses; the views themselves
@@ -53,6 +53,11 @@ def receipt(flow: Flow):
     return flow.receipt()
 
 
+def evidence_download(flow: Flow, file_id: int):
+    """One of this response's evidence files, as a download."""
+    return flow.evidence_download(file_id)
+
+
 # (URL suffix, endpoint name, method, view)
 VIEWS = (
     ("", "landing", "GET", landing),
@@ -63,6 +68,7 @@ VIEWS = (
     ("/review", "review", "GET", review),
     ("/submit", "submit", "POST", submit),
     ("/receipt", "receipt", "GET", receipt),
+    ("/evidencia/<int:file_id>", "evidence_download", "GET", evidence_download),
 )
 
 

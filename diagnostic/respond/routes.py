@@ -46,7 +46,7 @@ def private(response):
 # (any other view loads them when it first reads them, in a query of their own).
 READS_ANSWERS = {views.landing, views.page, views.save_page, views.review, views.receipt}
 # Views that show a submitted response's proof (reachable after the campaign closes).
-PROOF = {views.receipt, views.landing, views.resume}
+PROOF = {views.receipt, views.landing, views.resume, views.evidence_download}
 
 
 def _state_link(campaign, institution) -> bool:

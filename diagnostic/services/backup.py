@@ -2,7 +2,9 @@
 
 Everything the app keeps is in the database: campaigns, institutions, answers, the audit log,
 and the instruments and index models themselves (their source files are stored, hashed, in
-`instrument_versions` and `index_model_versions`; evidence is recorded as links, not files).
+`instrument_versions` and `index_model_versions`). The bytes of evidence files are not: they
+live under EVIDENCE_DIR by content hash (the database keeps their hash, name and item), and are
+copied beside the back-up (README).
 
 - SQLite: SQLite's online backup API copies a consistent snapshot while the app keeps
   running, including what is still in the write-ahead log (a plain `cp` of the file misses it).

@@ -361,6 +361,14 @@ class Refusal(_Templates):
                                  "reject it with its reason)")
     REPLY_UNKNOWN_STATUS = (400, "Situación de impugnación desconocida: {value!r} (open, accepted, rejected, all)",
                             "Unknown contest status: {value!r} (open, accepted, rejected, all)")
+    # evidence files attached to items (issue 12 §4)
+    EVIDENCE_NOT_ACCEPTED = (400, "La pregunta «{question}» no admite archivos de evidencia",
+                             "The question «{question}» does not take evidence files")
+    EVIDENCE_LOCKED = (409, "La respuesta ya fue enviada: sus archivos de evidencia ya no se cambian",
+                       "The response was already submitted: its evidence files can no longer be changed")
+    EVIDENCE_FILE_NOT_FOUND = (404, "Archivo de evidencia no encontrado", "Evidence file not found")
+    EVIDENCE_FILE_MISSING = (410, "El archivo de evidencia {filename} ya no está en el almacén",
+                             "The evidence file {filename} is no longer in the store")
 
     @property
     def status(self) -> int:

@@ -24,6 +24,7 @@ from diagnostic.extensions import db
 from diagnostic.models import Answer, Campaign, InstrumentPurpose, Response, ResponseStatus
 from diagnostic.security import can_view_results
 from diagnostic.services import NotFound, Refusal, campaigns, instruments, reply, responses, scores
+from diagnostic.services import evidence as evidence_annex
 from scoring import IndexModel, benchmarks, stats
 from scoring import score as score_answers
 from scoring import states as state_names
@@ -95,6 +96,7 @@ class StateReport:
     editions: list[dict]
     summary_es: list[str] = field(default_factory=list)
     summary_en: list[str] = field(default_factory=list)
+    evidence: dict = field(default_factory=dict)  # services.evidence.report_section
     better: list[dict] = field(default_factory=list)
     worse: list[dict] = field(default_factory=list)
     fix_first: list[dict] = field(default_factory=list)
@@ -513,6 +515,7 @@ def build(campaign: Campaign, state: str, seed: int = scores.DEFAULT_SEED) -> St
         risks=_risks(campaign, s.code, s.conf.get("risks_field", "cd_risks"), s.computed.result.institutions),
         title=campaign_title(campaign), data_as_of=data_as_of(campaign), fdr=float(s.conf["fdr"]),
         reply=reply.state_summary(campaign, s.code),
+        evidence=evidence_annex.report_section(campaign, s.code),
     )
 
 

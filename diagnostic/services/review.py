@@ -69,6 +69,9 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "invitations.issue": ("Emitió invitaciones", "Issued invitations"),
     "invitation.revoke": ("Revocó una invitación", "Revoked an invitation"),
     "assignments.set": ("Asignó evaluaciones", "Assigned evaluations"),
+    "evidence.attach": ("Adjuntó un archivo de evidencia", "Attached an evidence file"),
+    "evidence.remove": ("Quitó un archivo de evidencia", "Removed an evidence file"),
+    "evidence.check": ("Comprobó enlaces de evidencia", "Checked evidence links"),
 }
 ACTION_LABELS.update(REPLY_ACTIONS)  # the right of reply's contests and decisions
 

@@ -250,7 +250,7 @@
   function remember() {
     try { localStorage.setItem(storageKey, JSON.stringify(pending)); } catch (e) { /* private mode */ }
   }
-  function pathOf(el) { return el && el.name && el.name !== "csrf_token" && el.name !== "_shown" && el.name !== "action" ? el.name : null; }
+  function pathOf(el) { return el && el.name && el.type !== "file" && el.name !== "csrf_token" && el.name !== "_shown" && el.name !== "action" ? el.name : null; }
   function changed(event) {
     var path = pathOf(event.target);
     if (!path) { return; }
@@ -413,6 +413,27 @@
     } else {
       box.hidden = true;
     }
+  });
+  /* An evidence file is sent as soon as it is chosen (with the page, so nothing typed is lost);
+     one over the size limit is refused here, before it travels, naming the question. */
+  form.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.type !== "file" || !el.files || !el.files.length) { return; }
+    var limit = parseInt(el.getAttribute("data-max-bytes"), 10) || 0;
+    var slot = form.querySelector('[data-error-for="' + (el.getAttribute("data-attach") || "").replace(/"/g, '\\"') + '"]');
+    if (limit && el.files[0].size > limit) {
+      var label = (el.closest(".field") || form).querySelector("label, legend");
+      var question = label ? ((label.firstChild && label.firstChild.nodeType === 3) ? label.firstChild.textContent : label.textContent).trim() : "";
+      var text = (es ? "No se adjuntó «" : "«") + el.files[0].name + (es ? "»" : "» was not attached") +
+        (question ? (es ? " a «" : " to «") + question + "»" : "") +
+        (es ? ": pasa del límite de " : ": it is over the limit of ") +
+        (limit / 1048576).toFixed(1).replace(/\.0$/, "") + " MB.";
+      el.value = "";
+      if (slot) { slot.textContent = text; slot.hidden = false; } else { say(text); }
+      return;
+    }
+    var button = el.parentNode.querySelector('button[name="action"]');
+    if (button && form.requestSubmit) { form.requestSubmit(button); }
   });
   function prepareSubmit() {
     /* the page save carries this tab's mark (after any autosave) and what the tab was shown */

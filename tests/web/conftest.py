@@ -108,6 +108,7 @@ def app(database_url, tmp_path):
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "RATELIMIT_ENABLED": False,  # tests/web/test_security.py checks the limits on their own
+        "EVIDENCE_CHECK_BUDGET": 0,  # no link checks after submissions (test_evidence_files.py turns them on)
     })
     app.instance_path = str(tmp_path / "instance")
     yield app

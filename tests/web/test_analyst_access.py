@@ -27,6 +27,7 @@ def web_cases(response_id: int) -> list[tuple[str, str, dict | None]]:
         ("GET", f"{base}/export/submissions.xlsx", None),
         ("GET", f"{base}/audit", None),
         ("POST", f"{rid}/reopen", {"reason": "prueba"}),
+        ("POST", f"{rid}/evidence-check", {}),
         ("GET", f"{base}/scores", None),
         ("GET", f"{base}/export/scores-state-wide.csv", None),
         ("GET", f"{base}/export/codebook.csv", None),
