@@ -321,6 +321,17 @@ class Refusal(_Templates):
                                     "There is no institution with the key {key}")
     BACKUP_FAILED = (409, "No se pudo completar el respaldo: {reason}", "The backup could not be completed: {reason}")
     RESTORE_REFUSED = (409, "No se restauró nada: {reason}", "Nothing was restored: {reason}")
+    UNKNOWN_SCOPE_STATE = (400, "Entidad desconocida para el ámbito de la cuenta: «{value}» (use la clave INEGI, "
+                                "p. ej. 14, o el nombre, p. ej. Jalisco)",
+                           "Unknown state for the account's scope: «{value}» (use the INEGI code, e.g. 14, "
+                           "or the name, e.g. Jalisco)")
+    ADMIN_IS_NATIONAL = (400, "Una cuenta de administración es siempre nacional: no se le asignan entidades",
+                         "An administrator account is always national: it cannot be limited to states")
+    EVALUATOR_NOT_SCOPED = (400, "Una cuenta de evaluación ve solo las instituciones que tiene asignadas: no se le "
+                                 "asignan entidades", "An evaluator account sees only the institutions assigned to "
+                                 "it: it cannot be limited to states")
+    NATIONAL_STAFF_ONLY = (403, "Solo el equipo nacional puede hacer esto; su cuenta está limitada a {states}",
+                           "Only the national team can do this; your account is limited to {states}")
 
     @property
     def status(self) -> int:
