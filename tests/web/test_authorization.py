@@ -109,7 +109,7 @@ def test_login_redirect_refuses_other_sites(app, setup):
 # evaluator and anonymous. Outside one's states is a 404 (the object is not even named); never a
 # 500; and no body or export a Jalisco analyst receives holds an Oaxaca institution's name, key
 # or e-mail. The routes come from app.url_map, so routes added later are covered too.
-from tests.web.scoped import OAXACA_MARKERS, USERS, leaked, seed_scoped  # noqa: E402
+from tests.web.scoped import USERS, leaked, seed_scoped  # noqa: E402
 
 SCOPE_ROLES = ("anonymous", "admin", "national", "oaxaca", "jalisco", "evaluator")
 ANALYSTS = {"admin", "national", "oaxaca", "jalisco"}
