@@ -120,7 +120,10 @@ def users_create(email: str, role: str, name: str, states: tuple[str, ...], pass
     """Create a staff account (an analyst with --state sees only those states' institutions)."""
     from diagnostic.services import users
 
-    user = users.create(email, name or email, role, password, states=states)
+    try:
+        user = users.create(email, name or email, role, password, states=states)
+    except ServiceError as exc:
+        raise click.ClickException(_bilingual(exc)) from None
     click.echo(f"created {user.email} ({user.role.value}, {users.scope_label(user.state_codes, 'en')})")
 
 
@@ -132,7 +135,7 @@ def users_list() -> None:
 
     for user in users.list_by_role():
         codes = " ".join(sorted(user.state_codes))
-        scope = f"{codes} ({users.scope_label(user.state_codes, 'es')})" if codes else "nacional"
+        scope = f"{codes} ({users.scope_label(user.state_codes, 'es')})" if codes else users.scope_text(user, "es")
         click.echo(f"{user.email}\t{user.role.value}\t{scope}\t{'activa' if user.active else 'desactivada'}")
 
 
@@ -151,8 +154,16 @@ def users_scope(email: str, states: tuple[str, ...], national: bool) -> None:
     user = users.get_by_email(email)
     if user is None:
         raise ServiceError(Refusal.NO_ACCOUNT_WITH_EMAIL, email=email)
-    changed = users.set_states(user, () if national else states)
+    try:
+        changed = users.set_states(user, () if national else states)
+    except ServiceError as exc:
+        raise click.ClickException(_bilingual(exc)) from None
     click.echo(f"{user.email}: {users.scope_label(user.state_codes, 'en')}" + ("" if changed else " (unchanged)"))
+
+
+def _bilingual(exc: ServiceError) -> str:
+    """A refusal in Spanish and English (account set-up is often scripted by people of either)."""
+    return f"{exc.message_for('es')}\n  {exc.message_for('en')}"
 
 
 def scope_option(command: Callable) -> Callable:

@@ -393,7 +393,7 @@ def delete_campaign(slug: str):
 def user_list():
     """Staff accounts with their scope (national or states), the form to create one and to change an analyst's states."""
     return render_template("admin/users.html", users=users.list_by_role(), form=UserForm(),
-                           states_form=UserStatesForm, scope_label=users.scope_label)
+                           states_form=UserStatesForm, scope_text=users.scope_text)
 
 
 @bp.post("/users")

@@ -52,6 +52,15 @@ def scope_label(codes, lang: str | None = None) -> str:
     return ", ".join(state_names.by_code(code).name for code in sorted(codes))
 
 
+def scope_text(user: User, lang: str | None = None) -> str:
+    """What an account may see, in words: its states, `nacional`, or (evaluators) its assignments."""
+    from diagnostic.services.refusals import current_lang
+
+    if user.role == Role.EVALUATOR:
+        return "assignments" if (lang or current_lang()) == "en" else "sus asignaciones"
+    return scope_label(user.state_codes, lang)
+
+
 def create(email: str, name: str, role: Role | str, password: str, states=()) -> User:
     """Create an account; refuses a malformed or taken e-mail, short passwords, an unknown state,
     and states for an admin (always national) or an evaluator (limited by assignments)."""
