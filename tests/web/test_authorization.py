@@ -319,6 +319,17 @@ def test_api_writes_refuse_another_states_institution(app, scoped_clients):
     assert [d["message_en"] for d in refused.get_json()["details"]] == ["Institution not in the campaign: OAX-MITLA-78"]
     assert unknown.get_json()["details"][0]["message_en"] == "Institution not in the campaign: NO-EXISTE"
     assert leaked(refused.get_data(), ("Mitla Abierta",)) == []
+    import io
+
+    kobo = b"institution,_uuid,ai_unit\nOAX-MITLA-78,uuid-1,no\n"
+    preview = client.post(f"/api/v1/campaigns/{data.slug}/submissions?dry_run=1", headers=headers,
+                          data={"file": (io.BytesIO(kobo), "kobo.csv")}, content_type="multipart/form-data")
+    assert preview.status_code == 200, preview.get_data(as_text=True)
+    assert "institution not in the campaign: OAX-MITLA-78" in preview.get_data(as_text=True)
+    national = client.post(f"/api/v1/campaigns/{data.slug}/submissions?dry_run=1",
+                           headers={"Authorization": f"Bearer {bearer['national']}"},
+                           data={"file": (io.BytesIO(kobo), "kobo.csv")}, content_type="multipart/form-data")
+    assert "not in the campaign" not in national.get_data(as_text=True)
     with app.app_context():
         from diagnostic.models import Response
         assert db.session.scalar(sa.select(sa.func.count(Response.id)).where(
