@@ -111,15 +111,78 @@ def users_group() -> None:
 @click.argument("email")
 @click.option("--role", type=click.Choice(["admin", "analyst", "evaluator"]), required=True)
 @click.option("--name", default="", help="Display name (default: the e-mail).")
+@click.option("--state", "states", multiple=True,
+              help="Limit an analyst to this state (INEGI code or name; repeatable). None: national.")
 @click.password_option("--password", help="At least 8 characters (prompted when omitted).")
 @with_appcontext
 @refusals_exit
-def users_create(email: str, role: str, name: str, password: str) -> None:
-    """Create a staff account."""
+def users_create(email: str, role: str, name: str, states: tuple[str, ...], password: str) -> None:
+    """Create a staff account (an analyst with --state sees only those states' institutions)."""
     from diagnostic.services import users
 
-    user = users.create(email, name or email, role, password)
-    click.echo(f"created {user.email} ({user.role.value})")
+    try:
+        user = users.create(email, name or email, role, password, states=states)
+    except ServiceError as exc:
+        raise click.ClickException(_bilingual(exc)) from None
+    click.echo(f"created {user.email} ({user.role.value}, {users.scope_label(user.state_codes, 'en')})")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list() -> None:
+    """Every staff account: e-mail, role, scope (national or its states), active."""
+    from diagnostic.services import users
+
+    for user in users.list_by_role():
+        codes = " ".join(sorted(user.state_codes))
+        scope = f"{codes} ({users.scope_label(user.state_codes, 'es')})" if codes else users.scope_text(user, "es")
+        click.echo(f"{user.email}\t{user.role.value}\t{scope}\t{'activa' if user.active else 'desactivada'}")
+
+
+@users_group.command("scope")
+@click.argument("email")
+@click.option("--state", "states", multiple=True, help="A state (INEGI code or name; repeatable).")
+@click.option("--national", is_flag=True, help="Remove every state: the account becomes national.")
+@with_appcontext
+@refusals_exit
+def users_scope(email: str, states: tuple[str, ...], national: bool) -> None:
+    """Change the states an analyst is limited to (recorded in the audit log)."""
+    from diagnostic.services import Refusal, ServiceError, users
+
+    if bool(states) == national:
+        raise click.UsageError("give --state CODE (repeatable) or --national / indique --state o --national")
+    user = users.get_by_email(email)
+    if user is None:
+        raise ServiceError(Refusal.NO_ACCOUNT_WITH_EMAIL, email=email)
+    try:
+        changed = users.set_states(user, () if national else states)
+    except ServiceError as exc:
+        raise click.ClickException(_bilingual(exc)) from None
+    click.echo(f"{user.email}: {users.scope_label(user.state_codes, 'en')}" + ("" if changed else " (unchanged)"))
+
+
+def _bilingual(exc: ServiceError) -> str:
+    """A refusal in Spanish and English (account set-up is often scripted by people of either)."""
+    return f"{exc.message_for('es')}\n  {exc.message_for('en')}"
+
+
+def scope_option(command: Callable) -> Callable:
+    """`--user EMAIL`: run as that account, narrowed to its states (default: national operator)."""
+    return click.option("--user", "as_user", default=None, metavar="EMAIL",
+                        help="Apply this account's state scope (default: national, every institution).")(command)
+
+
+def scope_for(email: str | None):
+    """The scope of the account `--user` names (national without one); refuses an unknown e-mail."""
+    from diagnostic.security import NATIONAL, scope_of
+    from diagnostic.services import Refusal, ServiceError, users
+
+    if not email:
+        return NATIONAL
+    user = users.get_by_email(email)
+    if user is None or not user.active:
+        raise ServiceError(Refusal.NO_ACCOUNT_WITH_EMAIL, email=email)
+    return scope_of(user)
 
 
 @users_group.command("deactivate")
@@ -241,12 +304,13 @@ def demo_command(seed: int, n_institutions: int, password: str, if_empty: bool) 
 
 # ------------------------------------------------------------------ scores
 def run_score(slug: str, *, by: str = "state", level: str = scores.HEADLINE, fmt: str = "csv",
-              seed: int = scores.DEFAULT_SEED) -> str:
-    """The text `apertura score` prints: the score table of a campaign as CSV or JSON."""
+              seed: int = scores.DEFAULT_SEED, user: str | None = None) -> str:
+    """The text `apertura score` prints: the score table of a campaign as CSV or JSON (with `user`,
+    the rows that account's state scope allows, as on its web table)."""
     from diagnostic.services import campaigns, exports
 
     campaign = campaigns.get_by_slug(slug)
-    computed = scores.compute(campaign, seed=seed)
+    computed = scores.for_reader(campaign, seed=seed, scope=scope_for(user))
     if fmt == "json":
         return exports.scores_json(campaign, computed, by, level)
     return exports.scores_csv(computed, by, level)
@@ -261,11 +325,12 @@ def run_score(slug: str, *, by: str = "state", level: str = scores.HEADLINE, fmt
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write here instead of stdout.")
 @click.option("--seed", type=int, default=scores.DEFAULT_SEED, show_default=True,
               help="Seed of the resampling (bootstrap) behind intervals.")
+@scope_option
 @with_appcontext
 @refusals_exit
-def score_command(slug: str, by: str, level: str, fmt: str, out: str | None, seed: int) -> None:
+def score_command(slug: str, by: str, level: str, fmt: str, out: str | None, seed: int, as_user: str | None) -> None:
     """Score a campaign by institution, state, type, order or for the nation."""
-    text = run_score(slug, by=by, level=level, fmt=fmt, seed=seed)
+    text = run_score(slug, by=by, level=level, fmt=fmt, seed=seed, user=as_user)
     if out:
         Path(out).write_text(text, encoding="utf-8")
     else:
@@ -455,16 +520,21 @@ def responses_group() -> None:
               show_default=True, help="Which of the campaign's questionnaires the file answers.")
 @click.option("--dry-run", is_flag=True, help="Only show what would change / solo mostrar qué cambiaría.")
 @click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True)
+@scope_option
 @with_appcontext
 @refusals_exit
-def responses_import(file: Path, slug: str, key_column: str, purpose: str, dry_run: bool, lang: str) -> None:
-    """Import KoboToolbox (XLSX, CSV) or ODK Central (CSV zip, JSON) submissions, all or nothing."""
-    from diagnostic.services import campaigns, submissions
-    from diagnostic.services.audit import SYSTEM
+def responses_import(file: Path, slug: str, key_column: str, purpose: str, dry_run: bool, lang: str,
+                     as_user: str | None) -> None:
+    """Import KoboToolbox (XLSX, CSV) or ODK Central (CSV zip, JSON) submissions, all or nothing
+    (with --user, as that account: only its states' institutions, and its name in the audit log)."""
+    from diagnostic.services import campaigns, submissions, users
+    from diagnostic.services.audit import SYSTEM, Actor
 
     campaign = campaigns.get_by_slug(slug)
+    scope = scope_for(as_user)
+    actor = Actor.for_user(users.get_by_email(as_user)) if as_user else SYSTEM
     data = file.read_bytes()
-    plan = submissions.preview(campaign, data, file.name, key_column=key_column, purpose=purpose)
+    plan = submissions.preview(campaign, data, file.name, key_column=key_column, purpose=purpose, scope=scope)
     en = lang == "en"
     for line in plan.errors:
         click.echo(line.format(lang), err=True)
@@ -479,7 +549,7 @@ def responses_import(file: Path, slug: str, key_column: str, purpose: str, dry_r
         raise click.ClickException("nothing imported" if en else "no se importó nada")
     if dry_run:
         return
-    applied = submissions.apply(campaign, data, file.name, SYSTEM, key_column=key_column, purpose=purpose)
+    applied = submissions.apply(campaign, data, file.name, actor, key_column=key_column, purpose=purpose, scope=scope)
     click.echo(f"imported: {applied.created} created, {applied.updated} updated, {applied.unchanged} unchanged" if en
                else f"importados: {applied.created} creados, {applied.updated} actualizados, {applied.unchanged} sin cambios")
 @click.command("report")
@@ -490,16 +560,18 @@ def responses_import(file: Path, slug: str, key_column: str, purpose: str, dry_r
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="html", show_default=True)
 @click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into.")
+@scope_option
 @with_appcontext
 @refusals_exit
 def report_command(slug: str, state: str | None, all_states: bool, national: bool, fmt: str, lang: str,
-                   out: Path) -> None:
+                   out: Path, as_user: str | None) -> None:
     """Write state and national reports (built once per data fingerprint, then served from storage)."""
     import sys
     import time
 
+    from diagnostic.models import CampaignStatus
     from diagnostic.reports import routes
-    from diagnostic.services import campaigns, report
+    from diagnostic.services import Refusal, campaigns, report, users
     from scoring import states as state_names
 
     if not (state or all_states or national):
@@ -510,6 +582,11 @@ def report_command(slug: str, state: str | None, all_states: bool, national: boo
         codes.append(report.resolve_state(state))
     if all_states:
         codes.extend(r["state"] for r in report.state_summaries(campaign) if r["state"] not in codes)
+    scope = scope_for(as_user)
+    if not scope.national and campaign.status != CampaignStatus.PUBLISHED:  # as on the web: own states only
+        if national or (state and not scope.allows(report.resolve_state(state))):
+            raise ServiceError(Refusal.NATIONAL_STAFF_ONLY, states=users.scope_label(scope.states))
+        codes = [c for c in codes if scope.allows(c)]
     out.mkdir(parents=True, exist_ok=True)
     base = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
     jobs = [("nacional", None)] if national else []

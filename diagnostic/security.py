@@ -151,24 +151,55 @@ def scope_of(user) -> Scope:
 
 
 def current_scope() -> Scope:
-    """The scope of whoever makes this request: the API token's user, else the signed-in user."""
+    """The scope of whoever makes this request: the API token's user, else the signed-in user.
+
+    Outside a request (the CLI, a service called from a test) it is national."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return NATIONAL
     user = g.get("api_user") or current_user
     return scope_of(user)
 
 
-def can_view_results(campaign: Campaign, user) -> bool:
-    """Published campaigns are public; other states only for analysts and admins."""
+def require_national() -> None:
+    """Refuse (403) a campaign-wide change to a state-scoped account (e.g. the campaign's mail wording)."""
+    scope = current_scope()
+    if not scope.national:
+        from diagnostic.services import Refusal, ServiceError
+        from diagnostic.services.users import scope_label
+
+        raise ServiceError(Refusal.NATIONAL_STAFF_ONLY, states=scope_label(scope.states))
+
+
+def scope_or_current(scope: Scope | None) -> Scope:
+    """`scope` when given, else the scope of whoever makes the current request (national outside one).
+
+    Services that list or open institutions' data take `scope=None` and call this, so a view that
+    forgets to pass its scope still narrows to the signed-in account's states."""
+    return current_scope() if scope is None else scope
+
+
+def can_view_results(campaign: Campaign, user, state_code: str | None = None) -> bool:
+    """Published campaigns are public; before publishing only analysts and admins read results:
+    national staff every page, a state-scoped analyst only the reports of their own states
+    (`state_code`; the portal, national report and open data of an unpublished campaign are
+    national staff's)."""
     if campaign.status == CampaignStatus.PUBLISHED:
         return True
-    return bool(getattr(user, "is_authenticated", False)) and getattr(user, "role", None) in RESULTS_BEFORE_PUBLISHING
+    if not (bool(getattr(user, "is_authenticated", False)) and getattr(user, "role", None) in RESULTS_BEFORE_PUBLISHING):
+        return False
+    scope = scope_of(user)
+    return scope.national or (state_code is not None and scope.allows(state_code))
 
 
-def results_campaign(slug: str) -> Campaign:
-    """The campaign whose results the current visitor may read; 404 when unknown or not visible."""
+def results_campaign(slug: str, state_code: str | None = None) -> Campaign:
+    """The campaign whose results the current visitor may read (the report of `state_code`, or
+    the campaign-wide pages without it); 404 when unknown or not visible."""
     from diagnostic.services import campaigns
 
     campaign = campaigns.get_by_slug(slug)
-    if not can_view_results(campaign, current_user):
+    if not can_view_results(campaign, current_user, state_code):
         abort(404)
     return campaign
 

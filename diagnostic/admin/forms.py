@@ -18,6 +18,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -117,10 +118,30 @@ class UserForm(FlaskForm):
     name = StringField(_l("Nombre"), validators=[Length(max=200)])
     role = SelectField(_l("Rol"), choices=[SelectChoice(r.value) for r in Role])
     password = PasswordField(_l("Contraseña (mínimo 8 caracteres)"), validators=[DataRequired(), Length(max=200)])
+    # Checked by the users service, which names an unknown state; none: a national account.
+    states = SelectMultipleField(_l("Entidades (solo análisis; ninguna: nacional)"), validate_choice=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.role.choices = [SelectChoice(code, text) for code, text in labels.choices("role")]
+        self.states.choices = state_choices()
+
+
+def state_choices() -> list[tuple[str, str]]:
+    """The 32 states as (INEGI code, name), for choosing an account's scope."""
+    from diagnostic.services import states
+
+    return [(s.code, s.name) for s in states.all_states() if s.code != "00"]
+
+
+class UserStatesForm(FlaskForm):
+    """The states an existing account is limited to (none: national)."""
+
+    states = SelectMultipleField(_l("Entidades"), validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.states.choices = state_choices()
 
 
 def read_upload(file: FileStorage | None, allowed: tuple[str, ...]) -> tuple[bytes, str]:

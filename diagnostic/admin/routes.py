@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,6 +25,7 @@ from diagnostic.admin.forms import (
     StateRespondentForm,
     StatusForm,
     UserForm,
+    UserStatesForm,
     WithdrawForm,
     read_upload,
 )
@@ -390,15 +391,31 @@ def delete_campaign(slug: str):
 @bp.get("/users")
 @admin_required
 def user_list():
-    """Staff accounts and the form to create one."""
-    return render_template("admin/users.html", users=users.list_by_role(), form=UserForm())
+    """Staff accounts with their scope (national or states), the form to create one and to change an analyst's states."""
+    return render_template("admin/users.html", users=users.list_by_role(), form=UserForm(),
+                           states_form=UserStatesForm, scope_text=users.scope_text)
 
 
 @bp.post("/users")
 @admin_required
 def create_user():
-    """Create a staff account."""
+    """Create a staff account (an analyst may be limited to states)."""
     form = submitted(UserForm())
-    users.create(form.email.data, form.name.data or "", form.role.data, form.password.data)
+    users.create(form.email.data, form.name.data or "", form.role.data, form.password.data,
+                 states=form.states.data or ())
     flash(_("Cuenta creada."), "saved")
+    return redirect(url_for("admin.user_list"))
+
+
+@bp.post("/users/<int:user_id>/states")
+@admin_required
+def user_states(user_id: int):
+    """Change the states an account is limited to (audited); none makes it national."""
+    user = users.get(user_id)
+    if user is None:
+        abort(404)
+    form = submitted(UserStatesForm())
+    if users.set_states(user, form.states.data or (), actor=actor()):
+        flash(_("Entidades de %(email)s: %(states)s.", email=user.email, states=users.scope_label(user.state_codes)),
+              "saved")
     return redirect(url_for("admin.user_list"))

@@ -301,7 +301,7 @@ def score_table(slug: str):
 @analyst_required
 def export_csv(slug: str, by: str, shape: str):
     """Score table as CSV, wide or long."""
-    computed = scores.compute(campaigns.get_by_slug(slug))
+    computed = scores.for_reader(campaigns.get_by_slug(slug))
     text = exports.scores_csv(computed, by, request.args.get("level", scores.HEADLINE), shape)
     return _download(text.encode("utf-8"), f"{slug}-{by}-{shape}.csv", "text/csv; charset=utf-8")
 
@@ -310,7 +310,7 @@ def export_csv(slug: str, by: str, shape: str):
 @analyst_required
 def export_codebook(slug: str):
     """Codebook: every column and every model node with labels, weights and rules."""
-    computed = scores.compute(campaigns.get_by_slug(slug))
+    computed = scores.for_reader(campaigns.get_by_slug(slug))
     text = exports.codebook_csv(computed, request.args.get("by", "institution"),
                                 request.args.get("level", scores.HEADLINE))
     return _download(text.encode("utf-8"), f"{slug}-codebook.csv", "text/csv; charset=utf-8")
@@ -321,7 +321,7 @@ def export_codebook(slug: str):
 def export_xlsx(slug: str, by: str):
     """Score table as XLSX with codebook and metadata sheets."""
     campaign = campaigns.get_by_slug(slug)
-    data = exports.scores_xlsx(campaign, scores.compute(campaign), by, request.args.get("level", scores.HEADLINE))
+    data = exports.scores_xlsx(campaign, scores.for_reader(campaign), by, request.args.get("level", scores.HEADLINE))
     return _download(data, f"{slug}-{by}.xlsx", XLSX)
 
 

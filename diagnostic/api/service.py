@@ -25,6 +25,7 @@ from diagnostic.models import (
     ResponseStatus,
     User,
 )
+from diagnostic.security import current_scope
 from diagnostic.services import Refusal, ServiceError, campaigns, instruments, responses, scores
 from diagnostic.services.audit import Actor
 
@@ -125,9 +126,10 @@ def get_campaign(slug: str) -> dict:
 def list_institutions(slug: str, args: PageArgs, state: str | None = None) -> dict:
     """A page of a campaign's institutions, by state then name (optionally of one state)."""
     campaign = campaigns.get_by_slug(slug)
-    query = (sa.select(Institution).join(Participation, Participation.institution_id == Institution.id)
-             .where(Participation.campaign_id == campaign.id, Participation.withdrawn_at.is_(None))
-             .order_by(Institution.state_code, Institution.name, Institution.id))
+    query = current_scope().restrict(
+        sa.select(Institution).join(Participation, Participation.institution_id == Institution.id)
+        .where(Participation.campaign_id == campaign.id, Participation.withdrawn_at.is_(None))
+        .order_by(Institution.state_code, Institution.name, Institution.id), Institution.state_code)
     if state:
         query = query.where(Institution.state_code == state)
     return _paginate_query(query, args, institution_json)
@@ -136,7 +138,9 @@ def list_institutions(slug: str, args: PageArgs, state: str | None = None) -> di
 def list_responses(slug: str, args: PageArgs, status: str | None = None) -> dict:
     """A page of a campaign's responses (without answers), optionally of one status."""
     campaign = campaigns.get_by_slug(slug)
-    query = sa.select(Response).where(Response.campaign_id == campaign.id).order_by(Response.id)
+    query = current_scope().restrict(
+        sa.select(Response).join(Institution, Institution.id == Response.institution_id)
+        .where(Response.campaign_id == campaign.id).order_by(Response.id), Institution.state_code)
     if status:
         try:
             query = query.where(Response.status == ResponseStatus(status))
@@ -157,7 +161,7 @@ def get_scores(slug: str, args: PageArgs, by: str = "state", level: str = scores
     from diagnostic.services import exports
 
     campaign = campaigns.get_by_slug(slug)
-    computed = scores.compute(campaign)
+    computed = scores.for_reader(campaign)
     page = paginate(computed.records(by, level), args)
     page["metadata"] = {k: v for k, v in exports.metadata(campaign, computed, by, level) if k != "generated_at"}
     page["columns"] = [{"key": c.key, "label_es": c.label_es, "label_en": c.label_en, "numeric": c.numeric}
@@ -209,9 +213,9 @@ def _plan(campaign: Campaign, index: int, item: object, seen: set) -> tuple[_Pla
     if version is None:
         errors.append(_detail(f"{where}.purpose", "La campaña no tiene instrumento para este tipo",
                               "The campaign has no instrument for this purpose"))
-    institution = db.session.scalar(
+    institution = db.session.scalar(current_scope().restrict(  # another state's institution is "not in the campaign"
         sa.select(Institution).join(Participation, Participation.institution_id == Institution.id)
-        .where(Participation.campaign_id == campaign.id, Institution.key == str(key)))
+        .where(Participation.campaign_id == campaign.id, Institution.key == str(key)), Institution.state_code))
     if institution is None:
         errors.append(_detail(f"{where}.institution", f"Institución no incluida en la campaña: {key}",
                               f"Institution not in the campaign: {key}"))

@@ -10,7 +10,7 @@ from flask_login import current_user
 from diagnostic.forms import submitted
 from diagnostic.mailing import bp
 from diagnostic.mailing.forms import SendForm, WordingForm
-from diagnostic.security import admin_required, analyst_required
+from diagnostic.security import admin_required, analyst_required, current_scope, require_national
 from diagnostic.services import campaigns, institutions, mail, mailings, states
 from diagnostic.services.audit import Actor
 from diagnostic.services.refusals import current_lang
@@ -120,7 +120,7 @@ def export_xlsx(slug: str):
 def _wording_page(c, kind: str, lang: str, form: WordingForm, problems=(), status: int = 200):
     subject, body = mailings.preview(c, kind, lang, _base_url()) if not problems else ("", "")
     if not problems and (form.subject.data, form.body.data) != (None, None):
-        sample = next(iter(institutions.in_campaign(c)), None)
+        sample = next((i for i in institutions.in_campaign(c) if current_scope().allows(i.state_code)), None)
         if sample is not None:  # preview what was typed, with the first institution
             values = mailings.values(c, sample, f"{_base_url().rstrip('/')}/r/EJEMPLO-DE-ENLACE", lang)
             subject, body = mailings.fill(form.subject.data or "", values), mailings.fill(form.body.data or "", values)
@@ -152,6 +152,7 @@ def save_wording(slug: str):
     """Save (or preview, or go back to the default of) one message; problems keep what was typed."""
     c = campaigns.get_by_slug(slug)
     form = submitted(WordingForm())
+    require_national()  # the wording is the campaign's, for every state
     if not form.choices_ok():
         abort(400)
     kind, lang, action = form.kind.data, form.lang.data, request.form.get("action", "save")

@@ -92,8 +92,8 @@ def national_pdf(slug: str):
 @bp.get("/<slug>/<state>")
 def state_html(slug: str, state: str):
     """The diagnostic report of one state."""
-    campaign = results_campaign(slug)
     code = report.resolve_state(state)
+    campaign = results_campaign(slug, code)  # unpublished: a state account reads its own states only
     return Response(state_bytes(campaign, code, "html"), mimetype="text/html")
 
 
@@ -102,8 +102,8 @@ def state_pdf(slug: str, state: str):
     """The same report as a PDF."""
     from scoring import states
 
-    campaign = results_campaign(slug)
     code = report.resolve_state(state)
+    campaign = results_campaign(slug, code)
     body = state_bytes(campaign, code, "pdf")
     filename = f"apertura-{campaign.slug}-{states.by_code(code).abbr.lower()}.pdf"
     return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})

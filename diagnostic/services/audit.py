@@ -105,17 +105,29 @@ def _day(text: str, name: str, zone) -> datetime | None:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
-def campaign_events(campaign, query: AuditQuery | None = None, per_page: int = PER_PAGE) -> AuditPage:
+def campaign_events(campaign, query: AuditQuery | None = None, per_page: int = PER_PAGE,
+                    states=None) -> AuditPage:
     """Every audit row of a campaign (its responses, its invitations, the campaign itself), filtered
-    by who, what, when (days in Mexico City time, both ends included) and institution; newest first."""
+    by who, what, when (days in Mexico City time, both ends included) and institution; newest first.
+
+    `states` (a `security.Scope`; default: the requester's) narrows a state-scoped account to the
+    rows of its states' institutions and the campaign's own rows that name no other state's
+    institution (a state respondent designated elsewhere is left out)."""
     from diagnostic.models import Institution, Invitation, Response
+    from diagnostic.security import scope_or_current
 
     query = query or AuditQuery()
+    states = scope_or_current(states)
     zone = ZoneInfo(ZONE)
-    responses = sa.select(Response.id).where(Response.campaign_id == campaign.id)
-    invitations = sa.select(Invitation.id).where(Invitation.campaign_id == campaign.id)
-    scope = sa.or_(AuditEvent.response_id.in_(responses),
-                   sa.and_(AuditEvent.entity == "campaign", AuditEvent.entity_id == campaign.id),
+    responses = states.restrict(sa.select(Response.id).join(Institution, Institution.id == Response.institution_id)
+                                .where(Response.campaign_id == campaign.id), Institution.state_code)
+    invitations = states.restrict(sa.select(Invitation.id).join(Institution, Institution.id == Invitation.institution_id)
+                                  .where(Invitation.campaign_id == campaign.id), Institution.state_code)
+    own_campaign = sa.and_(AuditEvent.entity == "campaign", AuditEvent.entity_id == campaign.id)
+    if not states.national:
+        own_campaign = sa.and_(own_campaign, sa.or_(AuditEvent.action != "campaign.state_respondent",
+                                                    AuditEvent.field.in_(sorted(states.states))))
+    scope = sa.or_(AuditEvent.response_id.in_(responses), own_campaign,
                    sa.and_(AuditEvent.entity == "invitation", AuditEvent.entity_id.in_(invitations)))
     conditions = [scope]
     if query.user:
@@ -150,8 +162,9 @@ def campaign_events(campaign, query: AuditQuery | None = None, per_page: int = P
         sa.select(Response.id, Institution).join(Institution, Institution.id == Response.institution_id)
         .where(Response.id.in_(response_ids))).all()) if response_ids else {}
     actions = sorted(db.session.scalars(sa.select(AuditEvent.action).where(scope).distinct()))
-    choices = list(db.session.scalars(
+    choices = list(db.session.scalars(states.restrict(
         sa.select(Institution).join(Response, Response.institution_id == Institution.id)
-        .where(Response.campaign_id == campaign.id).distinct().order_by(Institution.state_code, Institution.name)))
+        .where(Response.campaign_id == campaign.id).distinct().order_by(Institution.state_code, Institution.name),
+        Institution.state_code)))
     return AuditPage(events, total, page, pages, people, institutions, actions,
                      sorted((people[i] for i in actor_ids if i in people), key=lambda u: u.email), choices)

@@ -157,17 +157,25 @@ def set_status(campaign: Campaign, status: CampaignStatus | str, actor: Actor = 
     return campaign
 
 
-def progress(campaign: Campaign) -> dict:
-    """Counts for a campaign: institutions, invitations, and responses by purpose and status."""
-    institutions = db.session.scalar(sa.select(sa.func.count(Participation.id))
-                                     .where(Participation.campaign_id == campaign.id,
-                                            Participation.withdrawn_at.is_(None))) or 0
-    invitations = db.session.scalar(sa.select(sa.func.count(Invitation.id))
-                                    .where(Invitation.campaign_id == campaign.id)) or 0
+def progress(campaign: Campaign, scope=None) -> dict:
+    """Counts for a campaign: institutions, invitations, and responses by purpose and status
+    (of the scope's states only for a state-scoped account)."""
+    from diagnostic.models import Institution
+    from diagnostic.security import scope_or_current
+
+    scope = scope_or_current(scope)
+    state = Institution.state_code
+    institutions = db.session.scalar(scope.restrict(
+        sa.select(sa.func.count(Participation.id)).join(Institution, Institution.id == Participation.institution_id)
+        .where(Participation.campaign_id == campaign.id, Participation.withdrawn_at.is_(None)), state)) or 0
+    invitations = db.session.scalar(scope.restrict(
+        sa.select(sa.func.count(Invitation.id)).join(Institution, Institution.id == Invitation.institution_id)
+        .where(Invitation.campaign_id == campaign.id), state)) or 0
     by_status = {s.value: 0 for s in ResponseStatus}
-    rows = db.session.execute(
+    rows = db.session.execute(scope.restrict(
         sa.select(Response.purpose, Response.status, sa.func.count(Response.id))
-        .where(Response.campaign_id == campaign.id)
+        .join(Institution, Institution.id == Response.institution_id)
+        .where(Response.campaign_id == campaign.id), state)
         .group_by(Response.purpose, Response.status))
     by_purpose: dict[str, dict[str, int]] = {}
     for purpose, status, n in rows:

@@ -250,8 +250,12 @@ def render(campaign: Campaign, institution: Institution, kind: str, lang: str, l
 
 
 def preview(campaign: Campaign, kind: str, lang: str, base_url: str) -> tuple[str, str]:
-    """The message as the campaign's first institution would receive it (an example link)."""
-    sample = next(iter(institutions.in_campaign(campaign)), None)
+    """The message as the campaign's first institution (within the requester's scope) would receive it
+    (an example link)."""
+    from diagnostic.security import current_scope
+
+    scope = current_scope()
+    sample = next((i for i in institutions.in_campaign(campaign) if scope.allows(i.state_code)), None)
     if sample is None:
         sample = Institution(key="EJEMPLO", name="Secretaría de Ejemplo", state_code="09", type="ejecutivo",
                              contact_name="Titular de la Unidad de Transparencia")
@@ -314,11 +318,16 @@ def _events(invitation_ids: list[int]) -> dict[int, list[InvitationEvent]]:
 
 
 def roster(campaign: Campaign, *, state: str | None = None, type_: str | None = None,
-           status: str | None = None) -> list[Row]:
-    """Every institution of the campaign with its status, filtered by state, type and status."""
+           status: str | None = None, scope=None) -> list[Row]:
+    """Every institution of the campaign with its status, filtered by state, type and status
+    (and narrowed to `scope`, by default the requester's: what a list, a send or a reminder reaches)."""
+    from diagnostic.security import scope_or_current
+
     if status and status not in STATUSES and status != "pending":
         raise ServiceError(Refusal.MAIL_UNKNOWN_STATUS, value=status)
-    chosen = [i for i in institutions.in_campaign(campaign, state or None) if not type_ or i.type == type_]
+    scope = scope_or_current(scope)
+    chosen = [i for i in institutions.in_campaign(campaign, state or None)
+              if (not type_ or i.type == type_) and scope.allows(i.state_code)]
     by_institution = {i.institution_id: i for i in db.session.scalars(
         sa.select(Invitation).where(Invitation.campaign_id == campaign.id))}
     events = _events([i.id for i in by_institution.values()])

@@ -369,6 +369,17 @@ class Refusal(_Templates):
     EVIDENCE_FILE_NOT_FOUND = (404, "Archivo de evidencia no encontrado", "Evidence file not found")
     EVIDENCE_FILE_MISSING = (410, "El archivo de evidencia {filename} ya no está en el almacén",
                              "The evidence file {filename} is no longer in the store")
+    UNKNOWN_SCOPE_STATE = (400, "Entidad desconocida para el ámbito de la cuenta: «{value}» (use la clave INEGI, "
+                                "p. ej. 14, o el nombre, p. ej. Jalisco)",
+                           "Unknown state for the account's scope: «{value}» (use the INEGI code, e.g. 14, "
+                           "or the name, e.g. Jalisco)")
+    ADMIN_IS_NATIONAL = (400, "Una cuenta de administración es siempre nacional: no se le asignan entidades",
+                         "An administrator account is always national: it cannot be limited to states")
+    EVALUATOR_NOT_SCOPED = (400, "Una cuenta de evaluación ve solo las instituciones que tiene asignadas: no se le "
+                                 "asignan entidades", "An evaluator account sees only the institutions assigned to "
+                                 "it: it cannot be limited to states")
+    NATIONAL_STAFF_ONLY = (403, "Solo el equipo nacional puede hacer esto; su cuenta está limitada a {states}",
+                           "Only the national team can do this; your account is limited to {states}")
 
     @property
     def status(self) -> int:

@@ -22,7 +22,7 @@ import yaml
 from diagnostic import labels
 from diagnostic.extensions import db
 from diagnostic.models import Answer, Campaign, InstrumentPurpose, Response, ResponseStatus
-from diagnostic.security import can_view_results
+from diagnostic.security import NATIONAL, can_view_results
 from diagnostic.services import NotFound, Refusal, campaigns, instruments, reply, responses, scores
 from diagnostic.services import evidence as evidence_annex
 from scoring import IndexModel, benchmarks, stats
@@ -384,7 +384,7 @@ def _inclusion(s: _Scored) -> list[dict]:
 def _annex(s: _Scored, data: pd.DataFrame) -> dict:
     """The methodology annex (§8.7): instruments, model and weights, policies, coverage, reliability."""
     campaign, computed = s.campaign, s.computed
-    progress = campaigns.progress(campaign)
+    progress = campaigns.progress(campaign, NATIONAL)  # a stored report is the same for every reader
     return {
         "instruments": [{"purpose": ci.purpose.value, "purpose_es": label("purpose", ci.purpose.value, "es"),
                          "purpose_en": label("purpose", ci.purpose.value, "en"),

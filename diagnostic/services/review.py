@@ -36,6 +36,7 @@ from diagnostic.models import (
     User,
     utcnow,
 )
+from diagnostic.security import Scope, scope_or_current
 from diagnostic.services import NotFound, Refusal, ServiceError, audit, campaigns, responses, scores
 from diagnostic.services.audit import Actor
 from diagnostic.services.refusals import current_lang
@@ -72,6 +73,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "evidence.attach": ("Adjuntó un archivo de evidencia", "Attached an evidence file"),
     "evidence.remove": ("Quitó un archivo de evidencia", "Removed an evidence file"),
     "evidence.check": ("Comprobó enlaces de evidencia", "Checked evidence links"),
+    "user.states": ("Cambió las entidades de una cuenta", "Changed an account's states"),
 }
 ACTION_LABELS.update(REPLY_ACTIONS)  # the right of reply's contests and decisions
 
@@ -185,23 +187,28 @@ def _invitation_status(invitation: Invitation | None) -> str:
     return "opened" if invitation.last_used_at is not None else "sent"
 
 
-def progress(campaign: Campaign, purpose: str = InstrumentPurpose.INSTITUTION.value) -> Progress:
-    """Response rates by state and type, a tile map of the 32 states and the pending institutions."""
+def progress(campaign: Campaign, purpose: str = InstrumentPurpose.INSTITUTION.value,
+             scope: Scope | None = None) -> Progress:
+    """Response rates by state and type, a tile map of the 32 states and the pending institutions.
+
+    A state-scoped account counts only its states' institutions: other states' rows are left
+    out and their tiles are blank."""
+    scope = scope_or_current(scope)
     try:
         purpose = InstrumentPurpose(purpose).value
     except ValueError:
         raise ServiceError(Refusal.UNKNOWN_INSTRUMENT_TYPE, purpose=purpose) from None
     response_join = sa.and_(Response.institution_id == Institution.id, Response.campaign_id == campaign.id,
                             Response.purpose == InstrumentPurpose(purpose))
-    rows = db.session.execute(
+    rows = db.session.execute(scope.restrict(
         sa.select(Institution, Response.status, Invitation)
         .join(Participation, Participation.institution_id == Institution.id)
         .outerjoin(Response, response_join)
         .outerjoin(Invitation, sa.and_(Invitation.institution_id == Institution.id,
                                        Invitation.campaign_id == campaign.id))
         .where(Participation.campaign_id == campaign.id, Participation.withdrawn_at.is_(None))
-        .order_by(Institution.state_code, Institution.name)).all()
-    names = {s.code: s for s in db.session.scalars(sa.select(State))}
+        .order_by(Institution.state_code, Institution.name), Institution.state_code)).all()
+    names = {s.code: s for s in db.session.scalars(sa.select(State)) if scope.allows(s.code)}
     total = RateRow("all", "Total")
     by_state: dict[str, RateRow] = {
         code: RateRow(code, names[code].name if code in names else code, names[code].abbr if code in names else code)
@@ -222,14 +229,15 @@ def progress(campaign: Campaign, purpose: str = InstrumentPurpose.INSTITUTION.va
     states = [row for code, row in by_state.items() if code != "00" or row.institutions]
     return Progress(campaign, purpose, total, states, sorted(by_type.values(), key=lambda r: r.key),
                     tiles, federal if federal and federal.institutions else None, pending,
-                    campaigns.progress(campaign))
+                    campaigns.progress(campaign, scope))
 
 
-def campaign_responses(campaign: Campaign, status: str | None = None) -> list[Response]:
-    """A campaign's responses for review, optionally of one status, by state then institution."""
-    query = (sa.select(Response).join(Institution, Institution.id == Response.institution_id)
-             .where(Response.campaign_id == campaign.id)
-             .order_by(Institution.state_code, Institution.name, Response.id))
+def campaign_responses(campaign: Campaign, status: str | None = None, scope: Scope | None = None) -> list[Response]:
+    """A campaign's responses for review (within the scope), optionally of one status, by state then institution."""
+    query = scope_or_current(scope).restrict(
+        sa.select(Response).join(Institution, Institution.id == Response.institution_id)
+        .where(Response.campaign_id == campaign.id)
+        .order_by(Institution.state_code, Institution.name, Response.id), Institution.state_code)
     if status:
         try:
             query = query.where(Response.status == ResponseStatus(status))
@@ -289,12 +297,14 @@ class Submissions:
     purposes: list[str] = field(default_factory=list)
 
 
-def _counts(campaign: Campaign) -> dict[int, tuple[int, int, int | None]]:
+def _counts(campaign: Campaign, scope: Scope) -> dict[int, tuple[int, int, int | None]]:
     """Per response: (listed answers, reviewed answers, last verifier's user id), counted by the database.
 
     An `X_evidence` answer beside its `X` is not listed (as on the review page).
     """
-    in_campaign = Answer.response_id.in_(sa.select(Response.id).where(Response.campaign_id == campaign.id))
+    in_campaign = Answer.response_id.in_(scope.restrict(
+        sa.select(Response.id).join(Institution, Institution.id == Response.institution_id)
+        .where(Response.campaign_id == campaign.id), Institution.state_code))
     totals = db.session.execute(
         sa.select(Answer.response_id, sa.func.count(), sa.func.count(Answer.verification))
         .where(in_campaign, _listed()).group_by(Answer.response_id)).all()
@@ -308,12 +318,14 @@ def _counts(campaign: Campaign) -> dict[int, tuple[int, int, int | None]]:
     return {rid: (total, reviewed, last.get(rid, (None,))[0]) for rid, total, reviewed in totals}
 
 
-def submissions(campaign: Campaign, query: SubmissionQuery | None = None) -> Submissions:
-    """A campaign's responses with institution, state, type, status, review progress and verifier, filtered."""
+def submissions(campaign: Campaign, query: SubmissionQuery | None = None, scope: Scope | None = None) -> Submissions:
+    """A campaign's responses with institution, state, type, status, review progress and verifier,
+    filtered (and narrowed to the scope's states)."""
     query = query or SubmissionQuery()
-    select = (sa.select(Response, Institution).join(Institution, Institution.id == Response.institution_id)
-              .where(Response.campaign_id == campaign.id)
-              .order_by(Institution.state_code, Institution.name, Response.id))
+    scope = scope_or_current(scope)
+    select = scope.restrict(sa.select(Response, Institution).join(Institution, Institution.id == Response.institution_id)
+                            .where(Response.campaign_id == campaign.id)
+                            .order_by(Institution.state_code, Institution.name, Response.id), Institution.state_code)
     if query.status:
         try:
             select = select.where(Response.status == ResponseStatus(query.status))
@@ -328,7 +340,7 @@ def submissions(campaign: Campaign, query: SubmissionQuery | None = None) -> Sub
         raise ServiceError(Refusal.UNKNOWN_SUBMISSION_FILTER, name="verifier", value=query.verifier)
     everything = db.session.execute(select).all()
     names = {s.code: s.name for s in db.session.scalars(sa.select(State))}
-    counts = _counts(campaign)
+    counts = _counts(campaign, scope)
     verifier_ids = {r.verified_by_id for r, _i in everything if r.verified_by_id}
     verifier_ids |= {c[2] for c in counts.values() if c[2]}
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(verifier_ids)))} if verifier_ids else {}
@@ -355,14 +367,17 @@ def submissions(campaign: Campaign, query: SubmissionQuery | None = None) -> Sub
     return Submissions(campaign, query, [r for r in rows if keep(r)], states, types, verifiers, purposes)
 
 
-def _selected(campaign: Campaign, ids: list) -> list[Response]:
-    wanted = {int(i) for i in ids if str(i).strip().isdigit()}
+def _selected(campaign: Campaign, ids: list, scope: Scope | None = None) -> list[Response]:
+    """The selected responses of the campaign; ids of other campaigns or outside the scope are left out."""
+    scope = scope_or_current(scope)
+    wanted = {int(i) for i in ids if str(i).strip().isdigit() and len(str(i).strip()) < 12}
     if not wanted:
         raise ServiceError(Refusal.NO_SUBMISSIONS_SELECTED)
     found: list[Response] = []
     for chunk in _chunks(sorted(wanted)):
-        found.extend(db.session.scalars(
-            sa.select(Response).where(Response.campaign_id == campaign.id, Response.id.in_(chunk))))
+        found.extend(db.session.scalars(scope.restrict(
+            sa.select(Response).join(Institution, Institution.id == Response.institution_id)
+            .where(Response.campaign_id == campaign.id, Response.id.in_(chunk)), Institution.state_code)))
     return sorted(found, key=lambda r: r.id)
 
 
@@ -404,9 +419,9 @@ class BulkPlan:
     skipped: int
 
 
-def bulk_plan(campaign: Campaign, ids: list) -> BulkPlan:
+def bulk_plan(campaign: Campaign, ids: list, scope: Scope | None = None) -> BulkPlan:
     """What accepting every remaining answer of the selected submissions would change (nothing written)."""
-    selected = _selected(campaign, ids)
+    selected = _selected(campaign, ids, scope)
     ready = [r for r in selected if r.status == ResponseStatus.SUBMITTED]
     answers = 0
     for chunk in _chunks([r.id for r in ready]):
@@ -415,13 +430,13 @@ def bulk_plan(campaign: Campaign, ids: list) -> BulkPlan:
     return BulkPlan(ready, answers, len(selected) - len(ready))
 
 
-def bulk_accept(campaign: Campaign, ids: list, user: User) -> BulkPlan:
+def bulk_accept(campaign: Campaign, ids: list, user: User, scope: Scope | None = None) -> BulkPlan:
     """Accept every answer not yet reviewed of the selected submitted responses, in one transaction
     (set-based: one audit row per answer, written in bulk).
 
     Drafts and verified responses among the selection are left alone (counted as skipped).
     """
-    selected = _selected(campaign, ids)
+    selected = _selected(campaign, ids, scope)
     ready = [r for r in selected if r.status == ResponseStatus.SUBMITTED]
     actor, now = Actor.for_user(user), utcnow()
     pending = _pending_rows([r.id for r in ready])
@@ -442,15 +457,15 @@ def bulk_accept(campaign: Campaign, ids: list, user: User) -> BulkPlan:
     return BulkPlan(ready, len(pending), len(selected) - len(ready))
 
 
-def next_to_review(response: Response) -> Response | None:
-    """The next submitted response of the same campaign and instrument, in the submissions table's
-    order (state, institution, id), wrapping to the first; None when no other is waiting."""
-    waiting = db.session.execute(
+def next_to_review(response: Response, scope: Scope | None = None) -> Response | None:
+    """The next submitted response of the same campaign and instrument (within the scope), in the
+    submissions table's order (state, institution, id), wrapping to the first; None when no other is waiting."""
+    waiting = db.session.execute(scope_or_current(scope).restrict(
         sa.select(Response.id, Institution.state_code, Institution.name)
         .join(Institution, Institution.id == Response.institution_id)
         .where(Response.campaign_id == response.campaign_id, Response.purpose == response.purpose,
                Response.status == ResponseStatus.SUBMITTED, Response.id != response.id)
-        .order_by(Institution.state_code, Institution.name, Response.id)).all()
+        .order_by(Institution.state_code, Institution.name, Response.id), Institution.state_code)).all()
     if not waiting:
         return None
     here = (response.institution.state_code, response.institution.name, response.id)
@@ -458,10 +473,12 @@ def next_to_review(response: Response) -> Response | None:
     return db.session.get(Response, (after or waiting)[0][0])
 
 
-def get_response(campaign: Campaign, response_id: int) -> Response:
-    """A response of this campaign, or NotFound (also when it belongs to another campaign)."""
+def get_response(campaign: Campaign, response_id: int, scope: Scope | None = None) -> Response:
+    """A response of this campaign, or NotFound (also when it belongs to another campaign, or to
+    an institution outside the scope: another state's response is not even named)."""
     response = db.session.get(Response, response_id)
-    if response is None or response.campaign_id != campaign.id:
+    if (response is None or response.campaign_id != campaign.id
+            or not scope_or_current(scope).allows(response.institution.state_code)):
         raise NotFound(Refusal.RESPONSE_NOT_FOUND)
     return response
 

@@ -50,6 +50,7 @@ from scoring.pipeline import InputError
 from scoring.uncertainty import UncertaintyResult, uncertainty
 
 GROUPINGS = ("institution", "state", "type", "order", "nation")
+SCOPED_GROUPINGS = ("institution", "state")  # tables whose rows a state-scoped account sees only for its states
 HEADLINE = "headline"  # index, dimensions and sub-indices: what §8 asks a report to show
 HEADLINE_LEVELS = ("index", "dimension", "subindex")
 DEFAULT_SEED = 2017
@@ -113,6 +114,16 @@ class CampaignScores:
     model: IndexModel
     result: ScoreResult
     _tables: dict = field(default_factory=dict, repr=False)
+    states: frozenset[str] | None = None  # a state-scoped view: institution and state rows of these only
+
+    def for_scope(self, scope) -> CampaignScores:
+        """The same scores seen by an account of `scope` (a `security.Scope`): the institution and
+        state tables keep only its states' rows; aggregates over the nation (the national row, the
+        type and order tables) stay as computed over every state and name no institution.
+        Shares the computed tables (nothing is recomputed)."""
+        if scope is None or scope.national:
+            return self
+        return replace(self, _tables=self._tables, states=frozenset(scope.states))
 
     def codes(self, level: str = HEADLINE) -> list[str]:
         """Node codes shown for a level (`headline` = index, dimensions, sub-indices), tree order."""
@@ -141,7 +152,10 @@ class CampaignScores:
                 stored = self._build(by, self.codes(level))
                 _store_table(self, by, level, stored)
             self._tables[key] = stored
-        return self._tables[key].copy()
+        table = self._tables[key]
+        if self.states is not None and by in SCOPED_GROUPINGS:
+            return table[table["state"].astype(str).isin(self.states)].reset_index(drop=True)
+        return table.copy()
 
     def _build(self, by: str, codes: list[str]) -> pd.DataFrame:
         wide = self.scores_wide(codes)
@@ -428,6 +442,13 @@ def data_version(campaign: Campaign) -> tuple:
             *(str(v) if v is not None else None for v in row))
 
 
+def for_reader(campaign: Campaign, seed: int = DEFAULT_SEED, scope=None) -> CampaignScores:
+    """`compute`, seen by `scope` (default: whoever makes the request; national outside one)."""
+    from diagnostic.security import scope_or_current
+
+    return compute(campaign, seed).for_scope(scope_or_current(scope))
+
+
 def compute(campaign: Campaign, seed: int = DEFAULT_SEED) -> CampaignScores:
     """Score the campaign (cached per data fingerprint); ScoresUnavailable when it cannot be scored."""
     model = model_of(campaign)
@@ -526,9 +547,10 @@ class TableView:
         return max(1, -(-self.matching // self.query.per_page))
 
 
-def table_view(campaign: Campaign, query: TableQuery, seed: int = DEFAULT_SEED) -> TableView:
-    """The score table for a query: filtered (state, type, order, text) and sorted server-side."""
-    scores = compute(campaign, seed)
+def table_view(campaign: Campaign, query: TableQuery, seed: int = DEFAULT_SEED, scope=None) -> TableView:
+    """The score table for a query: filtered (state, type, order, text) and sorted server-side,
+    with the rows the reader's scope allows (`for_reader`)."""
+    scores = for_reader(campaign, seed, scope)
     table = scores.table(query.by, query.level)
     total = len(table)
     options = {name: sorted({str(v) for v in table[name].dropna()}) for name in ("state", "type", "order")

@@ -534,15 +534,21 @@ def _campaign_ready(campaign: Campaign, purpose: str):
 
 
 def preview(campaign: Campaign, data: bytes, filename: str, *, key_column: str = DEFAULT_KEY_COLUMN,
-            purpose: str = InstrumentPurpose.INSTITUTION.value) -> Preview:
-    """What importing the file would do, row by row, with every error; writes nothing."""
+            purpose: str = InstrumentPurpose.INSTITUTION.value, scope=None) -> Preview:
+    """What importing the file would do, row by row, with every error; writes nothing.
+
+    An institution outside `scope` (default: the requester's) is "not in the campaign" for a
+    state-scoped account, so its rows are refused without saying it exists."""
+    from diagnostic.security import scope_or_current
+
     purpose_, version = _campaign_ready(campaign, purpose)
     definition = instruments.definition(version)
     fmt, subs, ignored = read(data, filename, definition, key_column or DEFAULT_KEY_COLUMN)
     keys = {s.key for s in subs if s.key}
-    institutions = {i.key: i for i in db.session.scalars(
+    institutions = {i.key: i for i in db.session.scalars(scope_or_current(scope).restrict(
         sa.select(Institution).join(Participation, Participation.institution_id == Institution.id)
-        .where(Participation.campaign_id == campaign.id, Institution.key.in_(keys)))} if keys else {}
+        .where(Participation.campaign_id == campaign.id, Institution.key.in_(keys)), Institution.state_code))} \
+        if keys else {}
     existing = {r.institution_id: r for r in db.session.scalars(
         sa.select(Response).where(Response.campaign_id == campaign.id, Response.purpose == purpose_,
                                   Response.institution_id.in_([i.id for i in institutions.values()])))}
@@ -636,9 +642,9 @@ class Applied:
 
 
 def apply(campaign: Campaign, data: bytes, filename: str, actor: Actor, *, key_column: str = DEFAULT_KEY_COLUMN,
-          purpose: str = InstrumentPurpose.INSTITUTION.value) -> Applied:
+          purpose: str = InstrumentPurpose.INSTITUTION.value, scope=None) -> Applied:
     """Import every submission of the file, or none: refused with every error when any row has one."""
-    plan = preview(campaign, data, filename, key_column=key_column, purpose=purpose)
+    plan = preview(campaign, data, filename, key_column=key_column, purpose=purpose, scope=scope)
     if not plan.ok:
         raise ServiceError(Refusal.SUBMISSIONS_REJECTED, details=plan.errors, filename=plan.filename,
                            count=sum(1 for p in plan.plans if p.errors))
