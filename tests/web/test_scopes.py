@@ -177,6 +177,8 @@ def test_unpublished_results_for_state_accounts(app, data):
     with app.app_context():
         campaign = campaigns.get_by_slug(data.slug)
         campaigns.set_status(campaign, "closed")
+        campaign.reply_days = 0  # no right-of-reply window to wait for (methodology §9.5)
+        campaigns.set_status(campaign, "in_review")
         campaigns.set_status(campaign, "published")
     assert client.get(f"/resultados/{data.slug}/20").status_code == 200
     assert app.test_client().get(f"/resultados/{data.slug}/nacional").status_code == 200
