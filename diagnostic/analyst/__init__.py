@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("analyst", __name__, url_prefix="/analyst")
 
-from diagnostic.analyst import routes  # noqa: E402,F401
+from diagnostic.analyst import routes, second  # noqa: E402,F401

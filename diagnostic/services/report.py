@@ -23,7 +23,7 @@ from diagnostic import labels
 from diagnostic.extensions import db
 from diagnostic.models import Answer, Campaign, InstrumentPurpose, Response, ResponseStatus
 from diagnostic.security import can_view_results
-from diagnostic.services import NotFound, Refusal, campaigns, instruments, responses, scores
+from diagnostic.services import NotFound, Refusal, campaigns, instruments, responses, scores, second_verification
 from scoring import IndexModel, benchmarks, stats
 from scoring import score as score_answers
 from scoring import states as state_names
@@ -410,6 +410,7 @@ def _annex(s: _Scored, data: pd.DataFrame) -> dict:
         "fingerprint": computed.fingerprint,
         "seed": computed.seed,
         "settings_version": s.conf.get("version", ""),
+        "agreement": second_verification.report_section(campaign),
     }
 
 

@@ -37,6 +37,7 @@ from diagnostic.models import (
     utcnow,
 )
 from diagnostic.services import NotFound, Refusal, ServiceError, audit, campaigns, responses, scores
+from diagnostic.services import second_verification
 from diagnostic.services.audit import Actor
 from diagnostic.services.refusals import current_lang
 from surveys.constants import BUILTIN_LISTS, CHOICE_TYPES
@@ -67,6 +68,10 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "invitations.issue": ("Emitió invitaciones", "Issued invitations"),
     "invitation.revoke": ("Revocó una invitación", "Revoked an invitation"),
     "assignments.set": ("Asignó evaluaciones", "Assigned evaluations"),
+    "second.settings": ("Ajustó la muestra de la segunda verificación", "Set the second-verification sample"),
+    "second.draw": ("Sorteó la muestra de la segunda verificación", "Drew the second-verification sample"),
+    "second.verdict": ("Dio un veredicto de segunda verificación", "Gave a second-verification verdict"),
+    "second.resolve": ("Resolvió un desacuerdo entre verificaciones", "Resolved a disagreement between verifications"),
 }
 
 
@@ -676,6 +681,7 @@ def verify(response: Response, form: dict, user: User) -> str:
     name = (form.get("field") or "").strip()
     if not name:
         raise ServiceError(Refusal.FIELD_TO_VERIFY_MISSING)
+    second_verification.refuse_frozen(response)
     raw_index = (form.get("repeat_index") or "").strip()
     if raw_index and not raw_index.isdigit():
         raise ServiceError(Refusal.INVALID_REPEAT_INDEX)
@@ -721,6 +727,7 @@ def accept_remaining(response: Response, user: User) -> int:
     """Accept every answer of a submitted response not yet reviewed (one audit row each); how many."""
     if response.status == ResponseStatus.DRAFT:
         raise ServiceError(Refusal.VERIFY_ONLY_SUBMITTED)
+    second_verification.refuse_frozen(response)
     accepted = _accept(response, unreviewed(response), Actor.for_user(user))
     db.session.commit()
     return accepted
