@@ -243,3 +243,24 @@ def test_report_annex_states_the_sample_and_flags_low_kappa(app, client, scored,
     with app.app_context():
         section = second.report_section(_campaign(scored))
         assert section["threshold"] == -1.0 and not any(g["warning"] for g in section["groups"])
+
+
+def test_cli_settings_draw_and_agreement(app, runner, scored):
+    with app.app_context():
+        first_stage(scored)
+    out = runner.invoke(args=["second", "settings", "--campaign", scored.slug, "--share", "10%",
+                              "--min-per-state", "1", "--seed", "99"])
+    assert out.exit_code == 0 and "share 0.1, minimum per state 1, seed 99, not drawn" in out.output
+    bad = runner.invoke(args=["second", "settings", "--campaign", scored.slug, "--share", "dos"])
+    assert bad.exit_code == 1 and "share" in bad.output
+    scoped = runner.invoke(args=["second", "draw", "--campaign", scored.slug, "--by", "nadie@example.org"])
+    assert scoped.exit_code == 1
+    drawn = runner.invoke(args=["second", "draw", "--campaign", scored.slug, "--by", "admin@example.org"])
+    # share 10 % and minimum 1: one per state (Querétaro has 2 verified, Jalisco 1)
+    assert drawn.exit_code == 0 and "drew 2 of 3 verified responses (seed 99)" in drawn.output
+    assert "22 Querétaro: 1 of 2" in drawn.output
+    locked = runner.invoke(args=["second", "settings", "--campaign", scored.slug, "--share", "0.5"])
+    assert locked.exit_code == 1 and "ya se sorteó" in locked.output
+    shown = runner.invoke(args=["second", "agreement", "--campaign", scored.slug, "--resamples", "50"])
+    assert shown.exit_code == 0 and "sample 2 (finished 0), seed 99" in shown.output
+    assert "no items were compared" in shown.output
