@@ -650,5 +650,5 @@ def second_agreement_command(slug: str, resamples: int) -> None:
     for g in data["groups"]:
         interval = f"[{num(g['kappa_low'])}, {num(g['kappa_high'])}]" if g["kappa_low"] is not None else ""
         note = g["why_en"] or g["interval_why_en"]
-        click.echo(f"{g['code'] if not g['overall'] else 'overall':<12} items {g['items']:>4}  agreement "
+        click.echo(f"{g['code'] if not g['overall'] else 'overall':<12} items {g['compared']:>4}  agreement "
                    f"{num(g['percent'], True):>6}  kappa {num(g['kappa'])} {interval} {note}".rstrip())

@@ -619,7 +619,7 @@ def agreement_of(campaign: Campaign, *, resamples: int = 1000, seed: int | None 
             node = model.node(r.group)
             label = {"es": node.label.get("es", r.group), "en": node.label.get("en", node.label.get("es", r.group))}
         groups.append({"code": r.group, "overall": r.group == agreement_lib.OVERALL, "label_es": label["es"],
-                       "label_en": label["en"], "units": r.units, "items": r.items, "agreed": r.agreed,
+                       "label_en": label["en"], "units": r.units, "compared": r.items, "agreed": r.agreed,
                        "percent": r.percent, "percent_low": r.percent_low, "percent_high": r.percent_high,
                        "kappa": r.kappa, "kappa_low": r.kappa_low, "kappa_high": r.kappa_high,
                        "why_es": r.reason_text("es"), "why_en": r.reason_text("en"),

@@ -139,7 +139,7 @@ def test_full_two_stage_verification(app, scored):
         # Agreement: compared on item score categories, per component and overall.
         data = second.agreement_of(campaign, resamples=200)
         overall = data["groups"][-1]
-        assert overall["overall"] and overall["units"] == 3 and overall["items"] > overall["agreed"] >= 1
+        assert overall["overall"] and overall["units"] == 3 and overall["compared"] > overall["agreed"] >= 1
         assert 0 < overall["percent"] < 1 and overall["kappa"] is not None
 
         # Resolution: both values and reasons listed; the resolved value reaches the scores.
@@ -205,6 +205,7 @@ def test_blind_page_hides_the_first_stage_and_state_analysts_are_refused(app, cl
     assert FIRST_REASON in resolution and "El portal lista 12" in resolution
     agreement = client.get(f"/analyst/{scored.slug}/agreement").get_data(as_text=True)
     assert 'id="agreement"' in agreement and "Todos los reactivos" in agreement
+    assert "built-in" not in agreement and re.search(r'<td class="num">1</td><td class="num">\d+</td>', agreement)
 
 
 def test_report_annex_states_the_sample_and_flags_low_kappa(app, client, scored, monkeypatch):
@@ -225,7 +226,7 @@ def test_report_annex_states_the_sample_and_flags_low_kappa(app, client, scored,
     sign_in(client, scored.users["analyst"])
     html = client.get(f"/resultados/{scored.slug}/22").get_data(as_text=True)
     assert "Segunda verificación y acuerdo entre verificadores" in html
-    assert "semilla 4242" in html and "Advertencia de confiabilidad" in html
+    assert "semilla 4242" in html and "Advertencia de confiabilidad" in html and "built-in" not in html
     section = html[html.index('id="acuerdo"'):]
     assert re.search(r"Querétaro</th><td class=\"n\">2</td><td class=\"n\">2</td>", section)
     national = client.get(f"/resultados/{scored.slug}/nacional").get_data(as_text=True)
