@@ -23,7 +23,15 @@ from diagnostic import labels
 from diagnostic.extensions import db
 from diagnostic.models import Answer, Campaign, InstrumentPurpose, Response, ResponseStatus
 from diagnostic.security import can_view_results
-from diagnostic.services import NotFound, Refusal, campaigns, instruments, responses, scores, second_verification
+from diagnostic.services import (
+    NotFound,
+    Refusal,
+    campaigns,
+    instruments,
+    responses,
+    scores,
+    second_verification,
+)
 from scoring import IndexModel, benchmarks, stats
 from scoring import score as score_answers
 from scoring import states as state_names

@@ -36,8 +36,16 @@ from diagnostic.models import (
     User,
     utcnow,
 )
-from diagnostic.services import NotFound, Refusal, ServiceError, audit, campaigns, responses, scores
-from diagnostic.services import second_verification
+from diagnostic.services import (
+    NotFound,
+    Refusal,
+    ServiceError,
+    audit,
+    campaigns,
+    responses,
+    scores,
+    second_verification,
+)
 from diagnostic.services.audit import Actor
 from diagnostic.services.refusals import current_lang
 from surveys.constants import BUILTIN_LISTS, CHOICE_TYPES

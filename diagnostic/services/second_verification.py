@@ -393,8 +393,9 @@ def blind(member: SampledResponse) -> list[BlindRow]:
     response = member.response
     definition = responses.definition_of(response)
     answers = {(a.field, a.repeat_index): a for a in response.answers}
+    order = {name: i for i, name in enumerate(definition.fields)}
     rows = []
-    for v in member.verdicts:
+    for v in sorted(member.verdicts, key=lambda v: (order.get(v.field, len(order)), v.field, v.repeat_key)):
         question = definition.fields.get(v.field)
         options = review.options_of(definition, question)
         original = answers.get((v.field, v.repeat_index))

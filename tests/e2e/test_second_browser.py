@@ -15,9 +15,9 @@ pytestmark = pytest.mark.browser
 FIRST_REASON = "Corrección de la entidad XYZ"
 
 
-def _shot(page, tmp_path, name: str) -> None:
+def _shot(tab, tmp_path, name: str) -> None:
     path = tmp_path / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    tab.screenshot(path=str(path), full_page=True)
     if os.environ.get("APERTURA_SHOTS"):  # keep them for a person to look at
         shutil.copy(path, os.path.join(os.environ["APERTURA_SHOTS"], path.name))
 

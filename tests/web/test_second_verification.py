@@ -11,7 +11,15 @@ import sqlalchemy as sa
 
 from diagnostic.extensions import db
 from diagnostic.models import AuditEvent, Campaign, SecondVerdict, User, UserState
-from diagnostic.services import Conflict, Refusal, ServiceError, campaigns, responses, review, scores
+from diagnostic.services import (
+    Conflict,
+    Refusal,
+    ServiceError,
+    campaigns,
+    responses,
+    review,
+    scores,
+)
 from diagnostic.services import second_verification as second
 from diagnostic.services.audit import Actor
 from tests.web.conftest import csrf_token, sign_in
