@@ -4,6 +4,7 @@ agreement in the report annex."""
 from __future__ import annotations
 
 import re
+import subprocess
 from collections import Counter
 
 import pytest
@@ -216,7 +217,7 @@ def test_blind_page_hides_the_first_stage_and_state_analysts_are_refused(app, cl
     assert "built-in" not in agreement and re.search(r'<td class="num">1</td><td class="num">\d+</td>', agreement)
 
 
-def test_report_annex_states_the_sample_and_flags_low_kappa(app, client, scored, monkeypatch):
+def test_report_annex_states_the_sample_and_flags_low_kappa(app, client, scored, monkeypatch, tmp_path):
     with app.app_context():
         first_stage(scored)
         campaign, admin = _campaign(scored), _user(scored, "admin")
@@ -239,6 +240,14 @@ def test_report_annex_states_the_sample_and_flags_low_kappa(app, client, scored,
     assert re.search(r"Querétaro</th><td class=\"n\">2</td><td class=\"n\">2</td>", section)
     national = client.get(f"/resultados/{scored.slug}/nacional").get_data(as_text=True)
     assert "semilla 4242" in national
+    pdf = client.get(f"/resultados/{scored.slug}/22.pdf")
+    assert pdf.status_code == 200
+    path = tmp_path / "22.pdf"
+    path.write_bytes(pdf.data)
+    text = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
+    assert "acuerdo entre verificadores" in text and "semilla 4242" in text
+    assert "Advertencia de confiabilidad" in text
     with app.app_context():
         listed = second.disagreements(_campaign(scored))
         second.resolve(_campaign(scored), listed[0].verdict.id, "first", "se queda", _user(scored, "admin"))
