@@ -542,9 +542,13 @@ class SecondSample(db.Model):
     per state, seed), editable until the draw, and the draw itself (who, when, the seed used)."""
 
     __tablename__ = "second_samples"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "purpose", name="uq_second_samples_campaign_purpose"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"), unique=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    # institution: the national team re-verifies state-verified questionnaires; evaluator:
+    # civil-society co-assessors double-code citizen-perspective evaluations (methodology §9.3).
+    purpose: so.Mapped[str] = so.mapped_column(sa.String(20), default="institution", server_default="institution")
     share: so.Mapped[float] = so.mapped_column(sa.Float, default=0.10, server_default="0.1")
     min_per_state: so.Mapped[int] = so.mapped_column(default=5, server_default="5")
     seed: so.Mapped[int | None]  # None until the draw: one is chosen then and recorded
@@ -570,9 +574,11 @@ class SampledResponse(db.Model):
     type: so.Mapped[str] = so.mapped_column(sa.String(80))
     finished_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
     finished_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    assessor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))  # co-assessor (evaluations)
 
     sample: so.Mapped[SecondSample] = so.relationship(back_populates="members")
     response: so.Mapped[Response] = so.relationship()
+    assessor: so.Mapped[User | None] = so.relationship(foreign_keys=[assessor_id])
     verdicts: so.Mapped[list[SecondVerdict]] = so.relationship(
         back_populates="member", cascade="all, delete-orphan", order_by="SecondVerdict.id")
 

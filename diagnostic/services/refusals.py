@@ -349,6 +349,8 @@ class Refusal(_Templates):
                                      "y {unresolved} desacuerdos sin resolver",
                                 "Cannot publish: the second verification has {pending} items without a verdict and "
                                 "{unresolved} unresolved disagreements")
+    SECOND_NOT_DRAWN = (409, "La muestra todavía no se sortea", "The sample has not been drawn yet")
+    SECOND_NO_ASSESSORS = (400, "Elija al menos una persona co-evaluadora", "Choose at least one co-assessor")
 
     @property
     def status(self) -> int:

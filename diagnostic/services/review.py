@@ -80,6 +80,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "second.draw": ("Sorteó la muestra de la segunda verificación", "Drew the second-verification sample"),
     "second.verdict": ("Dio un veredicto de segunda verificación", "Gave a second-verification verdict"),
     "second.resolve": ("Resolvió un desacuerdo entre verificaciones", "Resolved a disagreement between verifications"),
+    "second.assign": ("Asignó co-evaluaciones ciudadanas", "Assigned citizen co-assessments"),
 }
 
 

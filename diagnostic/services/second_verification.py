@@ -59,6 +59,8 @@ from diagnostic.services.refusals import Both
 from scoring import agreement as agreement_lib
 
 MAX_SEED = 2**31 - 1
+INSTITUTION, EVALUATOR = "institution", "evaluator"
+PURPOSES = (INSTITUTION, EVALUATOR)  # national re-verification; civil-society double-coding
 
 
 # ------------------------------------------------------------------ who may act
@@ -71,14 +73,23 @@ def require_national(user: User) -> None:
 
 
 # ------------------------------------------------------------------ settings
-def sample_of(campaign: Campaign) -> SecondSample | None:
+def check_purpose(purpose: str) -> str:
+    """`institution` (national re-verification) or `evaluator` (co-assessors' double-coding)."""
+    if purpose not in PURPOSES:
+        raise ServiceError(Refusal.UNKNOWN_PURPOSE, purpose=purpose)
+    return purpose
+
+
+def sample_of(campaign: Campaign, purpose: str = INSTITUTION) -> SecondSample | None:
     """The campaign's stored sample settings and draw (None before any is saved)."""
-    return db.session.scalar(sa.select(SecondSample).where(SecondSample.campaign_id == campaign.id))
+    return db.session.scalar(sa.select(SecondSample).where(SecondSample.campaign_id == campaign.id,
+                                                           SecondSample.purpose == check_purpose(purpose)))
 
 
-def settings_of(campaign: Campaign) -> SecondSample:
+def settings_of(campaign: Campaign, purpose: str = INSTITUTION) -> SecondSample:
     """The sample settings in force: the stored ones, or the defaults (not saved)."""
-    return sample_of(campaign) or SecondSample(campaign_id=campaign.id, share=0.10, min_per_state=5, seed=None)
+    return sample_of(campaign, purpose) or SecondSample(campaign_id=campaign.id, purpose=purpose, share=0.10,
+                                                        min_per_state=5, seed=None)
 
 
 def _parse(value: object, kind: type, name: str, low: float, high: float):
@@ -95,10 +106,10 @@ def _parse(value: object, kind: type, name: str, low: float, high: float):
 
 
 def update_settings(campaign: Campaign, actor: Actor, *, share: object = None, min_per_state: object = None,
-                    seed: object = None) -> SecondSample:
+                    seed: object = None, purpose: str = INSTITUTION) -> SecondSample:
     """Save the sample settings (share 0–1, e.g. 0.10 or 10 %; minimum per state; seed, blank:
     chosen at the draw). Refused once the sample is drawn."""
-    sample = sample_of(campaign)
+    sample = sample_of(campaign, purpose)
     if sample is not None and sample.drawn_at is not None:
         raise Conflict(Refusal.SECOND_SAMPLE_DRAWN)
     text = str(share).strip() if share is not None else ""
@@ -111,7 +122,7 @@ def update_settings(campaign: Campaign, actor: Actor, *, share: object = None, m
     minimum = _parse(min_per_state, int, "min_per_state", 1, 10000)
     parsed_seed = _parse(seed, int, "seed", 0, MAX_SEED)
     if sample is None:
-        sample = SecondSample(campaign_id=campaign.id, share=0.10, min_per_state=5)
+        sample = SecondSample(campaign_id=campaign.id, purpose=purpose, share=0.10, min_per_state=5)
         db.session.add(sample)
     old = _settings_text(sample)
     if parsed_share is not None:
@@ -125,7 +136,8 @@ def update_settings(campaign: Campaign, actor: Actor, *, share: object = None, m
 
 
 def _settings_text(sample: SecondSample) -> str:
-    return json.dumps({"share": sample.share, "min_per_state": sample.min_per_state, "seed": sample.seed})
+    return json.dumps({"purpose": sample.purpose or INSTITUTION, "share": sample.share,
+                       "min_per_state": sample.min_per_state, "seed": sample.seed})
 
 
 # ------------------------------------------------------------------ the draw
@@ -186,28 +198,31 @@ def plan(population: list[tuple[int, str, str]], share: float, minimum: int, see
     return sorted(chosen)
 
 
-def _population(campaign: Campaign) -> list[tuple[int, str, str]]:
+def _population(campaign: Campaign, purpose: str = INSTITUTION) -> list[tuple[int, str, str]]:
+    """Institution questionnaires verified by the states; citizen evaluations submitted or verified."""
+    statuses = ((ResponseStatus.VERIFIED,) if purpose == INSTITUTION
+                else (ResponseStatus.SUBMITTED, ResponseStatus.VERIFIED))
     rows = db.session.execute(
         sa.select(Response.id, Institution.state_code, Institution.type)
         .join(Institution, Institution.id == Response.institution_id)
-        .where(Response.campaign_id == campaign.id, Response.purpose == InstrumentPurpose.INSTITUTION,
-               Response.status == ResponseStatus.VERIFIED)
+        .where(Response.campaign_id == campaign.id, Response.purpose == InstrumentPurpose(purpose),
+               Response.status.in_(statuses))
         .order_by(Response.id)).all()
     return [(rid, state, kind) for rid, state, kind in rows]
 
 
-def draw(campaign: Campaign, user: User) -> SecondSample:
+def draw(campaign: Campaign, user: User, purpose: str = INSTITUTION) -> SecondSample:
     """Draw the second-verification sample once (national staff), snapshot the first stage of
     every sampled response and record who, when, the seed and the settings."""
     require_national(user)
-    sample = sample_of(campaign)
+    sample = sample_of(campaign, purpose)
     if sample is not None and sample.drawn_at is not None:
         raise Conflict(Refusal.SECOND_SAMPLE_DRAWN)
-    population = _population(campaign)
+    population = _population(campaign, purpose)
     if not population:
         raise Conflict(Refusal.SECOND_NOTHING_TO_DRAW)
     if sample is None:
-        sample = SecondSample(campaign_id=campaign.id, share=0.10, min_per_state=5)
+        sample = SecondSample(campaign_id=campaign.id, purpose=purpose, share=0.10, min_per_state=5)
         db.session.add(sample)
     if sample.seed is None:
         sample.seed = secrets.randbelow(MAX_SEED)
@@ -225,7 +240,7 @@ def draw(campaign: Campaign, user: User) -> SecondSample:
         sample.members.append(member)
     sample.population, sample.drawn_at, sample.drawn_by_id = len(population), utcnow(), user.id
     record(Actor.for_user(user), "second.draw", "campaign", campaign.id,
-           new=json.dumps({"seed": sample.seed, "share": sample.share, "min_per_state": sample.min_per_state,
+           new=json.dumps({"purpose": purpose, "seed": sample.seed, "share": sample.share, "min_per_state": sample.min_per_state,
                            "population": len(population), "drawn": len(chosen)}))
     db.session.commit()
     return sample
@@ -319,15 +334,15 @@ class Overview:
         return sum(r.disagreements for r in self.rows)
 
 
-def overview(campaign: Campaign) -> Overview:
+def overview(campaign: Campaign, purpose: str = INSTITUTION) -> Overview:
     """The sample settings, the sampled responses with their progress, and the sample by state."""
-    sample = settings_of(campaign)
+    sample = settings_of(campaign, purpose)
     view = Overview(campaign, sample)
     if sample.drawn_at is None:
         return view
     names = {s.code: s.name for s in db.session.scalars(sa.select(State))}
     verified: dict[str, int] = defaultdict(int)
-    for _rid, state, _kind in _population(campaign):
+    for _rid, state, _kind in _population(campaign, purpose):
         verified[state] += 1
     states: dict[str, StateRow] = {}
     for member in sample.members:
@@ -429,6 +444,45 @@ def _validate_correction(response: Response, verdict: SecondVerdict, value: str)
                                                                  "; ".join(e.message_en for e in mine)))
 
 
+def require_coder(member: SampledResponse, user: User) -> None:
+    """Who gives second verdicts: national staff, and for citizen evaluations the co-assessor
+    assigned to the response; never the evaluator who made it."""
+    if member.sample.purpose == EVALUATOR and member.response.evaluator_id == getattr(user, "id", None):
+        raise Conflict(Refusal.SECOND_SAME_VERIFIER)
+    if member.sample.purpose == EVALUATOR and member.assessor_id is not None and member.assessor_id == user.id:
+        return
+    require_national(user)
+
+
+def assign_assessors(campaign: Campaign, assessors: list[User], actor: Actor) -> int:
+    """Share the drawn sample of citizen evaluations among civil-society co-assessors (evaluator
+    accounts), in turn, never giving one their own evaluation; how many were assigned."""
+    sample = sample_of(campaign, EVALUATOR)
+    if sample is None or sample.drawn_at is None:
+        raise Conflict(Refusal.SECOND_NOT_DRAWN)
+    for user in assessors:
+        if user.role != Role.EVALUATOR:
+            raise ServiceError(Refusal.NOT_AN_EVALUATOR, email=user.email)
+    if not assessors:
+        raise ServiceError(Refusal.SECOND_NO_ASSESSORS)
+    turn = 0
+    for member in sorted(sample.members, key=lambda m: m.id):
+        choices = [u for u in assessors if u.id != member.response.evaluator_id]
+        if not choices:
+            continue
+        member.assessor_id = choices[turn % len(choices)].id
+        turn += 1
+    record(actor, "second.assign", "campaign", campaign.id, new=", ".join(sorted(u.email for u in assessors)))
+    db.session.commit()
+    return turn
+
+
+def assigned_to(user: User) -> list[SampledResponse]:
+    """The sampled citizen evaluations a co-assessor double-codes, newest campaign first."""
+    return list(db.session.scalars(sa.select(SampledResponse).where(SampledResponse.assessor_id == user.id)
+                                   .order_by(SampledResponse.sample_id.desc(), SampledResponse.id)))
+
+
 def _set_second(member: SampledResponse, verdict: SecondVerdict, user: User, decision: str,
                 value: str | None, reason: str | None) -> None:
     if verdict.first_by_id is not None and verdict.first_by_id == user.id:
@@ -448,7 +502,7 @@ def _set_second(member: SampledResponse, verdict: SecondVerdict, user: User, dec
 
 def record_verdict(member: SampledResponse, form: dict, user: User) -> str:
     """Accept or correct (with a reason) one sampled item in the second verification."""
-    require_national(user)
+    require_coder(member, user)
     verdict = _verdict(member, form.get("verdict"))
     decision = form.get("decision")
     reason = (form.get("reason") or "").strip() or None
@@ -473,7 +527,7 @@ def record_verdict(member: SampledResponse, form: dict, user: User) -> str:
 
 def accept_remaining(member: SampledResponse, user: User) -> int:
     """Accept every sampled item of the response still without a second verdict; how many."""
-    require_national(user)
+    require_coder(member, user)
     waiting = [v for v in member.verdicts if v.second_verification is None]
     for verdict in waiting:
         _set_second(member, verdict, user, "accepted", None, None)
@@ -502,11 +556,11 @@ class Disagreement:
     second_by: User | None
 
 
-def disagreements(campaign: Campaign) -> list[Disagreement]:
+def disagreements(campaign: Campaign, purpose: str = INSTITUTION) -> list[Disagreement]:
     """Every item of the sample where the second verdict differs from the first stage's value."""
     from diagnostic.services import review
 
-    sample = sample_of(campaign)
+    sample = sample_of(campaign, purpose)
     if sample is None or sample.drawn_at is None:
         return []
     out = []
@@ -574,9 +628,11 @@ def _resolution_prefix() -> str:
 def check_publishable(campaign: Campaign) -> None:
     """Refuse publishing while a sampled item waits for its second verdict or a disagreement
     is unresolved (nothing to check before the draw)."""
-    view = overview(campaign)
-    if view.drawn and (view.pending_items or view.unresolved):
-        raise Conflict(Refusal.SECOND_VERIFICATION_OPEN, pending=view.pending_items, unresolved=view.unresolved)
+    views = [overview(campaign, purpose) for purpose in PURPOSES]
+    pending = sum(v.pending_items for v in views if v.drawn)
+    unresolved = sum(v.unresolved for v in views if v.drawn)
+    if pending or unresolved:
+        raise Conflict(Refusal.SECOND_VERIFICATION_OPEN, pending=pending, unresolved=unresolved)
 
 
 # ------------------------------------------------------------------ agreement
@@ -597,13 +653,14 @@ def _frames(members: list[SampledResponse]) -> tuple[pd.DataFrame, pd.DataFrame,
     return frames[0], frames[1], pd.DataFrame(insts, columns=["institution", "name", "state", "type"])
 
 
-def agreement_of(campaign: Campaign, *, resamples: int = 1000, seed: int | None = None) -> dict | None:
+def agreement_of(campaign: Campaign, *, resamples: int = 1000, seed: int | None = None,
+                 purpose: str = INSTITUTION) -> dict | None:
     """Agreement between the two stages over the finished sampled responses: percent agreement
     and Cohen's kappa per component and overall with bootstrap intervals; None before the draw.
     Labels come in both languages; a statistic that cannot be computed says why."""
     from diagnostic.services import scores
 
-    view = overview(campaign)
+    view = overview(campaign, purpose)
     if not view.drawn:
         return None
     finished = [r.member for r in view.rows if r.finished]
@@ -627,7 +684,7 @@ def agreement_of(campaign: Campaign, *, resamples: int = 1000, seed: int | None 
                        "interval_why_es": r.reason_text("es", interval=True),
                        "interval_why_en": r.reason_text("en", interval=True)})
     sample = view.settings
-    return {"seed": sample.seed, "share": sample.share, "min_per_state": sample.min_per_state,
+    return {"purpose": purpose, "seed": sample.seed, "share": sample.share, "min_per_state": sample.min_per_state,
             "population": sample.population, "size": len(view.rows), "finished": len(finished),
             "drawn_at": sample.drawn_at, "drawn_by": sample.drawn_by.name if sample.drawn_by else "",
             "states": [vars(s) for s in view.states], "groups": groups,
@@ -640,26 +697,28 @@ def report_section(campaign: Campaign) -> dict | None:
     from diagnostic.services import report
 
     conf = report.settings().get("agreement", {})
-    data = agreement_of(campaign, resamples=int(conf.get("resamples", 1000)))
-    if data is None:
-        return None
     threshold = float(conf.get("kappa_warning", 0.6))
-    data["threshold"] = threshold
-    for g in data["groups"]:
-        g["warning"] = g["kappa"] is not None and g["kappa"] < threshold
-    return data
+    out = {"threshold": threshold}
+    for purpose in PURPOSES:
+        data = agreement_of(campaign, resamples=int(conf.get("resamples", 1000)), purpose=purpose)
+        for g in (data or {}).get("groups", []):
+            g["warning"] = g["kappa"] is not None and g["kappa"] < threshold
+        out[purpose] = data
+    return out if any(out[p] for p in PURPOSES) else None
 
 
 def report_digest(campaign: Campaign) -> str:
     """A digest of everything the agreement annex shows (part of the report fingerprint)."""
-    sample = sample_of(campaign)
-    if sample is None or sample.drawn_at is None:
+    samples = [s for s in (sample_of(campaign, p) for p in PURPOSES) if s is not None and s.drawn_at is not None]
+    if not samples:
         return "second:none"
-    digest = hashlib.sha256(_settings_text(sample).encode())
-    rows = db.session.execute(
-        sa.select(SecondVerdict.id, SecondVerdict.second_verification, SecondVerdict.second_value,
-                  SecondVerdict.resolved_value, SecondVerdict.resolved_at)
-        .join(SampledResponse, SampledResponse.id == SecondVerdict.member_id)
-        .where(SampledResponse.sample_id == sample.id).order_by(SecondVerdict.id)).all()
-    digest.update(repr([tuple(map(str, r)) for r in rows]).encode())
+    digest = hashlib.sha256()
+    for sample in samples:
+        digest.update(_settings_text(sample).encode())
+        rows = db.session.execute(
+            sa.select(SecondVerdict.id, SecondVerdict.second_verification, SecondVerdict.second_value,
+                      SecondVerdict.resolved_value, SecondVerdict.resolved_at)
+            .join(SampledResponse, SampledResponse.id == SecondVerdict.member_id)
+            .where(SampledResponse.sample_id == sample.id).order_by(SecondVerdict.id)).all()
+        digest.update(repr([tuple(map(str, r)) for r in rows]).encode())
     return "second:" + digest.hexdigest()

@@ -19,6 +19,7 @@ def upgrade() -> None:
         'second_samples',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('campaign_id', sa.Integer(), nullable=False),
+        sa.Column('purpose', sa.String(length=20), server_default='institution', nullable=False),
         sa.Column('share', sa.Float(), server_default='0.1', nullable=False),
         sa.Column('min_per_state', sa.Integer(), server_default='5', nullable=False),
         sa.Column('seed', sa.Integer(), nullable=True),
@@ -28,7 +29,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_second_samples_campaign_id_campaigns'), ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['drawn_by_id'], ['users.id'], name=op.f('fk_second_samples_drawn_by_id_users')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_second_samples')),
-        sa.UniqueConstraint('campaign_id', name=op.f('uq_second_samples_campaign_id')),
+        sa.UniqueConstraint('campaign_id', 'purpose', name='uq_second_samples_campaign_purpose'),
     )
     op.create_table(
         'sampled_responses',
@@ -39,6 +40,8 @@ def upgrade() -> None:
         sa.Column('type', sa.String(length=80), nullable=False),
         sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('finished_by_id', sa.Integer(), nullable=True),
+        sa.Column('assessor_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['assessor_id'], ['users.id'], name=op.f('fk_sampled_responses_assessor_id_users')),
         sa.ForeignKeyConstraint(['sample_id'], ['second_samples.id'], name=op.f('fk_sampled_responses_sample_id_second_samples'), ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['response_id'], ['responses.id'], name=op.f('fk_sampled_responses_response_id_responses'), ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['finished_by_id'], ['users.id'], name=op.f('fk_sampled_responses_finished_by_id_users')),

@@ -82,7 +82,7 @@ def test_draw_blind_second_verification_resolution_and_annex(app, page, server, 
     expect(page.locator(".resolved-value")).to_have_text("80")
 
     page.get_by_role("link", name="Acuerdo entre verificadores").click()
-    expect(page.locator("#agreement")).to_contain_text("Todos los reactivos")
+    expect(page.locator("#agreement-institution")).to_contain_text("Todos los reactivos")
     _shot(page, tmp_path, "second-agreement")
 
     # The first-stage review shows the resolved value that scores use.

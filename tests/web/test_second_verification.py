@@ -213,7 +213,7 @@ def test_blind_page_hides_the_first_stage_and_state_analysts_are_refused(app, cl
     resolution = client.get(f"/analyst/{scored.slug}/second/resolution").get_data(as_text=True)
     assert FIRST_REASON in resolution and "El portal lista 12" in resolution
     agreement = client.get(f"/analyst/{scored.slug}/agreement").get_data(as_text=True)
-    assert 'id="agreement"' in agreement and "Todos los reactivos" in agreement
+    assert 'id="agreement-institution"' in agreement and "Todos los reactivos" in agreement
     assert "built-in" not in agreement and re.search(r'<td class="num">1</td><td class="num">\d+</td>', agreement)
 
 
@@ -260,7 +260,7 @@ def test_report_annex_states_the_sample_and_flags_low_kappa(app, client, scored,
     monkeypatch.setattr(report, "settings", lambda: conf)
     with app.app_context():
         section = second.report_section(_campaign(scored))
-        assert section["threshold"] == -1.0 and not any(g["warning"] for g in section["groups"])
+        assert section["threshold"] == -1.0 and not any(g["warning"] for g in section["institution"]["groups"])
 
 
 def test_cli_settings_draw_and_agreement(app, runner, scored):
