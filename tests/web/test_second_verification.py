@@ -282,3 +282,74 @@ def test_cli_settings_draw_and_agreement(app, runner, scored):
     shown = runner.invoke(args=["second", "agreement", "--campaign", scored.slug, "--resamples", "50"])
     assert shown.exit_code == 0 and "sample 2 (finished 0), seed 99" in shown.output
     assert "no items were compared" in shown.output
+
+
+def test_civil_society_coassessors_double_code_citizen_evaluations(app, client, runner):
+    from diagnostic.models import SampledResponse
+    from diagnostic.services import demo, users
+
+    with app.app_context():
+        demo.build(seed=7, n_institutions=80)
+        campaign = campaigns.get_by_slug(demo.SLUG)
+        admin = users.get_by_email("admin@apertura.demo")
+        second.update_settings(campaign, Actor.for_user(admin), share="0.05", min_per_state="1", seed="5",
+                               purpose="evaluator")
+        sample = second.draw(campaign, admin, "evaluator")
+        assert sample.members and all(m.response.purpose.value == "evaluator" for m in sample.members)
+        assert second.sample_of(campaign) is None  # the national sample is another one
+        coders = [users.get_by_email(f"evaluador{i}@apertura.demo") for i in (1, 2)]
+        with pytest.raises(ServiceError) as not_evaluator:
+            second.assign_assessors(campaign, [admin], Actor.for_user(admin))
+        assert not_evaluator.value.refusal is Refusal.NOT_AN_EVALUATOR
+        assert second.assign_assessors(campaign, coders, Actor.for_user(admin)) == len(sample.members)
+        members = db.session.scalars(sa.select(SampledResponse).where(SampledResponse.sample_id == sample.id)).all()
+        assert all(m.assessor_id != m.response.evaluator_id for m in members)
+        mine = next(m for m in members if m.assessor_id == coders[0].id)
+        other = next((m for m in members if m.assessor_id != coders[0].id), None)
+        mine_id, other_id = mine.id, other.id if other else None
+        coder_id, outsider_id = coders[0].id, users.get_by_email("evaluador8@apertura.demo").id
+        first = next(v for v in mine.verdicts if v.first_value)
+        first_id, first_value = first.id, first.first_value
+    sign_in(client, coder_id)
+    assert "Mis co-evaluaciones" in client.get("/evaluate/").get_data(as_text=True)
+    listing = client.get("/analyst/coassessment").get_data(as_text=True)
+    assert f"/analyst/{demo.SLUG}/second/{mine_id}" in listing
+    assert client.get(f"/analyst/{demo.SLUG}/second").status_code == 403  # not national staff
+    page = client.get(f"/analyst/{demo.SLUG}/second/{mine_id}")
+    assert page.status_code == 200 and "Verificación ciega" in page.get_data(as_text=True)
+    if other_id:
+        assert client.get(f"/analyst/{demo.SLUG}/second/{other_id}").status_code == 403
+    token = csrf_token(client, "/analyst/coassessment")
+    changed = "__otro__" if first_value != "__otro__" else "__otro2__"
+    with app.app_context():
+        member = db.session.get(SampledResponse, mine_id)
+        verdict = db.session.get(SecondVerdict, first_id)
+        question = responses.definition_of(member.response).fields.get(verdict.field)
+        qtype = question.type if question is not None else "text"
+    if qtype in ("text", "string"):
+        client.post(f"/analyst/{demo.SLUG}/second/{mine_id}", data={
+            "csrf_token": token, "verdict": first_id, "decision": "correct", "value": changed,
+            "reason": "La solicitud no se presentó así"})
+    assert client.post(f"/analyst/{demo.SLUG}/second/{mine_id}/accept-remaining",
+                       data={"csrf_token": token}).status_code == 302
+    sign_in(client, outsider_id)
+    assert client.get(f"/analyst/{demo.SLUG}/second/{mine_id}").status_code == 403
+    with app.app_context():
+        campaign = campaigns.get_by_slug(demo.SLUG)
+        view = second.overview(campaign, "evaluator")
+        assert any(r.finished for r in view.rows)
+        data = second.report_section(campaign)
+        assert data["institution"] is None and data["evaluator"]["finished"] >= 1
+        assert data["evaluator"]["groups"][-1]["overall"]
+        with pytest.raises(Conflict) as publish:
+            second.check_publishable(campaign)
+        assert publish.value.refusal is Refusal.SECOND_VERIFICATION_OPEN
+        state = db.session.get(SampledResponse, mine_id).state_code
+        admin_id = users.get_by_email("admin@apertura.demo").id
+    sign_in(client, admin_id)
+    html = client.get(f"/resultados/{demo.SLUG}/{state}").get_data(as_text=True)
+    assert "Doble codificación de la evaluación ciudadana" in html and "semilla 5" in html
+    agreement = client.get(f"/analyst/{demo.SLUG}/agreement").get_data(as_text=True)
+    assert 'id="agreement-evaluator"' in agreement
+    queue = client.get(f"/analyst/{demo.SLUG}/second?purpose=evaluator").get_data(as_text=True)
+    assert 'id="assign"' in queue and "Evaluador 1" in queue
