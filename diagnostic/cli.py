@@ -589,9 +589,11 @@ def second_group() -> None:
 @click.option("--share", default=None, help="Share of each state's verified responses (0.10 or 10%).")
 @click.option("--min-per-state", "minimum", default=None, help="Minimum per state (the larger of the two wins).")
 @click.option("--seed", default=None, help="Seed of the draw (blank: chosen at the draw).")
+@click.option("--purpose", type=click.Choice(["institution", "evaluator"]), default="institution", show_default=True,
+              help="institution: national re-verification; evaluator: co-assessors double-coding citizen evaluations.")
 @with_appcontext
 @refusals_exit
-def second_settings_command(slug: str, share: str | None, minimum: str | None, seed: str | None) -> None:
+def second_settings_command(slug: str, share: str | None, minimum: str | None, seed: str | None, purpose: str) -> None:
     """Show or change the sample settings of a campaign (refused once drawn)."""
     from diagnostic.services import campaigns
     from diagnostic.services import second_verification as second
@@ -599,10 +601,10 @@ def second_settings_command(slug: str, share: str | None, minimum: str | None, s
 
     campaign = campaigns.get_by_slug(slug)
     if share is not None or minimum is not None or seed is not None:
-        current = second.settings_of(campaign)
-        second.update_settings(campaign, SYSTEM, share=share, min_per_state=minimum,
+        current = second.settings_of(campaign, purpose)
+        second.update_settings(campaign, SYSTEM, share=share, min_per_state=minimum, purpose=purpose,
                                seed=seed if seed is not None else current.seed)
-    s = second.settings_of(campaign)
+    s = second.settings_of(campaign, purpose)
     drawn = f"drawn {s.drawn_at:%Y-%m-%d %H:%M} UTC" if s.drawn_at else "not drawn"
     click.echo(f"{campaign.slug}: share {s.share:g}, minimum per state {s.min_per_state}, "
                f"seed {s.seed if s.seed is not None else '(at the draw)'}, {drawn}")
@@ -611,9 +613,11 @@ def second_settings_command(slug: str, share: str | None, minimum: str | None, s
 @second_group.command("draw")
 @click.option("--campaign", "slug", required=True)
 @click.option("--by", "email", required=True, help="E-mail of the national staff member drawing.")
+@click.option("--purpose", type=click.Choice(["institution", "evaluator"]), default="institution", show_default=True,
+              help="institution: national re-verification; evaluator: co-assessors double-coding citizen evaluations.")
 @with_appcontext
 @refusals_exit
-def second_draw_command(slug: str, email: str) -> None:
+def second_draw_command(slug: str, email: str, purpose: str) -> None:
     """Draw the second-verification sample (once), as a national staff member."""
     from diagnostic.services import NotFound, Refusal, campaigns, users
     from diagnostic.services import second_verification as second
@@ -621,23 +625,25 @@ def second_draw_command(slug: str, email: str) -> None:
     user = users.get_by_email(email)
     if user is None:
         raise NotFound(Refusal.NO_ACCOUNT_WITH_EMAIL, email=email)
-    sample = second.draw(campaigns.get_by_slug(slug), user)
+    sample = second.draw(campaigns.get_by_slug(slug), user, purpose)
     click.echo(f"drew {len(sample.members)} of {sample.population} verified responses (seed {sample.seed})")
-    for row in second.overview(campaigns.get_by_slug(slug)).states:
+    for row in second.overview(campaigns.get_by_slug(slug), purpose).states:
         click.echo(f"  {row.code} {row.name}: {row.drawn} of {row.verified}")
 
 
 @second_group.command("agreement")
 @click.option("--campaign", "slug", required=True)
 @click.option("--resamples", default=1000, show_default=True, type=int)
+@click.option("--purpose", type=click.Choice(["institution", "evaluator"]), default="institution", show_default=True,
+              help="institution: national re-verification; evaluator: co-assessors double-coding citizen evaluations.")
 @with_appcontext
 @refusals_exit
-def second_agreement_command(slug: str, resamples: int) -> None:
+def second_agreement_command(slug: str, resamples: int, purpose: str) -> None:
     """Percent agreement and Cohen's kappa between the two stages, per component and overall."""
     from diagnostic.services import campaigns
     from diagnostic.services import second_verification as second
 
-    data = second.agreement_of(campaigns.get_by_slug(slug), resamples=resamples)
+    data = second.agreement_of(campaigns.get_by_slug(slug), resamples=resamples, purpose=purpose)
     if data is None:
         click.echo("no sample drawn yet")
         return

@@ -19,8 +19,9 @@ from diagnostic.services import second_verification as second
 def second_settings(slug: str):
     """The sample settings form (read-only once the sample is drawn)."""
     campaign = campaigns.get_by_slug(slug)
-    return render_template("admin/second.html", campaign=campaign, sample=second.settings_of(campaign),
-                           form=ReviewForm())
+    purpose = second.check_purpose(request.args.get("purpose") or second.INSTITUTION)
+    return render_template("admin/second.html", campaign=campaign, sample=second.settings_of(campaign, purpose),
+                           form=ReviewForm(), purpose=purpose)
 
 
 @bp.post("/c/<slug>/second-verification")
@@ -29,7 +30,8 @@ def save_second_settings(slug: str):
     """Save the sample settings (refused once drawn)."""
     campaign = campaigns.get_by_slug(slug)
     submitted(ReviewForm())
-    second.update_settings(campaign, actor(), share=request.form.get("share"),
+    purpose = second.check_purpose(request.form.get("purpose") or second.INSTITUTION)
+    second.update_settings(campaign, actor(), share=request.form.get("share"), purpose=purpose,
                            min_per_state=request.form.get("min_per_state"), seed=request.form.get("seed"))
     flash(_("Ajustes de la muestra guardados."), "saved")
-    return redirect(url_for("admin.second_settings", slug=slug))
+    return redirect(url_for("admin.second_settings", slug=slug, purpose=purpose))
