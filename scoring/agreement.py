@@ -127,7 +127,8 @@ def _one(frame: pd.DataFrame, group: str, resamples: int, seed: int, level: floa
     agree_u = np.bincount(unit_codes, weights=same.astype(float), minlength=u)
     total_u = np.bincount(unit_codes, minlength=u).astype(float)
     rng = np.random.default_rng(seed)
-    weights = np.stack([np.bincount(rng.integers(0, u, u), minlength=u) for _ in range(resamples)]).astype(float)
+    draws = rng.integers(0, u, (resamples, u)) + (np.arange(resamples) * u)[:, None]
+    weights = np.bincount(draws.ravel(), minlength=resamples * u).reshape(resamples, u).astype(float)
     agree_r, total_r = weights @ agree_u, weights @ total_u
     kappas = _kappas(agree_r, total_r, weights @ count_a, weights @ count_b)
     percents = agree_r / total_r
@@ -179,12 +180,23 @@ def item_categories(first: pd.DataFrame, second: pd.DataFrame, institutions: pd.
     items = [r.datasets["items"] for r in results]
     removed = [r.datasets["items_removed"] for r in results]
     components = component_of(model)
-    rows = []
-    for unit in items[0].index:
-        for code in items[0].columns:
-            cat_a = _category(items[0].at[unit, code], bool(removed[0].at[unit, code]))
-            cat_b = _category(items[1].at[unit, code], bool(removed[1].at[unit, code]))
-            if cat_a == MISSING and cat_b == MISSING:
-                continue
-            rows.append((unit, components.get(code, code), code, cat_a, cat_b))
-    return pd.DataFrame(rows, columns=columns)
+    codes = list(items[0].columns)
+    second_items = items[1].reindex(index=items[0].index, columns=codes)
+    second_removed = removed[1].reindex(index=items[0].index, columns=codes, fill_value=False)
+    cat_a = _categories(items[0].to_numpy(dtype=float), removed[0].to_numpy(dtype=bool))
+    cat_b = _categories(second_items.to_numpy(dtype=float), second_removed.to_numpy(dtype=bool))
+    keep = ~((cat_a == MISSING) & (cat_b == MISSING))
+    rows_i, cols_j = np.nonzero(keep)
+    units = items[0].index.to_numpy(dtype=object)
+    return pd.DataFrame({"unit": units[rows_i],
+                         "group": np.asarray([components.get(c, c) for c in codes], dtype=object)[cols_j],
+                         "item": np.asarray(codes, dtype=object)[cols_j],
+                         "a": cat_a[rows_i, cols_j], "b": cat_b[rows_i, cols_j]}, columns=columns)
+
+
+def _categories(scores: np.ndarray, removed: np.ndarray) -> np.ndarray:
+    """Score categories of a units × items matrix (see `_category`)."""
+    out = np.empty(scores.shape, dtype=object)
+    for index in np.ndindex(scores.shape):
+        out[index] = _category(scores[index], removed[index])
+    return out

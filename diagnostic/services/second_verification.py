@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from diagnostic.extensions import db
 from diagnostic.models import (
@@ -341,11 +342,16 @@ def overview(campaign: Campaign, purpose: str = INSTITUTION) -> Overview:
     if sample.drawn_at is None:
         return view
     names = {s.code: s.name for s in db.session.scalars(sa.select(State))}
+    members = db.session.scalars(
+        sa.select(SampledResponse).where(SampledResponse.sample_id == sample.id)
+        .options(so.selectinload(SampledResponse.verdicts),
+                 so.selectinload(SampledResponse.assessor),
+                 so.joinedload(SampledResponse.response).joinedload(Response.institution))).unique().all()
     verified: dict[str, int] = defaultdict(int)
     for _rid, state, _kind in _population(campaign, purpose):
         verified[state] += 1
     states: dict[str, StateRow] = {}
-    for member in sample.members:
+    for member in members:
         verdicts = member.verdicts
         done = sum(1 for v in verdicts if v.second_verification)
         disagree = [v for v in verdicts if v.disagrees]
@@ -697,6 +703,9 @@ def report_section(campaign: Campaign) -> dict | None:
     from diagnostic.services import report
 
     conf = report.settings().get("agreement", {})
+    key = (campaign.id, report_digest(campaign), json.dumps(conf, sort_keys=True, default=str))
+    if key in _sections:
+        return _sections[key]
     threshold = float(conf.get("kappa_warning", 0.6))
     out = {"threshold": threshold}
     for purpose in PURPOSES:
@@ -704,7 +713,14 @@ def report_section(campaign: Campaign) -> dict | None:
         for g in (data or {}).get("groups", []):
             g["warning"] = g["kappa"] is not None and g["kappa"] < threshold
         out[purpose] = data
-    return out if any(out[p] for p in PURPOSES) else None
+    result = out if any(out[p] for p in PURPOSES) else None
+    _sections[key] = result
+    while len(_sections) > 32:
+        _sections.pop(next(iter(_sections)))
+    return result
+
+
+_sections: dict[tuple, dict | None] = {}  # report_section by (campaign, data digest, settings): 32 state reports, one computation
 
 
 def report_digest(campaign: Campaign) -> str:
