@@ -353,3 +353,49 @@ def test_civil_society_coassessors_double_code_citizen_evaluations(app, client, 
     assert 'id="agreement-evaluator"' in agreement
     queue = client.get(f"/analyst/{demo.SLUG}/second?purpose=evaluator").get_data(as_text=True)
     assert 'id="assign"' in queue and "Evaluador 1" in queue
+
+
+def second_cases(member_id: int, verdict_id: int) -> list[tuple[str, str, dict | None, dict]]:
+    """(method, url, form, expected status by role) of every second-verification route of the
+    analyst area, once the state (the analyst) verified and an admin drew the sample."""
+    base = f"/analyst/{SLUG}"
+    staff = {"evaluator": 403, "analyst": 200, "admin": 200}
+    return [
+        ("GET", f"{base}/second", None, staff),
+        ("GET", f"{base}/second?purpose=evaluator", None, staff),
+        ("POST", f"{base}/second/draw", {}, {"evaluator": 403, "analyst": 409, "admin": 409}),
+        ("POST", f"{base}/second/assign", {}, {"evaluator": 403, "analyst": 409, "admin": 409}),
+        ("GET", "/analyst/coassessment", None, {"evaluator": 200, "analyst": 200, "admin": 200}),
+        ("GET", f"{base}/second/{member_id}", None, staff),
+        ("POST", f"{base}/second/{member_id}", {"verdict": verdict_id, "decision": "accept"},
+         {"evaluator": 403, "analyst": 409, "admin": 302}),  # the analyst verified it first
+        ("POST", f"{base}/second/{member_id}/accept-remaining", {}, {"evaluator": 403, "analyst": 409, "admin": 302}),
+        ("GET", f"{base}/second/resolution", None, staff),
+        ("POST", f"{base}/second/resolution", {"verdict": verdict_id, "choice": "second", "reason": "x"},
+         {"evaluator": 403, "analyst": 409, "admin": 409}),  # nothing to resolve
+        ("GET", f"{base}/agreement", None, staff),
+    ]
+
+
+SLUG = "metrica-prueba"
+
+
+@pytest.mark.parametrize("role", ("anonymous", "evaluator", "analyst", "admin"))
+def test_second_verification_routes_by_role(app, scored, role):
+    with app.app_context():
+        first_stage(scored)
+        sample = second.draw(_campaign(scored), _user(scored, "admin"))
+        member = sample.members[0]
+        member_id, verdict_id = member.id, member.verdicts[0].id
+    client = app.test_client()
+    if role != "anonymous":
+        sign_in(client, scored.users[role])
+    token = csrf_token(client, "/" if role != "anonymous" else "/auth/login")
+    for method, url, form, expected in second_cases(member_id, verdict_id):
+        response = client.get(url) if method == "GET" else client.post(url, data={"csrf_token": token, **form})
+        if role == "anonymous":
+            assert response.status_code in (302, 401), (url, response.status_code)
+            if response.status_code == 302:
+                assert "/auth/login" in response.headers["Location"]
+        else:
+            assert response.status_code == expected[role], (role, method, url, response.status_code)
