@@ -92,7 +92,7 @@ def test_draw_blind_second_verification_resolution_and_annex(app, page, server, 
     page.goto(f"{server}/resultados/{scored.slug}/22")
     annex = page.locator("section.agreement")
     expect(annex).to_contain_text("Segunda verificación y acuerdo entre verificadores")
-    expect(annex.locator("#cap-kappa")).to_be_visible()
+    expect(annex.locator("#cap-kappa-institution")).to_be_visible()
     expect(annex).to_contain_text("Querétaro")
     annex.scroll_into_view_if_needed()
     _shot(page, tmp_path, "second-annex")
