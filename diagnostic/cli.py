@@ -23,7 +23,7 @@ def init_app(app: Flask) -> None:
 
     for command in (survey, rollup, model_group, db_group, users_group, institutions_group, invitations_group,
                     demo_command, score_command, api_group, campaign_group, evidence_group, report_command,
-                    responses_group, backup_command, restore_command, privacy_group):
+                    responses_group, backup_command, restore_command, privacy_group, second_group):
         app.cli.add_command(command)
 
 
@@ -680,3 +680,84 @@ def apply_retention_command(dry_run: bool) -> None:
     click.echo(f"{len(report.expired_campaigns)} campaigns past retention; {verb} {len(report.erased)} contacts")
     for key in report.erased:
         click.echo(f"  {key}")
+
+
+@click.group("second")
+def second_group() -> None:
+    """Second verification (methodology §9.2–9.4): sample settings, the draw, agreement."""
+
+
+@second_group.command("settings")
+@click.option("--campaign", "slug", required=True)
+@click.option("--share", default=None, help="Share of each state's verified responses (0.10 or 10%).")
+@click.option("--min-per-state", "minimum", default=None, help="Minimum per state (the larger of the two wins).")
+@click.option("--seed", default=None, help="Seed of the draw (blank: chosen at the draw).")
+@click.option("--purpose", type=click.Choice(["institution", "evaluator"]), default="institution", show_default=True,
+              help="institution: national re-verification; evaluator: co-assessors double-coding citizen evaluations.")
+@with_appcontext
+@refusals_exit
+def second_settings_command(slug: str, share: str | None, minimum: str | None, seed: str | None, purpose: str) -> None:
+    """Show or change the sample settings of a campaign (refused once drawn)."""
+    from diagnostic.services import campaigns
+    from diagnostic.services import second_verification as second
+    from diagnostic.services.audit import SYSTEM
+
+    campaign = campaigns.get_by_slug(slug)
+    if share is not None or minimum is not None or seed is not None:
+        current = second.settings_of(campaign, purpose)
+        second.update_settings(campaign, SYSTEM, share=share, min_per_state=minimum, purpose=purpose,
+                               seed=seed if seed is not None else current.seed)
+    s = second.settings_of(campaign, purpose)
+    drawn = f"drawn {s.drawn_at:%Y-%m-%d %H:%M} UTC" if s.drawn_at else "not drawn"
+    click.echo(f"{campaign.slug}: share {s.share:g}, minimum per state {s.min_per_state}, "
+               f"seed {s.seed if s.seed is not None else '(at the draw)'}, {drawn}")
+
+
+@second_group.command("draw")
+@click.option("--campaign", "slug", required=True)
+@click.option("--by", "email", required=True, help="E-mail of the national staff member drawing.")
+@click.option("--purpose", type=click.Choice(["institution", "evaluator"]), default="institution", show_default=True,
+              help="institution: national re-verification; evaluator: co-assessors double-coding citizen evaluations.")
+@with_appcontext
+@refusals_exit
+def second_draw_command(slug: str, email: str, purpose: str) -> None:
+    """Draw the second-verification sample (once), as a national staff member."""
+    from diagnostic.services import NotFound, Refusal, campaigns, users
+    from diagnostic.services import second_verification as second
+
+    user = users.get_by_email(email)
+    if user is None:
+        raise NotFound(Refusal.NO_ACCOUNT_WITH_EMAIL, email=email)
+    sample = second.draw(campaigns.get_by_slug(slug), user, purpose)
+    click.echo(f"drew {len(sample.members)} of {sample.population} verified responses (seed {sample.seed})")
+    for row in second.overview(campaigns.get_by_slug(slug), purpose).states:
+        click.echo(f"  {row.code} {row.name}: {row.drawn} of {row.verified}")
+
+
+@second_group.command("agreement")
+@click.option("--campaign", "slug", required=True)
+@click.option("--resamples", default=1000, show_default=True, type=int)
+@click.option("--purpose", type=click.Choice(["institution", "evaluator"]), default="institution", show_default=True,
+              help="institution: national re-verification; evaluator: co-assessors double-coding citizen evaluations.")
+@with_appcontext
+@refusals_exit
+def second_agreement_command(slug: str, resamples: int, purpose: str) -> None:
+    """Percent agreement and Cohen's kappa between the two stages, per component and overall."""
+    from diagnostic.services import campaigns
+    from diagnostic.services import second_verification as second
+
+    data = second.agreement_of(campaigns.get_by_slug(slug), resamples=resamples, purpose=purpose)
+    if data is None:
+        click.echo("no sample drawn yet")
+        return
+
+    def num(x, pct=False):
+        return "—" if x is None else (f"{100 * x:.1f}%" if pct else f"{x:.2f}")
+
+    click.echo(f"sample {data['size']} (finished {data['finished']}), seed {data['seed']}; "
+               f"disagreements {data['disagreements']} ({data['unresolved']} unresolved)")
+    for g in data["groups"]:
+        interval = f"[{num(g['kappa_low'])}, {num(g['kappa_high'])}]" if g["kappa_low"] is not None else ""
+        note = g["why_en"] or g["interval_why_en"]
+        click.echo(f"{g['code'] if not g['overall'] else 'overall':<12} items {g['compared']:>4}  agreement "
+                   f"{num(g['percent'], True):>6}  kappa {num(g['kappa'])} {interval} {note}".rstrip())

@@ -572,3 +572,83 @@ class Contest(db.Model):
     institution: so.Mapped[Institution] = so.relationship()
     evidence_file: so.Mapped[EvidenceFile | None] = so.relationship()
     decided_by: so.Mapped[User | None] = so.relationship()
+class SecondSample(db.Model):
+    """A campaign's second verification (methodology §9.2): the sample settings (share, minimum
+    per state, seed), editable until the draw, and the draw itself (who, when, the seed used)."""
+
+    __tablename__ = "second_samples"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "purpose", name="uq_second_samples_campaign_purpose"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    # institution: the national team re-verifies state-verified questionnaires; evaluator:
+    # civil-society co-assessors double-code citizen-perspective evaluations (methodology §9.3).
+    purpose: so.Mapped[str] = so.mapped_column(sa.String(20), default="institution", server_default="institution")
+    share: so.Mapped[float] = so.mapped_column(sa.Float, default=0.10, server_default="0.1")
+    min_per_state: so.Mapped[int] = so.mapped_column(default=5, server_default="5")
+    seed: so.Mapped[int | None]  # None until the draw: one is chosen then and recorded
+    population: so.Mapped[int | None]  # verified institution responses when drawn
+    drawn_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    drawn_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+
+    drawn_by: so.Mapped[User | None] = so.relationship()
+    members: so.Mapped[list[SampledResponse]] = so.relationship(
+        back_populates="sample", cascade="all, delete-orphan", order_by="SampledResponse.id")
+
+
+class SampledResponse(db.Model):
+    """One first-stage verified response drawn into the second verification sample; its first
+    stage is frozen from the draw on."""
+
+    __tablename__ = "sampled_responses"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    sample_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("second_samples.id", ondelete="CASCADE"), index=True)
+    response_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("responses.id", ondelete="CASCADE"), unique=True)
+    state_code: so.Mapped[str] = so.mapped_column(sa.String(2))
+    type: so.Mapped[str] = so.mapped_column(sa.String(80))
+    finished_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    finished_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    assessor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))  # co-assessor (evaluations)
+
+    sample: so.Mapped[SecondSample] = so.relationship(back_populates="members")
+    response: so.Mapped[Response] = so.relationship()
+    assessor: so.Mapped[User | None] = so.relationship(foreign_keys=[assessor_id])
+    verdicts: so.Mapped[list[SecondVerdict]] = so.relationship(
+        back_populates="member", cascade="all, delete-orphan", order_by="SecondVerdict.id")
+
+
+class SecondVerdict(db.Model):
+    """One item of a sampled response: the first-stage verdict as it stood at the draw, the blind
+    second verdict, and the resolution where the two disagree (both reasons kept)."""
+
+    __tablename__ = "second_verdicts"
+    __table_args__ = (sa.UniqueConstraint("member_id", "field", "repeat_key", name="uq_second_verdicts_item"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    member_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("sampled_responses.id", ondelete="CASCADE"), index=True)
+    field: so.Mapped[str] = so.mapped_column(sa.String(120))
+    repeat_index: so.Mapped[int | None]
+    repeat_key: so.Mapped[int] = so.mapped_column(default=-1)  # repeat_index or -1 (unique with NULLs)
+    first_value: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    first_verification: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    first_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    first_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    second_verification: so.Mapped[str | None] = so.mapped_column(sa.String(20))  # accepted | corrected
+    second_value: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    second_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    second_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    second_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    resolved_value: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    resolved_choice: so.Mapped[str | None] = so.mapped_column(sa.String(10))  # first | second
+    resolution_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    resolved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    resolved_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+
+    member: so.Mapped[SampledResponse] = so.relationship(back_populates="verdicts")
+    resolved_by: so.Mapped[User | None] = so.relationship(foreign_keys=[resolved_by_id])
+
+    @property
+    def disagrees(self) -> bool:
+        """True once the second verdict is in and its value differs from the first stage's."""
+        return self.second_verification is not None and (self.second_value or None) != (self.first_value or None)

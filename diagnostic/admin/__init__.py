@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from diagnostic.admin import reply, routes, submissions  # noqa: E402,F401
+from diagnostic.admin import reply, routes, second, submissions  # noqa: E402,F401

@@ -142,6 +142,10 @@ def set_status(campaign: Campaign, status: CampaignStatus | str, actor: Actor = 
         if missing:
             raise Conflict(Refusal.CAMPAIGN_NOT_READY, count=len(missing),
                            details=[line for item in missing for line in (item.text, *item.details)])
+    if status == CampaignStatus.PUBLISHED:
+        from diagnostic.services import second_verification
+
+        second_verification.check_publishable(campaign)
     if status == CampaignStatus.OPEN:
         for link in campaign.instruments:
             link.instrument_version.locked = True

@@ -16,7 +16,7 @@ import numpy as np
 import yaml
 
 from diagnostic.models import Campaign
-from diagnostic.services import report, scores
+from diagnostic.services import report, scores, second_verification
 from scoring import benchmarks
 from scoring import states as state_names
 from scoring.uncertainty import sobol
@@ -53,6 +53,7 @@ class NationalReport:
     fingerprint: str
     data_as_of: datetime | None = None
     tiles: dict = field(default_factory=dict)
+    agreement: dict | None = None  # second verification (services/second_verification.report_section)
 
 
 def _num(x: object) -> float | None:
@@ -134,4 +135,5 @@ def build(campaign: Campaign, seed: int = scores.DEFAULT_SEED) -> NationalReport
         campaign=campaign, title=report.campaign_title(campaign), code=code, label_es=node.label.get("es", code),
         label_en=node.label.get("en", code), nation=nation, states=states, by_type=by_type, editions=editions,
         funnel=funnel, sensitivity=factors, sensitivity_states=per_state, fingerprint=computed.fingerprint,
-        data_as_of=report.data_as_of(campaign), tiles=tile_grid())
+        data_as_of=report.data_as_of(campaign), tiles=tile_grid(),
+        agreement=second_verification.report_section(campaign))

@@ -380,6 +380,36 @@ class Refusal(_Templates):
                                  "it: it cannot be limited to states")
     NATIONAL_STAFF_ONLY = (403, "Solo el equipo nacional puede hacer esto; su cuenta está limitada a {states}",
                            "Only the national team can do this; your account is limited to {states}")
+    # second verification (methodology §9.2–9.4)
+    SECOND_NATIONAL_ONLY = (403, "Solo el equipo nacional sortea, hace la segunda verificación y resuelve desacuerdos",
+                            "Only the national team draws the sample, verifies a second time and resolves disagreements")
+    SECOND_SETTING_INVALID = (400, "Ajuste de la muestra «{name}»: {value!r} no es válido (de {low} a {high})",
+                              "Sample setting «{name}»: {value!r} is not valid (from {low} to {high})")
+    SECOND_SAMPLE_DRAWN = (409, "La muestra de la segunda verificación ya se sorteó: sus ajustes ya no cambian",
+                           "The second-verification sample is already drawn: its settings no longer change")
+    SECOND_NOTHING_TO_DRAW = (409, "No hay respuestas institucionales verificadas de las que sortear la muestra",
+                              "There are no verified institution responses to draw the sample from")
+    FIRST_STAGE_FROZEN = (409, "Esta respuesta está en la muestra de la segunda verificación: su primera verificación "
+                               "quedó fija al sortear; un cambio se hace al resolver un desacuerdo",
+                          "This response is in the second-verification sample: its first verification was fixed when "
+                          "the sample was drawn; a change is made by resolving a disagreement")
+    SECOND_NOT_SAMPLED = (404, "Respuesta o reactivo fuera de la muestra de la segunda verificación",
+                          "Response or item not in the second-verification sample")
+    SECOND_SAME_VERIFIER = (409, "Usted verificó este reactivo en la primera etapa: la segunda verificación la hace otra persona",
+                            "You verified this item at the first stage: another person gives the second verdict")
+    SECOND_ALREADY_RESOLVED = (409, "Este desacuerdo ya se resolvió; el veredicto no cambia",
+                               "This disagreement is already resolved; the verdict no longer changes")
+    SECOND_NO_DISAGREEMENT = (409, "Las dos verificaciones coinciden en este reactivo: no hay nada que resolver",
+                              "Both verifications agree on this item: there is nothing to resolve")
+    SECOND_RESOLUTION_CHOICE = (400, "Elija el valor de la primera o de la segunda verificación",
+                                "Choose the value of the first or of the second verification")
+    SECOND_RESOLUTION_REASON = (400, "El motivo de la resolución es obligatorio", "The reason for the resolution is required")
+    SECOND_VERIFICATION_OPEN = (409, "No se puede publicar: la segunda verificación tiene {pending} reactivos sin veredicto "
+                                     "y {unresolved} desacuerdos sin resolver",
+                                "Cannot publish: the second verification has {pending} items without a verdict and "
+                                "{unresolved} unresolved disagreements")
+    SECOND_NOT_DRAWN = (409, "La muestra todavía no se sortea", "The sample has not been drawn yet")
+    SECOND_NO_ASSESSORS = (400, "Elija al menos una persona co-evaluadora", "Choose at least one co-assessor")
 
     @property
     def status(self) -> int:

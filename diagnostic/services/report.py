@@ -23,7 +23,16 @@ from diagnostic import labels
 from diagnostic.extensions import db
 from diagnostic.models import Answer, Campaign, InstrumentPurpose, Response, ResponseStatus
 from diagnostic.security import NATIONAL, can_view_results
-from diagnostic.services import NotFound, Refusal, campaigns, instruments, reply, responses, scores
+from diagnostic.services import (
+    NotFound,
+    Refusal,
+    campaigns,
+    instruments,
+    reply,
+    responses,
+    scores,
+    second_verification,
+)
 from diagnostic.services import evidence as evidence_annex
 from scoring import IndexModel, benchmarks, stats
 from scoring import score as score_answers
@@ -413,6 +422,7 @@ def _annex(s: _Scored, data: pd.DataFrame) -> dict:
         "fingerprint": computed.fingerprint,
         "seed": computed.seed,
         "settings_version": s.conf.get("version", ""),
+        "agreement": second_verification.report_section(campaign),
     }
 
 

@@ -23,11 +23,11 @@ import pandas as pd
 from flask import current_app
 
 from diagnostic.models import Campaign, InstrumentPurpose
-from diagnostic.services import evidence, reply, responses, scores
+from diagnostic.services import evidence, reply, responses, scores, second_verification
 
 _known: OrderedDict[tuple, str] = OrderedDict()  # scores.data_version → report fingerprint
 _lock = threading.Lock()
-TEMPLATES = ("_layout.html", "state.html", "national.html", "_reply.html", "_evidence.html")
+TEMPLATES = ("_layout.html", "state.html", "national.html", "_reply.html", "_evidence.html", "_agreement.html")
 
 
 def _templates_digest() -> str:
@@ -63,6 +63,7 @@ def fingerprint(campaign: Campaign, seed: int = scores.DEFAULT_SEED) -> str:
     digest.update(_templates_digest().encode())
     digest.update(reply.report_digest(campaign).encode())
     digest.update(evidence.report_digest(campaign).encode())
+    digest.update(second_verification.report_digest(campaign).encode())
     out = digest.hexdigest()
     with _lock:
         _known[version] = out

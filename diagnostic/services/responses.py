@@ -488,6 +488,9 @@ def reopen(response: Response, actor: Actor, reason: str) -> None:
         raise ServiceError(Refusal.REOPEN_REASON_REQUIRED)
     if response.status == ResponseStatus.DRAFT:
         raise Conflict(Refusal.ALREADY_DRAFT)
+    from diagnostic.services import second_verification
+
+    second_verification.refuse_frozen(response)
     old = response.status
     response.status = ResponseStatus.DRAFT
     response.verified_at = None

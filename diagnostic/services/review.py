@@ -37,7 +37,16 @@ from diagnostic.models import (
     utcnow,
 )
 from diagnostic.security import Scope, scope_or_current
-from diagnostic.services import NotFound, Refusal, ServiceError, audit, campaigns, responses, scores
+from diagnostic.services import (
+    NotFound,
+    Refusal,
+    ServiceError,
+    audit,
+    campaigns,
+    responses,
+    scores,
+    second_verification,
+)
 from diagnostic.services.audit import Actor
 from diagnostic.services.refusals import current_lang
 from diagnostic.services.reply import ACTION_LABELS as REPLY_ACTIONS
@@ -74,6 +83,11 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "evidence.remove": ("Quitó un archivo de evidencia", "Removed an evidence file"),
     "evidence.check": ("Comprobó enlaces de evidencia", "Checked evidence links"),
     "user.states": ("Cambió las entidades de una cuenta", "Changed an account's states"),
+    "second.settings": ("Ajustó la muestra de la segunda verificación", "Set the second-verification sample"),
+    "second.draw": ("Sorteó la muestra de la segunda verificación", "Drew the second-verification sample"),
+    "second.verdict": ("Dio un veredicto de segunda verificación", "Gave a second-verification verdict"),
+    "second.resolve": ("Resolvió un desacuerdo entre verificaciones", "Resolved a disagreement between verifications"),
+    "second.assign": ("Asignó co-evaluaciones ciudadanas", "Assigned citizen co-assessments"),
 }
 ACTION_LABELS.update(REPLY_ACTIONS)  # the right of reply's contests and decisions
 
@@ -699,6 +713,7 @@ def verify(response: Response, form: dict, user: User) -> str:
     name = (form.get("field") or "").strip()
     if not name:
         raise ServiceError(Refusal.FIELD_TO_VERIFY_MISSING)
+    second_verification.refuse_frozen(response)
     raw_index = (form.get("repeat_index") or "").strip()
     if raw_index and not raw_index.isdigit():
         raise ServiceError(Refusal.INVALID_REPEAT_INDEX)
@@ -744,6 +759,7 @@ def accept_remaining(response: Response, user: User) -> int:
     """Accept every answer of a submitted response not yet reviewed (one audit row each); how many."""
     if response.status == ResponseStatus.DRAFT:
         raise ServiceError(Refusal.VERIFY_ONLY_SUBMITTED)
+    second_verification.refuse_frozen(response)
     accepted = _accept(response, unreviewed(response), Actor.for_user(user))
     db.session.commit()
     return accepted

@@ -1,7 +1,7 @@
 """Right of reply (methodology §9.5): a campaign's reply window and the institutions' contests.
 
 Revision ID: 0015_right_of_reply
-Revises: 0013_scopes
+Revises: 0014_second_verification
 Create Date: 2026-12-02 15:10:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0015_right_of_reply'
-down_revision = '0013_scopes'
+down_revision = '0014_second_verification'
 branch_labels = None
 depends_on = None
 

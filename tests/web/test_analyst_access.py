@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.web.conftest import csrf_token, sign_in
+from tests.web.test_second_verification import second_cases
 
 ROLES = ("anonymous", "evaluator", "analyst", "admin")
 SLUG = "metrica-prueba"
@@ -83,6 +84,7 @@ def _rule_of(app, method: str, url: str) -> str:
 def test_matrix_covers_every_route(app):
     covered = {_rule_of(app, m, u) for m, u, _ in web_cases(1) + api_cases(1)}
     covered.add("api.openapi")
+    covered |= {_rule_of(app, m, u) for m, u, _f, _e in second_cases(1, 1)}  # their own matrix
     mine = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in ("analyst", "api")}
     assert mine == covered
 

@@ -36,7 +36,7 @@ def test_every_refusal_renders_in_spanish_and_english(member):
         assert f"<{name}-es>" in spanish and f"<{name}-en>" not in spanish
         assert f"<{name}-en>" in english and f"<{name}-es>" not in english
     if isinstance(member, Refusal):
-        assert member.status in (400, 403, 404, 409, 410, 413, 415, 422, 501, 503)  # 503: a transient database error
+        assert member.status in (400, 403, 404, 409, 410, 413, 415, 422, 501, 503)  # 503: transient; 403: national staff only
         error = ServiceError(member, **params)
         assert (error.status, error.code) == (member.status, member.name.lower())
         assert error.message_for("en") == english and error.message == spanish == str(error)
