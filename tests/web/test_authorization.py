@@ -135,6 +135,12 @@ LEAK_EXEMPT_AREAS = {"respond"}
 KNOWN_ARGUMENTS = {"token", "slug", "institution_id", "response_id", "id", "code", "state", "by", "shape", "ext",
                    "level", "fmt", "format"}
 OBJECT_ARGUMENTS = {"response_id", "id", "institution_id", "token"}
+# Posts naming their object in the form (an empty post names none: 404 is the right answer).
+FORM_OBJECT_ENDPOINTS = {"analyst.second_resolve"}
+# Civil-society co-assessors (evaluator accounts) double-code the citizen evaluations shared with
+# them on these analyst-area pages: their own list is theirs; anyone else's sample member is a 404.
+COASSESSOR_LIST = {"analyst.coassessment"}
+COASSESSOR_PAGES = {"analyst.second_review", "analyst.second_verdict", "analyst.second_accept_remaining"}
 
 
 def scoped_url(rule, data, who: str = "OAX-TLACO-77") -> str:
@@ -160,6 +166,10 @@ def expected(rule, role: str) -> str:
         return "allow" if role in ("admin", "national", "oaxaca") else "hidden"
     if area in PUBLIC_AREAS:
         return "any"
+    if endpoint in COASSESSOR_LIST:
+        return "refuse" if role == "anonymous" else "any"
+    if endpoint in COASSESSOR_PAGES and role == "evaluator":
+        return "hidden"
     allowed = {"admin"} if endpoint in ADMIN_ONLY_ENDPOINTS else STAFF_ONLY.get(area)
     if area == "api":
         if endpoint == "api.openapi":
@@ -169,7 +179,7 @@ def expected(rule, role: str) -> str:
         return "hidden" if role == "jalisco" and targets_object else "any"
     if role not in allowed:
         return "refuse"
-    if set(rule.arguments) - KNOWN_ARGUMENTS:  # a placeholder object: it may well not exist
+    if set(rule.arguments) - KNOWN_ARGUMENTS or endpoint in FORM_OBJECT_ENDPOINTS:  # placeholder object: may not exist
         return "any"
     if role == "jalisco" and targets_object:
         return "hidden"
