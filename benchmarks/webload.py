@@ -134,7 +134,7 @@ class PageForm(HTMLParser):
                 self.hidden_paths.add(path)
         elif not self._in_form or "disabled" in a:
             return
-        elif tag == "input" and a.get("name") and a.get("type") not in ("hidden", "submit", "button"):
+        elif tag == "input" and a.get("name") and a.get("type") not in ("hidden", "submit", "button", "file"):
             kind = a.get("type") or "text"
             if kind == "text" and a.get("inputmode") in ("numeric", "decimal"):
                 kind = "number" if a["inputmode"] == "numeric" else "decimal"
