@@ -3,7 +3,7 @@
 One entry point, `compute(campaign)`, serves the score tables, the exports, the API and
 `apertura score`, so every surface shows the same numbers. Answers are the submitted and
 verified responses of the institution and evaluator instruments, with an analyst's
-corrected value in place of the original (`responses.long_form`). Institutions are the
+corrected value in place of the original (`responses.long_columns`). Institutions are the
 campaign's sample (participations); one that never responded follows the model's
 missing-data policy (the MGA rule: zero). Group tables (state, type, order, nation) are
 means of institution scores (methodology §7); a state is compared with the rest of the
@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -383,10 +384,8 @@ def model_of(campaign: Campaign) -> IndexModel:
 
 def campaign_frames(campaign: Campaign) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(answers_long, institutions) as `scoring.score` takes them, from the campaign's data."""
-    rows: list[dict] = []
-    for purpose in SCORED_PURPOSES:
-        rows.extend(responses.long_form(campaign, purpose))
-    answers = pd.DataFrame(rows, columns=["institution", "field", "repeat_index", "value"])
+    columns = responses.long_columns(campaign, SCORED_PURPOSES)
+    answers = pd.DataFrame(columns)
     answers["repeat_index"] = answers["repeat_index"].astype("Int64")
     sample = institutions.in_campaign(campaign)
     insts = pd.DataFrame(
@@ -396,13 +395,13 @@ def campaign_frames(campaign: Campaign) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def fingerprint(answers: pd.DataFrame, insts: pd.DataFrame, model_hash: str, seed: int) -> str:
-    """sha256 of the sorted answers, the sample, the model hash and the seed."""
+    """sha256 of the answers, the sample, the model hash and the seed: each row (as text) hashed
+    to 64 bits and the row hashes sorted, so the order rows come in does not matter."""
     digest = hashlib.sha256()
     digest.update(json.dumps([model_hash, seed, len(answers), len(insts)]).encode())
-    ordered = answers.assign(repeat_index=answers["repeat_index"].fillna(-1).astype("int64")).sort_values(
-        ["institution", "field", "repeat_index"], kind="stable")
-    for frame in (ordered[["institution", "field", "repeat_index", "value"]], insts.sort_values("institution")):
-        digest.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
+    for frame in (answers[["institution", "field", "repeat_index", "value"]], insts):
+        rows = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+        digest.update(np.sort(rows).tobytes())
     return "sha256:" + digest.hexdigest()
 
 
