@@ -562,36 +562,20 @@ def for_campaign(campaign: Campaign, purpose: InstrumentPurpose | str | None = N
     return list(db.session.scalars(query))
 
 
-LONG_COLUMNS = ("institution", "field", "repeat_index", "value")
-
-
-def long_columns(campaign: Campaign, purposes: tuple[InstrumentPurpose | str, ...] = (InstrumentPurpose.INSTITUTION,),
-                 *, statuses: tuple[ResponseStatus, ...] = (ResponseStatus.SUBMITTED, ResponseStatus.VERIFIED),
-                 ) -> dict[str, list]:
-    """Answers of the purposes' instruments as four columns (institution key, field,
-    repeat_index, value): the verified value where an analyst corrected one, answers without a
-    value left out. One query per purpose, read as plain rows (no ORM objects)."""
-    out: dict[str, list] = {name: [] for name in LONG_COLUMNS}
-    connection = db.session.connection()
-    for purpose in purposes:
-        rows = connection.execute(
-            sa.select(Institution.key, Answer.field, Answer.repeat_index, Answer.value, Answer.verified_value,
-                      Answer.verification)
-            .join(Response, Response.id == Answer.response_id)
-            .join(Institution, Institution.id == Response.institution_id)
-            .where(Response.campaign_id == campaign.id, Response.purpose == InstrumentPurpose(purpose),
-                   Response.status.in_(statuses))).all()
-        kept = [(key, f, i, verified if verification == "corrected" else value)
-                for key, f, i, value, verified, verification in rows]
-        kept = [row for row in kept if row[3] is not None]
-        for name, column in zip(LONG_COLUMNS, zip(*kept, strict=True) if kept else [(), (), (), ()], strict=True):
-            out[name].extend(column)
-    return out
-
-
 def long_form(campaign: Campaign, purpose: InstrumentPurpose | str = InstrumentPurpose.INSTITUTION,
               *, statuses: tuple[ResponseStatus, ...] = (ResponseStatus.SUBMITTED, ResponseStatus.VERIFIED)) -> list[dict]:
-    """Answers in the long form `scoring.score` takes (institution key, field, repeat_index, value),
-    one dict per answer (see `long_columns`)."""
-    columns = long_columns(campaign, (purpose,), statuses=statuses)
-    return [dict(zip(LONG_COLUMNS, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    """Answers in the long form `scoring.score` takes (institution key, field, repeat_index, value).
+
+    Uses the verified value where an analyst corrected one.
+    """
+    rows = db.session.execute(
+        sa.select(Institution.key, Answer.field, Answer.repeat_index, Answer.value, Answer.verified_value,
+                  Answer.verification)
+        .join(Response, Response.id == Answer.response_id)
+        .join(Institution, Institution.id == Response.institution_id)
+        .where(Response.campaign_id == campaign.id, Response.purpose == InstrumentPurpose(purpose),
+               Response.status.in_(statuses)))
+    return [{"institution": key, "field": f, "repeat_index": i,
+             "value": verified if verification == "corrected" else value}
+            for key, f, i, value, verified, verification in rows
+            if (verified if verification == "corrected" else value) is not None]

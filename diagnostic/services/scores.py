@@ -3,7 +3,7 @@
 One entry point, `compute(campaign)`, serves the score tables, the exports, the API and
 `apertura score`, so every surface shows the same numbers. Answers are the submitted and
 verified responses of the institution and evaluator instruments, with an analyst's
-corrected value in place of the original (`responses.long_columns`). Institutions are the
+corrected value in place of the original (`responses.long_form`). Institutions are the
 campaign's sample (participations); one that never responded follows the model's
 missing-data policy (the MGA rule: zero). Group tables (state, type, order, nation) are
 means of institution scores (methodology §7); a state is compared with the rest of the
@@ -384,8 +384,10 @@ def model_of(campaign: Campaign) -> IndexModel:
 
 def campaign_frames(campaign: Campaign) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(answers_long, institutions) as `scoring.score` takes them, from the campaign's data."""
-    columns = responses.long_columns(campaign, SCORED_PURPOSES)
-    answers = pd.DataFrame(columns)
+    rows: list[dict] = []
+    for purpose in SCORED_PURPOSES:
+        rows.extend(responses.long_form(campaign, purpose))
+    answers = pd.DataFrame(rows, columns=["institution", "field", "repeat_index", "value"])
     answers["repeat_index"] = answers["repeat_index"].astype("Int64")
     sample = institutions.in_campaign(campaign)
     insts = pd.DataFrame(
