@@ -66,24 +66,25 @@ def rest_of_nation(scores: pd.DataFrame, institutions: pd.DataFrame) -> pd.DataF
 
 def type_adjusted(scores: pd.DataFrame, institutions: pd.DataFrame) -> pd.DataFrame:
     """Type-adjusted state score: national mean + Σ_type share_in_state × (state-type mean −
-    national type mean), per score column (methodology §7)."""
+    national type mean), per score column (methodology §7). The shares are the state's
+    institutions with a value, so the sum is the state's mean of (score − national mean of
+    the institution's type), which is how it is computed here, for every column at once."""
     data = _frame(scores, institutions)
     codes = list(scores.columns)
-    rows = []
+    values = data[codes].to_numpy(dtype=float)
+    present = ~np.isnan(values)
+    kinds, _ = pd.factorize(data["type"].astype("object"), use_na_sentinel=False)  # a missing type is a type
+    sums = np.zeros((kinds.max() + 1 if len(kinds) else 0, len(codes)))
+    counts = np.zeros(sums.shape)
+    np.add.at(sums, kinds, np.where(present, values, 0.0))
+    np.add.at(counts, kinds, present)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        type_means = sums / counts
+    centred = pd.DataFrame(values - type_means[kinds], index=data.index, columns=codes)
     national = data[codes].mean()
-    type_means = data.groupby("type", dropna=False)[codes].mean()
-    for state, part in data.groupby("state", sort=True):
-        row = {"state": state}
-        for code in codes:
-            scored = part[["type", code]].dropna()
-            if scored.empty:
-                row[code] = np.nan
-                continue
-            mix = scored.groupby("type", dropna=False)[code].agg(["mean", "size"])
-            gaps = mix["mean"] - type_means.loc[mix.index, code]
-            row[code] = float(national[code] + (gaps * mix["size"]).sum() / mix["size"].sum())
-        rows.append(row)
-    return _state_labels(pd.DataFrame(rows))
+    out = centred.groupby(data["state"], sort=True).mean() + national
+    out.index.name = "state"
+    return _state_labels(out.reset_index())
 
 
 def state_table(scores: pd.DataFrame, institutions: pd.DataFrame, codes: Sequence[str] | None = None) -> pd.DataFrame:
@@ -94,10 +95,11 @@ def state_table(scores: pd.DataFrame, institutions: pd.DataFrame, codes: Sequenc
     adjusted = type_adjusted(scores, institutions).set_index("state")
     rest = rest_of_nation(scores, institutions).set_index("state")
     national = scores.mean()
-    out = means[["abbr", "entidad", "n"]].copy()
+    columns = {}
     for code in codes:
-        out[code] = means[code]
-        out[f"{code}_adjusted"] = adjusted[code]
-        out[f"{code}_rest"] = rest[code]
-        out[f"{code}_national"] = national[code]
+        columns[code] = means[code]
+        columns[f"{code}_adjusted"] = adjusted[code].reindex(means.index)
+        columns[f"{code}_rest"] = rest[code].reindex(means.index)
+        columns[f"{code}_national"] = pd.Series(national[code], index=means.index)
+    out = pd.concat([means[["abbr", "entidad", "n"]], pd.DataFrame(columns, index=means.index)], axis=1)
     return out.reset_index()

@@ -341,7 +341,7 @@ class _LineDict(dict):
     key_lines: dict[str, int]
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml parses, when installed
     """SafeLoader that records the line of every mapping and key."""
 
     def construct_mapping(self, node, deep=False):  # noqa: D102

@@ -286,17 +286,40 @@ def gap_interval(state_values: np.ndarray, rest_values: np.ndarray, n_resamples:
     """95 % bootstrap interval of (national mean − state mean), resampling the state's
     institutions and the rest of the nation's separately (the nation contains the state).
     (None, None) when the state has fewer than two institutions with a value."""
-    own = state_values[~np.isnan(state_values)]
-    rest = rest_values[~np.isnan(rest_values)]
-    if len(own) < 2 or len(rest) < 1:
-        return None, None
+    return gap_intervals(np.asarray(state_values, float)[:, None], np.asarray(rest_values, float)[:, None],
+                         n_resamples, seed)[0]
+
+
+def _resampled_sums(x: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap sums (resamples × columns) of the rows of `x`: how often each row is drawn @ x."""
+    n = len(x)
+    idx = rng.integers(0, n, (n_resamples, n))
+    offsets = (np.arange(n_resamples, dtype=np.int64) * n)[:, None]
+    counts = np.bincount((idx + offsets).ravel(), minlength=n_resamples * n).reshape(n_resamples, n)
+    return counts.astype(float) @ x
+
+
+def gap_intervals(state_values: np.ndarray, rest_values: np.ndarray, n_resamples: int,
+                  seed: int) -> list[tuple[float | None, float | None]]:
+    """`gap_interval` of every column (institutions × nodes) at once: each column uses the
+    institutions with a value in it, and columns with values on the same institutions share
+    the resamples (one draw of the state and one of the rest serves them all)."""
+    out: list[tuple[float | None, float | None]] = [(None, None)] * state_values.shape[1]
     rng = np.random.default_rng(seed)
-    own_b = own[rng.integers(0, len(own), (n_resamples, len(own)))]
-    rest_b = rest[rng.integers(0, len(rest), (n_resamples, len(rest)))]
-    nation_b = (own_b.sum(axis=1) + rest_b.sum(axis=1)) / (len(own) + len(rest))
-    gaps = nation_b - own_b.mean(axis=1)
-    low, high = np.quantile(gaps, [0.025, 0.975])
-    return float(low), float(high)
+    present = np.vstack([~np.isnan(state_values), ~np.isnan(rest_values)])
+    patterns, which = np.unique(present, axis=1, return_inverse=True)
+    for p in range(patterns.shape[1]):
+        cols = np.flatnonzero(which.reshape(-1) == p)
+        own = state_values[patterns[:len(state_values), p]][:, cols]
+        rest = rest_values[patterns[len(state_values):, p]][:, cols]
+        if len(own) < 2 or len(rest) < 1:
+            continue
+        own_sums = _resampled_sums(own, n_resamples, rng)
+        nation = (own_sums + _resampled_sums(rest, n_resamples, rng)) / (len(own) + len(rest))
+        lows, highs = np.quantile(nation - own_sums / len(own), [0.025, 0.975], axis=0)
+        for j, col in enumerate(cols):
+            out[col] = (float(lows[j]), float(highs[j]))
+    return out
 
 
 def _gaps(s: _Scored) -> list[dict]:
@@ -310,13 +333,14 @@ def _gaps(s: _Scored) -> list[dict]:
     wide = s.computed.result.wide()
     states_of = s.computed.result.institutions.reindex(wide.index)["state"]
     in_state = (states_of == s.code).to_numpy()
+    frame = frame[frame["potential"].fillna(0) > 0]
+    if frame.empty:
+        return []
+    values = wide[list(frame["code"])].to_numpy(dtype=float)
+    intervals = gap_intervals(values[in_state], values[~in_state], int(s.conf.get("brecha_resamples", 1000)),
+                              s.computed.seed)
     out = []
-    for k, g in enumerate(frame.itertuples(index=False)):
-        if not (_num(g.potential) or 0) > 0:
-            continue
-        values = wide[g.code].to_numpy(dtype=float)
-        low, high = gap_interval(values[in_state], values[~in_state], int(s.conf.get("brecha_resamples", 1000)),
-                                 s.computed.seed + k)
+    for g, (low, high) in zip(frame.itertuples(index=False), intervals, strict=True):
         weight = _num(g.weight)
         parent = parents.get(g.code) or ""
         own_es, own_en = s.labels.get(g.code, {}).get("es", g.code), s.labels.get(g.code, {}).get("en", g.code)

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -410,13 +411,13 @@ def campaign_frames(campaign: Campaign) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def fingerprint(answers: pd.DataFrame, insts: pd.DataFrame, model_hash: str, seed: int) -> str:
-    """sha256 of the sorted answers, the sample, the model hash and the seed."""
+    """sha256 of the answers, the sample, the model hash and the seed: each row (as text) hashed
+    to 64 bits and the row hashes sorted, so the order rows come in does not matter."""
     digest = hashlib.sha256()
     digest.update(json.dumps([model_hash, seed, len(answers), len(insts)]).encode())
-    ordered = answers.assign(repeat_index=answers["repeat_index"].fillna(-1).astype("int64")).sort_values(
-        ["institution", "field", "repeat_index"], kind="stable")
-    for frame in (ordered[["institution", "field", "repeat_index", "value"]], insts.sort_values("institution")):
-        digest.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
+    for frame in (answers[["institution", "field", "repeat_index", "value"]], insts):
+        rows = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+        digest.update(np.sort(rows).tobytes())
     return "sha256:" + digest.hexdigest()
 
 

@@ -135,3 +135,73 @@ def test_reliability_per_dimension(metrica_model, mga_fixture_path):
     table = stats.reliability(result, "dimension").set_index("code")
     assert table.loc["T", "items"] == "TG, TC" and table.loc["T", "k"] == 2
     assert table.loc["T", "low"] < table.loc["T", "alpha"] < table.loc["T", "high"]
+
+
+def test_rest_of_nation_resample_draws_exactly_the_rest():
+    # One column per institution (one-hot): a resample mean of column i is how often i was
+    # drawn over the number of draws. Every resample of the rest must draw only outside the
+    # group, exactly m = N − n_group times, each institution of the rest equally often.
+    n = 12
+    state = np.array(["01"] * 3 + ["02"] * 4 + ["03"] * 5, dtype=object)
+    x = np.eye(n)
+    rng = np.random.default_rng(7)
+    national = stats._NationalResample.draw(x, 20000, rng)
+    for group in ("01", "02", "03"):
+        inside = state == group
+        m = int((~inside).sum())
+        share = national.rest_means(inside, rng)
+        assert (share[:, inside] == 0).all()
+        np.testing.assert_allclose(share.sum(axis=1), 1.0)
+        np.testing.assert_allclose(share * m, np.round(share * m), atol=1e-9)  # whole draws
+        np.testing.assert_allclose(share[:, ~inside].mean(axis=0), 1 / m, atol=0.01 / m * 10)
+        # a bootstrap count is Binomial(m, 1/m): variance (1 − 1/m)
+        np.testing.assert_allclose((share[:, ~inside] * m).var(axis=0), 1 - 1 / m, rtol=0.08)
+
+
+def test_rest_of_nation_resample_matches_a_bootstrap_by_hand():
+    rng = np.random.default_rng(5)
+    n = 60
+    x = np.column_stack([rng.normal(0.5, 0.2, n), rng.uniform(0, 1, n)])
+    x[rng.random(n) < 0.2, 1] = np.nan  # NaN-aware: means over the drawn rows with a value
+    inside = np.arange(n) < 9
+    national = stats._NationalResample.draw(x, 40000, np.random.default_rng(1))
+    ours = national.rest_means(inside, np.random.default_rng(2))
+    rest = x[~inside]
+    idx = np.random.default_rng(3).integers(0, len(rest), size=(40000, len(rest)))
+    by_hand = np.nanmean(rest[idx], axis=1)
+    np.testing.assert_allclose(ours.mean(axis=0), by_hand.mean(axis=0), atol=0.002)
+    np.testing.assert_allclose(ours.std(axis=0), by_hand.std(axis=0), rtol=0.03)
+    np.testing.assert_allclose(np.quantile(ours, [0.025, 0.975], axis=0),
+                               np.quantile(by_hand, [0.025, 0.975], axis=0), atol=0.005)
+
+
+def test_permutation_pvalues_of_a_matrix_are_each_columns_test():
+    rng = np.random.default_rng(4)
+    values = np.column_stack([np.concatenate([rng.normal(0.6, 0.1, 10), rng.normal(0.45, 0.1, 50)]),
+                              rng.uniform(0, 1, 60), rng.uniform(0, 1, 60)])
+    values[[3, 20, 41], 2] = np.nan  # the third column is tested on its own rows
+    labels = np.array(["a"] * 10 + ["b"] * 20 + ["c"] * 30, dtype=object)
+    observed, p = stats.permutation_pvalues(values, labels, ["a", "b", "c"], n_resamples=20000, seed=1)
+    assert observed.shape == p.shape == (3, 3)
+    for j in range(3):
+        one_observed, one_p = stats.permutation_pvalues(values[:, j], labels, ["a", "b", "c"], n_resamples=20000,
+                                                        seed=9)
+        np.testing.assert_allclose(observed[:, j], one_observed)
+        np.testing.assert_allclose(p[:, j], one_p, atol=0.015)
+    assert p[0, 0] < 0.01
+
+
+def test_gap_table_welch_is_scipys_per_state():
+    rng = np.random.default_rng(8)
+    n = 40
+    institutions = pd.DataFrame({"institution": [f"i{k}" for k in range(n)],
+                                 "state": ["01"] * 12 + ["02"] * 27 + ["03"],
+                                 "type": "ejecutivo"}).set_index("institution", drop=False)
+    scores = pd.DataFrame({"GA": rng.uniform(0, 1, n), "T": rng.uniform(0, 1, n)}, index=institutions.index)
+    scores.loc[["i0", "i1", "i5"], "T"] = np.nan
+    gaps = stats.rest_of_nation_gaps(scores, institutions, n_resamples=200, permutations=199, seed=1)
+    for row in gaps.itertuples(index=False):
+        inside = (institutions["state"] == row.state).to_numpy()
+        t, p = stats.welch(scores[row.code].to_numpy()[inside], scores[row.code].to_numpy()[~inside])
+        assert row.welch_t == pytest.approx(t, nan_ok=True) and row.welch_p == pytest.approx(p, nan_ok=True)
+    assert np.isnan(gaps.set_index(["state", "code"]).loc[("03", "GA"), "welch_p"])  # one institution

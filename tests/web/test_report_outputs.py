@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from diagnostic.services import report_cache
-from diagnostic.services.report import gap_interval
+from diagnostic.services.report import gap_interval, gap_intervals
 from tests.web.conftest import sign_in
 
 
@@ -41,6 +41,19 @@ def test_gap_interval_by_hand():
     assert low == pytest.approx(0.10) and high == pytest.approx(0.20)
     # one institution: no interval can be estimated
     assert gap_interval(np.array([0.2, np.nan]), np.array([0.6, 0.5]), 100, 1) == (None, None)
+
+
+def test_gap_intervals_of_several_nodes_are_each_nodes_interval():
+    rng = np.random.default_rng(3)
+    state, rest = rng.uniform(0, 1, (9, 3)), rng.uniform(0, 1, (40, 3))
+    state[[0, 1, 2, 3, 4, 5, 6, 7], 2] = np.nan  # one value left in the state: no interval
+    intervals = gap_intervals(state, rest, 1000, 5)
+    # nodes with values on the same institutions share the draws: each is its own interval
+    for j in (0, 1):
+        assert intervals[j] == pytest.approx(gap_interval(state[:, j], rest[:, j], 1000, 5))
+        nation = np.concatenate([state[:, j], rest[:, j]]).mean()
+        assert intervals[j][0] < nation - state[:, j].mean() < intervals[j][1]
+    assert intervals[2] == (None, None)
 
 
 def test_state_report_first_page_names_labels_and_annex(app, client, scored):
