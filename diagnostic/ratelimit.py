@@ -141,8 +141,20 @@ class SQLStorage(Storage):
 
 
 def _sqlite_wal(dbapi_connection, _record) -> None:
+    """WAL for the shared counters. Switching the journal mode ignores SQLite's busy timeout, so
+    when several workers open the file at the same moment one may be told "database is locked":
+    it tries again, a bounded number of times (about 5 s in all)."""
+    import sqlite3
+
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    for attempt in range(50):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == 49:
+                raise
+            time.sleep(0.1)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

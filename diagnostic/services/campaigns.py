@@ -412,6 +412,10 @@ class Effect(_Templates):
     NO_DEADLINE = ("sin fecha límite (cada enlace vence {days} días después de emitirse)",
                    "with no deadline (each link expires {days} days after it is issued)")
     UNTIL = ("hasta el {date}", "until {date}")
+    NO_SECOND_SAMPLE = ("No se sorteó la muestra de la segunda verificación: el anexo de cada informe dirá que no hay "
+                        "medida de acuerdo entre verificadores.",
+                        "No second-verification sample was drawn: each report's annex will say there is no measure "
+                        "of agreement between verifiers.")
 
 
 def status_effects(campaign: Campaign, target: CampaignStatus | str, *, results_url: str = "",
@@ -449,4 +453,8 @@ def status_effects(campaign: Campaign, target: CampaignStatus | str, *, results_
            Effect.PUBLIC_INSTITUTIONS.both(count=institutions, missing=max(institutions - sent, 0))]
     if counts[ResponseStatus.SUBMITTED]:
         out.append(Effect.UNVERIFIED_PUBLISHED.both(count=counts[ResponseStatus.SUBMITTED]))
+    from diagnostic.services import second_verification
+
+    if not second_verification.overview(campaign).drawn:
+        out.append(Effect.NO_SECOND_SAMPLE.both())
     return [*out, *reply.effects(campaign, target), Effect.FINAL.both()]

@@ -21,6 +21,7 @@ import sqlalchemy.orm as so
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from diagnostic import labels
 from diagnostic.extensions import db
 from diagnostic.models import (
     Answer,
@@ -222,7 +223,8 @@ def progress(campaign: Campaign, purpose: str = InstrumentPurpose.INSTITUTION.va
                                        Invitation.campaign_id == campaign.id))
         .where(Participation.campaign_id == campaign.id, Participation.withdrawn_at.is_(None))
         .order_by(Institution.state_code, Institution.name), Institution.state_code)).all()
-    names = {s.code: s for s in db.session.scalars(sa.select(State)) if scope.allows(s.code)}
+    every_state = {s.code: s for s in db.session.scalars(sa.select(State))}  # names are public; data is scoped
+    names = {code: s for code, s in every_state.items() if scope.allows(code)}
     total = RateRow("all", "Total")
     by_state: dict[str, RateRow] = {
         code: RateRow(code, names[code].name if code in names else code, names[code].abbr if code in names else code)
@@ -234,11 +236,13 @@ def progress(campaign: Campaign, purpose: str = InstrumentPurpose.INSTITUTION.va
         total.add(key)
         state = by_state.setdefault(institution.state_code, RateRow(institution.state_code, institution.state_code))
         state.add(key)
-        by_type.setdefault(institution.type, RateRow(institution.type, institution.type)).add(key)
+        by_type.setdefault(institution.type, RateRow(institution.type, labels.label(institution.type, "type"))).add(key)
         if key in ("draft", "not_started"):
             pending.append(Pending(institution, key, _invitation_status(invitation),
                                    invitation.last_used_at if invitation else None))
-    tiles = [Tile(r, c, by_state.get(code, RateRow(code, code))) for code, (r, c) in TILES.items()]
+    tiles = [Tile(r, c, by_state.get(code) or RateRow(code, every_state[code].name if code in every_state else code,
+                                                       every_state[code].abbr if code in every_state else code))
+             for code, (r, c) in TILES.items()]
     federal = by_state.get("00")
     states = [row for code, row in by_state.items() if code != "00" or row.institutions]
     return Progress(campaign, purpose, total, states, sorted(by_type.values(), key=lambda r: r.key),
