@@ -7,11 +7,10 @@ Same guards as the questionnaire (the `respond` blueprint: the secret link is th
 no cookie, cross-site posts refused, nothing cached)."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask import redirect, render_template, request, url_for
 
 from diagnostic.respond import bp
-from diagnostic.services import ServiceError, evidence, reply
+from diagnostic.services import ServiceError, attachments, reply
 from diagnostic.services.refusals import current_lang
 
 
@@ -62,15 +61,7 @@ def reply_file(token: str, file_id: int):
         invitation = reply.resolve(token)
     except ServiceError as exc:
         return render_template("questionnaire/invalid_link.html", message=exc.message, code=exc.status), exc.status
-    row = reply.own_file(invitation, file_id)
-    path = evidence.path_for(row.sha256)
-    if not path.exists():
-        return render_template("questionnaire/invalid_link.html", message=_("El archivo ya no está disponible."),
-                               code=404), 404
-    response = send_file(path, mimetype=row.media_type, as_attachment=True, download_name=row.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    return response
+    return attachments.send(reply.own_file(invitation, file_id))
 
 
 def landing_redirect(token: str):

@@ -27,7 +27,6 @@ import sqlalchemy as sa
 
 from diagnostic.extensions import db
 from diagnostic.models import (
-    Answer,
     Campaign,
     CampaignStatus,
     Contest,
@@ -664,11 +663,6 @@ def report_digest(campaign: Campaign) -> str:
                               .where(Contest.campaign_id == campaign.id).order_by(Contest.id)).all()
     data = [campaign.reply_days, str(campaign.reply_opened_at), [list(r) for r in rows]]
     return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()
-
-
-def answer_of(response: Response, field_name: str, repeat_index: int | None) -> Answer | None:
-    """The stored answer of a response at a path, if any."""
-    return next((a for a in response.answers if a.field == field_name and a.repeat_index == repeat_index), None)
 
 
 # ------------------------------------------------------------------ the e-mail when the review starts

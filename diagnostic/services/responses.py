@@ -500,12 +500,17 @@ def reopen(response: Response, actor: Actor, reason: str) -> None:
     db.session.commit()
 
 
+def stored_answer(response: Response, field_name: str, repeat_index: int | None) -> Answer | None:
+    """The stored answer of a response at one field and repeat index, if any."""
+    return next((a for a in response.answers if a.field == field_name and a.repeat_index == repeat_index), None)
+
+
 def verify_answer(response: Response, field_name: str, repeat_index: int | None, actor: Actor, *,
                   corrected: object | None = None, reason: str | None = None) -> Answer:
     """Accept an answer as is (`corrected=None`) or correct it with a reason; both are kept."""
     if response.status == ResponseStatus.DRAFT:
         raise Conflict(Refusal.VERIFY_ONLY_SUBMITTED)
-    answer = next((a for a in response.answers if a.field == field_name and a.repeat_index == repeat_index), None)
+    answer = stored_answer(response, field_name, repeat_index)
     if corrected is None:
         if answer is None:
             raise NotFound(Refusal.NO_VALUE_IN_FIELD)

@@ -495,8 +495,7 @@ def _set_second(member: SampledResponse, verdict: SecondVerdict, user: User, dec
         raise Conflict(Refusal.SECOND_SAME_VERIFIER)
     if verdict.resolved_at is not None:
         raise Conflict(Refusal.SECOND_ALREADY_RESOLVED)
-    original = next((a for a in member.response.answers
-                     if a.field == verdict.field and a.repeat_index == verdict.repeat_index), None)
+    original = responses.stored_answer(member.response, verdict.field, verdict.repeat_index)
     old = verdict.second_value
     verdict.second_verification = decision
     verdict.second_value = (original.value if original is not None else None) if decision == "accepted" else value
@@ -609,8 +608,7 @@ def resolve(campaign: Campaign, verdict_id: object, choice: str, reason: str, us
         raise ServiceError(Refusal.SECOND_RESOLUTION_REASON)
     value = verdict.first_value if choice == "first" else verdict.second_value
     response = verdict.member.response
-    answer = next((a for a in response.answers
-                   if a.field == verdict.field and a.repeat_index == verdict.repeat_index), None)
+    answer = responses.stored_answer(response, verdict.field, verdict.repeat_index)
     actor = Actor.for_user(user)
     why = f"{_resolution_prefix()}{reason}"
     if answer is not None and value == answer.value:
