@@ -7,6 +7,8 @@ Same guards as the questionnaire (the `respond` blueprint: the secret link is th
 no cookie, cross-site posts refused, nothing cached)."""
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import redirect, render_template, request, url_for
 
 from diagnostic.respond import bp
@@ -20,23 +22,31 @@ def _page(token: str, invitation, *, errors: dict | None = None, typed: dict | N
                            errors=errors or {}, typed=typed or {}, sent=request.args.get("enviada")), status
 
 
+def with_invitation(view):
+    """Resolve the link first: an unusable one gets the questionnaire's invalid-link page."""
+
+    @wraps(view)
+    def wrapped(token: str, **kwargs):
+        try:
+            invitation = reply.resolve(token)
+        except ServiceError as exc:
+            return render_template("questionnaire/invalid_link.html", message=exc.message, code=exc.status), exc.status
+        return view(token, invitation, **kwargs)
+
+    return wrapped
+
+
 @bp.get("/<token>/replica")
-def reply_page(token: str):
+@with_invitation
+def reply_page(token: str, invitation):
     """The institution's item scores, corrections, evidence and contests."""
-    try:
-        invitation = reply.resolve(token)
-    except ServiceError as exc:
-        return render_template("questionnaire/invalid_link.html", message=exc.message, code=exc.status), exc.status
     return _page(token, invitation)
 
 
 @bp.post("/<token>/replica/<item>")
-def reply_contest(token: str, item: str):
+@with_invitation
+def reply_contest(token: str, invitation, item: str):
     """File a contest of one item (comment required; a web address and/or a file as new evidence)."""
-    try:
-        invitation = reply.resolve(token)
-    except ServiceError as exc:
-        return render_template("questionnaire/invalid_link.html", message=exc.message, code=exc.status), exc.status
     upload = request.files.get("file")
     has_file = upload is not None and bool(upload.filename)
     try:
@@ -55,12 +65,9 @@ def reply_contest(token: str, item: str):
 
 
 @bp.get("/<token>/replica/archivo/<int:file_id>")
-def reply_file(token: str, file_id: int):
+@with_invitation
+def reply_file(token: str, invitation, file_id: int):
     """One of the institution's own evidence files, as a download (never shown inline)."""
-    try:
-        invitation = reply.resolve(token)
-    except ServiceError as exc:
-        return render_template("questionnaire/invalid_link.html", message=exc.message, code=exc.status), exc.status
     return attachments.send(reply.own_file(invitation, file_id))
 
 
