@@ -152,21 +152,32 @@ def attach(response: Response, field: str, stored: StoredFile, actor: Actor,
     return row
 
 
-def cited_links(campaign: Campaign) -> dict[str, int]:
-    """Every web address cited as evidence in the campaign's submitted or verified responses,
-    with how many items cite it."""
+def _citations(campaign: Campaign) -> list[tuple[str, str]]:
+    """(address, citing institution's state) of every evidence item of the campaign's submitted or
+    verified responses that holds a web address (the verified value where a verifier corrected it)."""
+    from diagnostic.models import Institution
+
     rows = db.session.execute(
-        sa.select(Answer.value, Answer.verified_value, Answer.verification)
+        sa.select(Answer.value, Answer.verified_value, Answer.verification, Institution.state_code)
         .join(Response, Answer.response_id == Response.id)
+        .join(Institution, Response.institution_id == Institution.id)
         .where(Response.campaign_id == campaign.id,
                Response.status.in_([ResponseStatus.SUBMITTED, ResponseStatus.VERIFIED]),
                Answer.field.like(f"%{EVIDENCE_SUFFIX}")))
+    out = []
+    for value, verified_value, verification, state in rows:
+        url = ((verified_value if verification == "corrected" else value) or "").strip()
+        if _is_link(url):
+            out.append((url, state))
+    return out
+
+
+def cited_links(campaign: Campaign) -> dict[str, int]:
+    """Every web address cited as evidence in the campaign's submitted or verified responses,
+    with how many items cite it."""
     counts: dict[str, int] = {}
-    for value, verified_value, verification in rows:
-        url = (verified_value if verification == "corrected" else value) or ""
-        url = url.strip()
-        if url.lower().startswith(("http://", "https://")):
-            counts[url] = counts.get(url, 0) + 1
+    for url, _state in _citations(campaign):
+        counts[url] = counts.get(url, 0) + 1
     return counts
 
 
@@ -176,11 +187,7 @@ def check_campaign_links(campaign: Campaign, *, stage: str = "submitted",
     """Check each distinct cited address once and record the result; counts by outcome."""
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {STAGES}")
-    config = current_app.config
-    bounds = {"timeout": float(config["LINKCHECK_TIMEOUT"]),
-              "max_bytes": int(config["LINKCHECK_MAX_MB"]) * 1024 * 1024,
-              "max_redirects": int(config["LINKCHECK_MAX_REDIRECTS"]),
-              "allow_private": bool(config["LINKCHECK_ALLOW_PRIVATE"])}
+    bounds = _bounds()
     links = sorted(cited_links(campaign))
     summary = {"checked": 0, "reachable": 0, "unreachable": 0}
     for done, url in enumerate(links, start=1):
@@ -412,20 +419,9 @@ def check_after_response(response_id: int, stage: str) -> None:
 def cited_by_state(campaign: Campaign) -> dict[str, set[str]]:
     """Every evidence address cited in the campaign's submitted or verified responses, with the
     states of the institutions citing it."""
-    from diagnostic.models import Institution
-
-    rows = db.session.execute(
-        sa.select(Answer.value, Answer.verified_value, Answer.verification, Institution.state_code)
-        .join(Response, Answer.response_id == Response.id)
-        .join(Institution, Response.institution_id == Institution.id)
-        .where(Response.campaign_id == campaign.id,
-               Response.status.in_([ResponseStatus.SUBMITTED, ResponseStatus.VERIFIED]),
-               Answer.field.like(f"%{EVIDENCE_SUFFIX}")))
     out: dict[str, set[str]] = {}
-    for value, verified_value, verification, state in rows:
-        url = ((verified_value if verification == "corrected" else value) or "").strip()
-        if _is_link(url):
-            out.setdefault(url, set()).add(state)
+    for url, state in _citations(campaign):
+        out.setdefault(url, set()).add(state)
     return out
 
 
