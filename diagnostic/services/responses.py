@@ -505,6 +505,20 @@ def stored_answer(response: Response, field_name: str, repeat_index: int | None)
     return next((a for a in response.answers if a.field == field_name and a.repeat_index == repeat_index), None)
 
 
+def check_correction(response: Response, field_name: str, repeat_index: int | None, value: str, *,
+                     effective: bool = True, partial: bool = False) -> None:
+    """Refuse (INVALID_CORRECTION, with the questionnaire's own messages) a value the field's
+    rules reject, read together with the response's other answers (the values scores use, or
+    the respondent's own with `effective=False`)."""
+    rows = rows_of(response, effective=effective)
+    rows[(field_name, repeat_index)] = value
+    result = surveys.validate(definition_of(response), _to_nested(rows), partial=partial)
+    mine = [e for e in result.errors if _matches(e.path, field_name, repeat_index)]
+    if mine:
+        raise ServiceError(Refusal.INVALID_CORRECTION, errors=Both("; ".join(e.message_es for e in mine),
+                                                                 "; ".join(e.message_en for e in mine)))
+
+
 def verify_answer(response: Response, field_name: str, repeat_index: int | None, actor: Actor, *,
                   corrected: object | None = None, reason: str | None = None) -> Answer:
     """Accept an answer as is (`corrected=None`) or correct it with a reason; both are kept."""
@@ -522,13 +536,7 @@ def verify_answer(response: Response, field_name: str, repeat_index: int | None,
         if not (reason or "").strip():
             raise ServiceError(Refusal.CORRECTION_REASON_REQUIRED)
         new_text = str(corrected)
-        effective = rows_of(response, effective=True)
-        effective[(field_name, repeat_index)] = new_text
-        result = surveys.validate(definition_of(response), _to_nested(effective), partial=False)
-        mine = [e for e in result.errors if _matches(e.path, field_name, repeat_index)]
-        if mine:
-            raise ServiceError(Refusal.INVALID_CORRECTION, errors=Both("; ".join(e.message_es for e in mine),
-                                                                     "; ".join(e.message_en for e in mine)))
+        check_correction(response, field_name, repeat_index, new_text)
         if answer is None:
             answer = Answer(field=field_name, repeat_index=repeat_index, value=None)
             response.answers.append(answer)

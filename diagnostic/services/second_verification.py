@@ -56,7 +56,6 @@ from diagnostic.models import (
 )
 from diagnostic.services import Conflict, NotFound, Refusal, ServiceError, responses
 from diagnostic.services.audit import Actor, record
-from diagnostic.services.refusals import Both
 from scoring import agreement as agreement_lib
 
 MAX_SEED = 2**31 - 1
@@ -438,18 +437,6 @@ def _verdict(member: SampledResponse, verdict_id: object) -> SecondVerdict:
     return verdict
 
 
-def _validate_correction(response: Response, verdict: SecondVerdict, value: str) -> None:
-    rows = responses.rows_of(response, effective=False)
-    rows[(verdict.field, verdict.repeat_index)] = value
-    import surveys
-
-    result = surveys.validate(responses.definition_of(response), responses._to_nested(rows), partial=True)
-    mine = [e for e in result.errors if responses._matches(e.path, verdict.field, verdict.repeat_index)]
-    if mine:
-        raise ServiceError(Refusal.INVALID_CORRECTION, errors=Both("; ".join(e.message_es for e in mine),
-                                                                 "; ".join(e.message_en for e in mine)))
-
-
 def require_coder(member: SampledResponse, user: User) -> None:
     """Who gives second verdicts: national staff, and for citizen evaluations the co-assessor
     assigned to the response; never the evaluator who made it."""
@@ -521,7 +508,8 @@ def record_verdict(member: SampledResponse, form: dict, user: User) -> str:
             raise ServiceError(Refusal.CORRECTED_VALUE_REQUIRED)
         if not reason:
             raise ServiceError(Refusal.CORRECTION_REASON_REQUIRED)
-        _validate_correction(member.response, verdict, value)
+        responses.check_correction(member.response, verdict.field, verdict.repeat_index, value,
+                                   effective=False, partial=True)
         _set_second(member, verdict, user, "corrected", value, reason)
     else:
         raise ServiceError(Refusal.ACCEPT_OR_CORRECT)
