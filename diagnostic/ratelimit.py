@@ -78,7 +78,8 @@ class SQLStorage(Storage):
 
                     Path(self.url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
                     engine = sa.create_engine(self.url, connect_args={"timeout": 10})
-                    sa.event.listen(engine, "connect", _sqlite_wal)
+                    sa.event.listen(engine, "connect", _sqlite_synchronous)
+                    _use_wal(engine)
                 else:
                     engine = sa.create_engine(self.url, pool_pre_ping=True)
                 try:
@@ -140,23 +141,31 @@ class SQLStorage(Storage):
             return conn.execute(sa.delete(_table).where(_table.c.expires <= time.time())).rowcount
 
 
-def _sqlite_wal(dbapi_connection, _record) -> None:
-    """WAL for the shared counters. Switching the journal mode ignores SQLite's busy timeout, so
-    when several workers open the file at the same moment one may be told "database is locked":
-    it tries again, a bounded number of times (about 5 s in all)."""
-    import sqlite3
-
+def _sqlite_synchronous(dbapi_connection, _record) -> None:
+    """Per connection: WAL's usual durability level (the journal mode itself belongs to the file)."""
     cursor = dbapi_connection.cursor()
-    for attempt in range(50):
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            break
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or attempt == 49:
-                raise
-            time.sleep(0.1)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _use_wal(engine: sa.Engine) -> None:
+    """Put the counters' file in WAL mode, once per process (the mode stays with the file).
+    Switching ignores SQLite's busy timeout, so when several workers start at the same moment one
+    may be told "database is locked": it tries again, a bounded number of times (about 5 s)."""
+    import sqlite3
+
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()
+        for attempt in range(50):
+            try:
+                if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == 49:
+                    raise
+                time.sleep(0.1)
+        cursor.close()
 
 
 def client_address() -> str:
